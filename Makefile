@@ -1,0 +1,36 @@
+# grpccreds — the commands a developer and CI run.
+
+GO              ?= go
+BIN             := $(CURDIR)/.bin
+STATICCHECK_VER := v0.8.2
+STATICCHECK     := $(BIN)/staticcheck-$(STATICCHECK_VER)
+BENCHTIME       ?= 1s
+COUNT           ?= 6
+
+.PHONY: all test lint vet fmt-check bench demo examples
+
+all: lint test
+
+## test: go vet, then every test under the race detector
+test: vet
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+## lint: gofmt and staticcheck (installed into .bin at a pinned version)
+lint: fmt-check $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+$(STATICCHECK):
+	mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER)
+	mv $(BIN)/staticcheck $@
+
+## bench: the package benchmarks with allocation counts
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...

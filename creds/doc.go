@@ -1,0 +1,20 @@
+// Package creds provides gRPC per-RPC credentials: a bearer token from any
+// token source ([Bearer]), a per-call metadata plugin ([Plugin], gRPC Python's
+// AuthMetadataPlugin in Go) and a fixed API key ([APIKey]).
+//
+// Every credential here refuses to send anything over a connection without
+// privacy and integrity (TLS, ALTS, a local Unix socket), and checks this
+// before any token is fetched. [AllowInsecureLoopback] relaxes that for
+// plaintext peers on 127.0.0.0/8, ::1 or a Unix socket only, for local
+// development.
+//
+// Errors are gRPC status errors:
+//   - Unavailable: the identity provider is unreachable, timed out, or
+//     answered 5xx or 429;
+//   - Unauthenticated: the credentials were rejected, the token is invalid, or
+//     the connection is not secure;
+//   - DeadlineExceeded or Canceled: the caller's context ended first.
+//
+// Messages name the cause but never contain a token, a secret or a response
+// body.
+package creds

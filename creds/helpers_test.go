@@ -1,0 +1,83 @@
+package creds
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/grpccreds/grpccreds/internal/testserver"
+	"go.uber.org/goleak"
+	"golang.org/x/oauth2"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/peer"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// countingSource counts calls and serves a fixed token.
+type countingSource struct {
+	calls atomic.Int64
+	tok   *oauth2.Token
+}
+
+func (s *countingSource) Token() (*oauth2.Token, error) {
+	s.calls.Add(1)
+	return s.tok, nil
+}
+
+func staticSource(tok string) *countingSource {
+	return &countingSource{tok: &oauth2.Token{AccessToken: tok, Expiry: time.Now().Add(time.Hour)}}
+}
+
+// tlsCtx is the context gRPC hands per-RPC credentials on a TLS connection.
+func tlsCtx() context.Context {
+	ai := credentials.TLSInfo{CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+	return credentials.NewContextWithRequestInfo(context.Background(), credentials.RequestInfo{Method: "/pkg.Svc/M", AuthInfo: ai})
+}
+
+// plainCtx is the context on a plaintext connection to addr.
+func plainCtx(addr net.Addr) context.Context {
+	ai := credentials.CommonAuthInfo{SecurityLevel: credentials.NoSecurity}
+	ctx := credentials.NewContextWithRequestInfo(context.Background(), credentials.RequestInfo{Method: "/pkg.Svc/M", AuthInfo: plainInfo{ai}})
+	return peer.NewContext(ctx, &peer.Peer{Addr: addr})
+}
+
+type plainInfo struct{ credentials.CommonAuthInfo }
+
+func (plainInfo) AuthType() string { return "insecure" }
+
+// dialTLS connects to srv over TLS with per-RPC credentials pc.
+func dialTLS(t *testing.T, srv *testserver.Server, pc credentials.PerRPCCredentials) *grpc.ClientConn {
+	t.Helper()
+	pool := srv.CA.Pool()
+	conn, err := grpc.NewClient(srv.Addr,
+		grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, "")),
+		grpc.WithPerRPCCredentials(pc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func dialPlain(t *testing.T, addr string, pc credentials.PerRPCCredentials) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(pc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func check(ctx context.Context, conn *grpc.ClientConn) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	return err
+}

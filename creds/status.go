@@ -1,0 +1,18 @@
+package creds
+
+import (
+	"context"
+
+	"github.com/grpccreds/grpccreds/tokensource"
+	"google.golang.org/grpc/status"
+)
+
+// toStatus turns a token source error into a status error for gRPC. The
+// caller's own deadline or cancellation wins; otherwise the source's
+// classification (see tokensource.Classify) decides.
+func toStatus(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	return tokensource.Classify(err)
+}

@@ -1,0 +1,20 @@
+// Package tokensource supplies OAuth2 access tokens to gRPC credentials.
+//
+// Every source here is an [oauth2.TokenSource], the currency between the
+// packages of this module, and also a [ContextTokenSource], so a caller's
+// deadline is honoured where the source allows it.
+//
+// The heart of the package is [Refreshing], the refresh engine. It caches the
+// token behind an atomic pointer and serves it without a lock, refreshes it in
+// the background before it expires (one fetch at a time), makes callers wait
+// for one shared fetch only when there is no usable token, and retries failures
+// with capped exponential backoff. Wrap any refreshing source in it: an x/oauth2
+// client-credentials config, MSAL, a token file or a plain function.
+//
+// [External] holds a token the application supplies and swaps it atomically,
+// after validating it, for deployments where another component owns the
+// credentials.
+//
+// Errors returned by the sources of this package carry a gRPC status (see
+// [FetchError]) and never contain token text, secrets or response bodies.
+package tokensource

@@ -1,0 +1,162 @@
+package tokensource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"golang.org/x/oauth2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// ErrClosed is returned by a [Refresher] after Close.
+var ErrClosed = status.Error(codes.Unavailable, "grpccreds: token source is closed")
+
+// ErrInvalidToken is wrapped by every token validation error.
+var ErrInvalidToken = errors.New("grpccreds: invalid token")
+
+// FetchError is the error a token fetch fails with. Its message names the cause
+// (for example "token endpoint answered HTTP 503" or "rejected the credentials:
+// invalid_client") but never contains a token, a secret or a response body.
+// Code is the gRPC code a caller should see:
+//   - Unavailable: the identity provider is unreachable, timed out, or answered
+//     5xx, 429 or something unreadable; retrying later may help.
+//   - Unauthenticated: the provider rejected the credentials.
+//
+// The original error stays reachable through errors.As and errors.Unwrap.
+type FetchError struct {
+	Code       codes.Code
+	RetryAfter time.Duration // from a Retry-After header, if the provider sent one
+	msg        string
+	err        error
+}
+
+func (e *FetchError) Error() string { return "grpccreds: " + e.msg }
+
+// Unwrap returns the underlying error.
+func (e *FetchError) Unwrap() error { return e.err }
+
+// GRPCStatus lets status.FromError and gRPC itself see Code.
+func (e *FetchError) GRPCStatus() *status.Status { return status.New(e.Code, e.Error()) }
+
+// Classify turns any error from a token source into a *FetchError (or returns
+// err unchanged if it already carries a gRPC status). It recognises
+// oauth2.RetrieveError, network and URL errors, and timeouts.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
+		return err
+	}
+	var re *oauth2.RetrieveError
+	var ue *url.Error
+	var ne net.Error
+	switch {
+	case errors.As(err, &re):
+		return classifyRetrieve(re)
+	case errors.Is(err, context.DeadlineExceeded):
+		return &FetchError{Code: codes.Unavailable, msg: "token request timed out", err: err}
+	case errors.Is(err, context.Canceled):
+		return &FetchError{Code: codes.Canceled, msg: "token request canceled", err: err}
+	case errors.As(err, &ue):
+		return &FetchError{Code: codes.Unavailable, msg: fmt.Sprintf("identity provider unreachable: %s %s: %v", ue.Op, redactURL(ue.URL), ue.Err), err: err}
+	case errors.As(err, &ne):
+		return &FetchError{Code: codes.Unavailable, msg: "identity provider unreachable: " + ne.Error(), err: err}
+	}
+	return &FetchError{Code: codes.Unavailable, msg: "token source failed: " + truncate(err.Error()), err: err}
+}
+
+// Rejected builds a FetchError for credentials an identity provider refused.
+// reason must not contain secrets.
+func Rejected(reason string, err error) *FetchError {
+	return &FetchError{Code: codes.Unauthenticated, msg: "identity provider rejected the credentials: " + reason, err: err}
+}
+
+// Unavailable builds a FetchError for a provider that could not answer.
+// reason must not contain secrets.
+func Unavailable(reason string, err error) *FetchError {
+	return &FetchError{Code: codes.Unavailable, msg: reason, err: err}
+}
+
+var rejectedCodes = map[string]bool{
+	"invalid_client": true, "invalid_grant": true, "unauthorized_client": true,
+	"access_denied": true, "invalid_scope": true, "invalid_request": true,
+}
+
+func classifyRetrieve(re *oauth2.RetrieveError) *FetchError {
+	code, ec := 0, safeCode(re.ErrorCode)
+	if re.Response != nil {
+		code = re.Response.StatusCode
+	}
+	reason := fmt.Sprintf("token endpoint answered HTTP %d", code)
+	if ec != "" {
+		reason += " " + ec
+	}
+	switch {
+	case code == http.StatusTooManyRequests || code >= 500:
+		fe := Unavailable(reason, re)
+		fe.RetryAfter = retryAfter(re.Response)
+		return fe
+	case rejectedCodes[ec] || code == 400 || code == 401 || code == 403:
+		return Rejected(reason, re)
+	}
+	return Unavailable(reason, re)
+}
+
+// safeCode returns an OAuth2 error code if it is a plain identifier.
+func safeCode(s string) string {
+	if len(s) > 64 {
+		return ""
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c == '_') {
+			return ""
+		}
+	}
+	return s
+}
+
+func retryAfter(r *http.Response) time.Duration {
+	if r == nil {
+		return 0
+	}
+	v := r.Header.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return time.Until(t)
+	}
+	return 0
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Scheme + "://" + u.Host + u.Path
+}
+
+func truncate(s string) string {
+	const max = 200
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}
+
+// callerError converts a caller's context error into a status error.
+func callerError(ctx context.Context) error {
+	return status.FromContextError(ctx.Err()).Err()
+}

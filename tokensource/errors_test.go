@@ -1,0 +1,71 @@
+package tokensource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+const secretBody = `{"error":"invalid_client","error_description":"secret-s3cr3t"}`
+
+func retrieveErr(code int, ec string, hdr http.Header) error {
+	return &oauth2.RetrieveError{Response: &http.Response{StatusCode: code, Header: hdr}, Body: []byte(secretBody), ErrorCode: ec}
+}
+
+func TestClassify(t *testing.T) {
+	refused := &url.Error{Op: "Post", URL: "https://idp.test/token?client_secret=s3cr3t", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}
+	for _, tc := range []struct {
+		name string
+		err  error
+		code codes.Code
+		says string
+	}{
+		{"500", retrieveErr(500, "", nil), codes.Unavailable, "HTTP 500"},
+		{"503", retrieveErr(503, "", nil), codes.Unavailable, "HTTP 503"},
+		{"429", retrieveErr(429, "", http.Header{"Retry-After": {"7"}}), codes.Unavailable, "HTTP 429"},
+		{"401 invalid_client", retrieveErr(401, "invalid_client", nil), codes.Unauthenticated, "invalid_client"},
+		{"400 invalid_grant", retrieveErr(400, "invalid_grant", nil), codes.Unauthenticated, "invalid_grant"},
+		{"403", retrieveErr(403, "", nil), codes.Unauthenticated, "HTTP 403"},
+		{"404", retrieveErr(404, "", nil), codes.Unavailable, "HTTP 404"},
+		{"refused", refused, codes.Unavailable, "connection refused"},
+		{"timeout", fmt.Errorf("fetch: %w", context.DeadlineExceeded), codes.Unavailable, "timed out"},
+		{"status kept", status.Error(codes.PermissionDenied, "no"), codes.PermissionDenied, "no"},
+		{"other", errors.New("boom"), codes.Unavailable, "boom"},
+	} {
+		err := Classify(tc.err)
+		if got := status.Code(err); got != tc.code {
+			t.Errorf("%s: code %v, want %v", tc.name, got, tc.code)
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tc.says) {
+			t.Errorf("%s: message %q does not say %q", tc.name, msg, tc.says)
+		}
+		if strings.Contains(msg, "s3cr3t") {
+			t.Errorf("%s: message leaks the body or query: %q", tc.name, msg)
+		}
+	}
+	var fe *FetchError
+	if !errors.As(Classify(retrieveErr(429, "", http.Header{"Retry-After": {"7"}})), &fe) || fe.RetryAfter != 7*time.Second {
+		t.Fatalf("Retry-After not read: %+v", fe)
+	}
+}
+
+func TestRetryAfterStretchesBackoff(t *testing.T) {
+	c := newConfig([]Option{WithJitter(0)})
+	if d := c.backoff(1, 30*time.Second); d != 30*time.Second {
+		t.Fatalf("backoff with Retry-After 30s = %v", d)
+	}
+	if d := c.backoff(20, 0); d != 2*time.Minute {
+		t.Fatalf("backoff cap = %v, want 2m", d)
+	}
+}

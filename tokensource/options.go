@@ -1,0 +1,74 @@
+package tokensource
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Option configures [Refreshing] (and, for [WithClock], [NewExternal]).
+type Option func(*config)
+
+type config struct {
+	now           func() time.Time
+	refreshBefore time.Duration
+	leeway        time.Duration
+	jitter        float64
+	fetchTimeout  time.Duration
+	backoffBase   time.Duration
+	backoffMax    time.Duration
+	observer      func(Event)
+	logger        *slog.Logger
+}
+
+func newConfig(opts []Option) config {
+	c := config{
+		now:           time.Now,
+		refreshBefore: 5 * time.Minute,
+		leeway:        30 * time.Second,
+		jitter:        0.1,
+		fetchTimeout:  30 * time.Second,
+		backoffBase:   time.Second,
+		backoffMax:    2 * time.Minute,
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
+// WithClock replaces time.Now, for tests that drive time by hand.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithRefreshBefore sets how long before expiry a background refresh starts
+// (default 5 minutes). The refresh starts at the earlier of this point and
+// 75% of the token's lifetime, so short-lived tokens refresh in time too.
+func WithRefreshBefore(d time.Duration) Option { return func(c *config) { c.refreshBefore = d } }
+
+// WithLeeway sets the clock-skew allowance subtracted from a token's expiry
+// (default 30 seconds). It never exceeds a tenth of the token's lifetime, so a
+// token that lives 2 seconds is still served for 1.8.
+func WithLeeway(d time.Duration) Option { return func(c *config) { c.leeway = d } }
+
+// WithJitter sets the random spread applied to refresh points and retry delays
+// as a fraction (default 0.1, i.e. up to 10% earlier). 0 disables it.
+func WithJitter(f float64) Option { return func(c *config) { c.jitter = f } }
+
+// WithFetchTimeout bounds each fetch (default 30 seconds). It applies to
+// sources that implement [ContextTokenSource]; a plain oauth2.TokenSource
+// cannot be interrupted.
+func WithFetchTimeout(d time.Duration) Option { return func(c *config) { c.fetchTimeout = d } }
+
+// WithBackoff sets the first retry delay after a failed fetch and the cap
+// (defaults 1 second and 2 minutes). Delays grow by 1.6 per failure. A
+// Retry-After from the provider is honoured when it is longer.
+func WithBackoff(base, max time.Duration) Option {
+	return func(c *config) { c.backoffBase, c.backoffMax = base, max }
+}
+
+// WithObserver calls fn for every refresh event. fn runs on the refreshing
+// goroutine and should return quickly. Events never carry token text.
+func WithObserver(fn func(Event)) Option { return func(c *config) { c.observer = fn } }
+
+// WithLogger logs refresh events to l: started and succeeded at Debug, failed
+// at Warn. No token text is logged.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }

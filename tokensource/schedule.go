@@ -1,0 +1,86 @@
+package tokensource
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// snapshot is an immutable view of the cached token. A new one replaces it
+// whenever anything changes, so readers need no lock.
+type snapshot struct {
+	tok       *oauth2.Token
+	gen       uint64
+	expiry    time.Time // stop serving at this instant (zero: never)
+	refreshAt time.Time // start a background refresh at this instant (zero: never)
+}
+
+func (s *snapshot) usable(now time.Time) bool {
+	return s != nil && s.tok != nil && (s.expiry.IsZero() || now.Before(s.expiry))
+}
+
+func (s *snapshot) stale(now time.Time) bool {
+	return !s.refreshAt.IsZero() && !now.Before(s.refreshAt)
+}
+
+// schedule builds the snapshot for a token fetched at now.
+func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time) *snapshot {
+	s := &snapshot{tok: tok, gen: gen}
+	exp := expiryOf(tok)
+	if exp.IsZero() {
+		return s
+	}
+	life := exp.Sub(now)
+	s.expiry = exp.Add(-min(c.leeway, life/10))
+	s.refreshAt = now.Add(c.refreshIn(tok, s.expiry.Sub(now)))
+	return s
+}
+
+// refreshIn is how long after a fetch the next background refresh starts: the
+// earlier of (usable lifetime − refreshBefore) and 75% of the usable lifetime,
+// or the issuer's refresh_in hint when it falls inside the lifetime, less jitter.
+func (c *config) refreshIn(tok *oauth2.Token, life time.Duration) time.Duration {
+	in := life * 3 / 4
+	if early := life - c.refreshBefore; early > 0 && early < in {
+		in = early
+	}
+	if hint := refreshHint(tok); hint > 0 && hint < life {
+		in = hint
+	}
+	return in - c.spread(in)
+}
+
+// spread returns a random part of d, at most the jitter fraction of it.
+func (c *config) spread(d time.Duration) time.Duration {
+	if c.jitter <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Float64() * c.jitter * float64(d))
+}
+
+// backoff is the delay before retry number attempt (1-based).
+func (c *config) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	d := float64(c.backoffBase) * math.Pow(1.6, float64(attempt-1))
+	d = min(d, float64(c.backoffMax))
+	wait := time.Duration(d) - c.spread(time.Duration(d))
+	return max(wait, min(retryAfter, time.Hour))
+}
+
+// refreshHint reads an issuer's refresh_in (seconds), as Azure AD sends it.
+func refreshHint(tok *oauth2.Token) time.Duration {
+	var secs float64
+	switch v := tok.Extra("refresh_in").(type) {
+	case float64:
+		secs = v
+	case int:
+		secs = float64(v)
+	case int64:
+		secs = float64(v)
+	case string:
+		secs, _ = strconv.ParseFloat(v, 64)
+	}
+	return time.Duration(secs * float64(time.Second))
+}

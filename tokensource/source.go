@@ -1,0 +1,38 @@
+package tokensource
+
+import (
+	"context"
+
+	"golang.org/x/oauth2"
+)
+
+// ContextTokenSource is an [oauth2.TokenSource] that can also honour a context,
+// so a fetch can be cancelled or bounded by a deadline.
+type ContextTokenSource interface {
+	oauth2.TokenSource
+	TokenContext(ctx context.Context) (*oauth2.Token, error)
+}
+
+// Func adapts a function to a [ContextTokenSource].
+//
+// The function must be safe for concurrent use if it is used without the
+// refresh engine; under [Refreshing] it is called by one goroutine at a time.
+type Func func(ctx context.Context) (*oauth2.Token, error)
+
+// Token calls f with a background context.
+func (f Func) Token() (*oauth2.Token, error) { return f(context.Background()) }
+
+// TokenContext calls f with ctx.
+func (f Func) TokenContext(ctx context.Context) (*oauth2.Token, error) { return f(ctx) }
+
+// String describes f without calling it.
+func (f Func) String() string { return "tokensource.Func" }
+
+// AsContext returns src as a ContextTokenSource. A plain oauth2.TokenSource
+// cannot be cancelled; its Token method is called as is.
+func AsContext(src oauth2.TokenSource) ContextTokenSource {
+	if c, ok := src.(ContextTokenSource); ok {
+		return c
+	}
+	return Func(func(context.Context) (*oauth2.Token, error) { return src.Token() })
+}
