@@ -20,22 +20,23 @@ import (
 // Reads are lock-free. Once the token's exp passes, Token returns an
 // Unauthenticated error until Update supplies a new one.
 type External struct {
-	now  func() time.Time
+	clock clock
 	mu   sync.Mutex // serialises Update
 	cur  atomic.Pointer[external]
 	gens uint64
 }
 
 type external struct {
-	tok    *oauth2.Token
-	expiry time.Time
-	gen    uint64
+	tok      *oauth2.Token
+	expiry   time.Duration // clock offset; never if the token has no exp
+	expireAt time.Time
+	gen      uint64
 }
 
 // NewExternal validates token (see [Validate]) and returns a source that serves
 // it. Of the options only [WithClock] applies.
 func NewExternal(token string, opts ...Option) (*External, error) {
-	e := &External{now: newConfig(opts).now}
+	e := &External{clock: newConfig(opts).clock}
 	if err := e.Update(token); err != nil {
 		return nil, err
 	}
@@ -46,7 +47,8 @@ func NewExternal(token string, opts ...Option) (*External, error) {
 // calls to Token see the new token at once. On error the previous token stays
 // in force. The error never contains the token.
 func (e *External) Update(token string) error {
-	exp, err := Validate(token, e.now())
+	now := e.clock.now()
+	exp, err := Validate(token, now)
 	if err != nil {
 		return err
 	}
@@ -54,7 +56,7 @@ func (e *External) Update(token string) error {
 	defer e.mu.Unlock()
 	e.gens++
 	tok := &oauth2.Token{AccessToken: token, TokenType: "Bearer", Expiry: exp}
-	e.cur.Store(&external{tok: tok, expiry: exp, gen: e.gens})
+	e.cur.Store(&external{tok: tok, expiry: e.clock.deadline(now, exp), expireAt: exp, gen: e.gens})
 	return nil
 }
 
@@ -65,9 +67,9 @@ func (e *External) Token() (*oauth2.Token, error) { return e.TokenContext(contex
 // it has expired. It never blocks.
 func (e *External) TokenContext(context.Context) (*oauth2.Token, error) {
 	c := e.cur.Load()
-	if !c.expiry.IsZero() && !e.now().Before(c.expiry) {
+	if e.clock.tick() >= c.expiry {
 		return nil, status.Errorf(codes.Unauthenticated,
-			"grpccreds: external access token expired at %s; supply a new one", c.expiry.UTC().Format(time.RFC3339))
+			"grpccreds: external access token expired at %s; supply a new one", c.expireAt.UTC().Format(time.RFC3339))
 	}
 	return c.tok, nil
 }
@@ -76,7 +78,7 @@ func (e *External) TokenContext(context.Context) (*oauth2.Token, error) {
 func (e *External) Generation() uint64 { return e.cur.Load().gen }
 
 // Expiry returns the current token's expiry, or the zero time if unknown.
-func (e *External) Expiry() time.Time { return e.cur.Load().expiry }
+func (e *External) Expiry() time.Time { return e.cur.Load().expireAt }
 
 // String describes the source without its token.
 func (e *External) String() string {

@@ -9,7 +9,8 @@ import (
 type Option func(*config)
 
 type config struct {
-	now           func() time.Time
+	clock
+	fakeNow       func() time.Time
 	refreshBefore time.Duration
 	leeway        time.Duration
 	jitter        float64
@@ -22,7 +23,6 @@ type config struct {
 
 func newConfig(opts []Option) config {
 	c := config{
-		now:           time.Now,
 		refreshBefore: 5 * time.Minute,
 		leeway:        30 * time.Second,
 		jitter:        0.1,
@@ -33,11 +33,12 @@ func newConfig(opts []Option) config {
 	for _, o := range opts {
 		o(&c)
 	}
+	c.clock = newClock(c.fakeNow)
 	return c
 }
 
 // WithClock replaces time.Now, for tests that drive time by hand.
-func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+func WithClock(now func() time.Time) Option { return func(c *config) { c.fakeNow = now } }
 
 // WithRefreshBefore sets how long before expiry a background refresh starts
 // (default 5 minutes). The refresh starts at the earlier of this point and

@@ -52,12 +52,18 @@ type call struct {
 
 // Refreshing wraps src in the refresh engine. If src already is a *Refresher it
 // is returned as is and opts are ignored. Call Close to stop it.
+//
+// Prefer sources that implement [ContextTokenSource] (everything in this
+// package, including [ClientCredentials]): the engine can then cancel a hung
+// fetch. A plain oauth2.TokenSource cannot be interrupted; when its fetch times
+// out or the engine closes, its Token call is abandoned and finishes on its own
+// goroutine.
 func Refreshing(src oauth2.TokenSource, opts ...Option) *Refresher {
 	if r, ok := src.(*Refresher); ok {
 		return r
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Refresher{src: AsContext(src), cfg: newConfig(opts), ctx: ctx, cancel: cancel}
+	return &Refresher{src: detachable(src), cfg: newConfig(opts), ctx: ctx, cancel: cancel}
 }
 
 // Token returns a usable token, waiting for a fetch if there is none.
@@ -69,9 +75,9 @@ func (r *Refresher) Token() (*oauth2.Token, error) { return r.TokenContext(conte
 // returned token.
 func (r *Refresher) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if s := r.snap.Load(); s != nil {
-		now := r.cfg.now()
-		if s.usable(now) {
-			if s.stale(now) && !r.busy.Load() {
+		t := r.cfg.tick()
+		if s.usable(t) {
+			if s.stale(t) && !r.busy.Load() {
 				r.refreshInBackground()
 			}
 			return s.tok, nil
@@ -126,7 +132,7 @@ func (r *Refresher) String() string {
 		return fmt.Sprintf("tokensource.Refresher{generation: %d, token: none}", r.Generation())
 	}
 	return fmt.Sprintf("tokensource.Refresher{generation: %d, expiry: %s, refreshAt: %s}",
-		s.gen, s.expiry.Format(time.RFC3339), s.refreshAt.Format(time.RFC3339))
+		s.gen, s.expiryTime.Format(time.RFC3339), s.refreshTime.Format(time.RFC3339))
 }
 
 // GoString is String, so %#v cannot print the token either.
@@ -148,7 +154,7 @@ func (r *Refresher) refreshInBackground() {
 // stillStale reports, under r.mu, whether the snapshot still needs a refresh.
 func (r *Refresher) stillStale() bool {
 	s := r.snap.Load()
-	return s != nil && s.stale(r.cfg.now())
+	return s != nil && s.stale(r.cfg.tick())
 }
 
 // wait returns a usable token, the failure still in backoff, or the result of
@@ -160,7 +166,7 @@ func (r *Refresher) wait(ctx context.Context) (*oauth2.Token, error) {
 		return nil, ErrClosed
 	}
 	now := r.cfg.now()
-	if s := r.snap.Load(); s.usable(now) {
+	if s := r.snap.Load(); s.usable(r.cfg.since(now)) {
 		r.mu.Unlock()
 		return s.tok, nil
 	}
@@ -225,7 +231,7 @@ func (r *Refresher) succeeded(c *call, tok *oauth2.Token, now time.Time) Event {
 	}
 	r.lastErr, r.attempt, r.retryAt = nil, 0, time.Time{}
 	c.tok = tok
-	return Event{Kind: RefreshSucceeded, Attempt: 1, Generation: s.gen, Expiry: s.expiry, RefreshAt: s.refreshAt}
+	return Event{Kind: RefreshSucceeded, Attempt: 1, Generation: s.gen, Expiry: s.expiryTime, RefreshAt: s.refreshTime}
 }
 
 // failed records err and schedules the next attempt. A usable token stays;
@@ -243,9 +249,9 @@ func (r *Refresher) failed(c *call, err error, now time.Time) Event {
 	}
 	r.retryAt = now.Add(r.cfg.backoff(r.attempt, ra))
 	r.lastErr, c.err = err, err
-	if s := r.snap.Load(); s.usable(now) {
+	if s := r.snap.Load(); s.usable(r.cfg.since(now)) {
 		next := *s
-		next.refreshAt = r.retryAt
+		next.refreshAt, next.refreshTime = r.cfg.since(r.retryAt), r.retryAt
 		r.snap.Store(&next)
 	}
 	return Event{Kind: RefreshFailed, Attempt: r.attempt, NextRetry: r.retryAt, Err: err}

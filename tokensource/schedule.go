@@ -14,28 +14,30 @@ import (
 type snapshot struct {
 	tok       *oauth2.Token
 	gen       uint64
-	expiry    time.Time // stop serving at this instant (zero: never)
-	refreshAt time.Time // start a background refresh at this instant (zero: never)
+	expiry    time.Duration // clock offset at which to stop serving it (never: no expiry)
+	refreshAt time.Duration // clock offset at which to refresh it in the background
+	// The same two instants as wall-clock times, for events and String.
+	expiryTime, refreshTime time.Time
 }
 
-func (s *snapshot) usable(now time.Time) bool {
-	return s != nil && s.tok != nil && (s.expiry.IsZero() || now.Before(s.expiry))
+func (s *snapshot) usable(t time.Duration) bool {
+	return s != nil && s.tok != nil && t < s.expiry
 }
 
-func (s *snapshot) stale(now time.Time) bool {
-	return !s.refreshAt.IsZero() && !now.Before(s.refreshAt)
-}
+func (s *snapshot) stale(t time.Duration) bool { return t >= s.refreshAt }
 
 // schedule builds the snapshot for a token fetched at now.
 func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time) *snapshot {
-	s := &snapshot{tok: tok, gen: gen}
+	s := &snapshot{tok: tok, gen: gen, expiry: never, refreshAt: never}
 	exp := expiryOf(tok)
 	if exp.IsZero() {
 		return s
 	}
 	life := exp.Sub(now)
-	s.expiry = exp.Add(-min(c.leeway, life/10))
-	s.refreshAt = now.Add(c.refreshIn(tok, s.expiry.Sub(now)))
+	usable := life - min(c.leeway, life/10)
+	in := c.refreshIn(tok, usable)
+	s.expiryTime, s.refreshTime = now.Add(usable), now.Add(in)
+	s.expiry, s.refreshAt = c.since(now)+usable, c.since(now)+in
 	return s
 }
 

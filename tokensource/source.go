@@ -29,10 +29,38 @@ func (f Func) TokenContext(ctx context.Context) (*oauth2.Token, error) { return 
 func (f Func) String() string { return "tokensource.Func" }
 
 // AsContext returns src as a ContextTokenSource. A plain oauth2.TokenSource
-// cannot be cancelled; its Token method is called as is.
+// cannot be cancelled; its Token method is called as is and the context is
+// ignored.
 func AsContext(src oauth2.TokenSource) ContextTokenSource {
 	if c, ok := src.(ContextTokenSource); ok {
 		return c
 	}
 	return Func(func(context.Context) (*oauth2.Token, error) { return src.Token() })
+}
+
+// detachable makes a plain oauth2.TokenSource give up when the fetch context
+// ends: its Token call then finishes on its own goroutine and its result is
+// dropped. This keeps the fetch timeout and Close effective for sources that
+// take no context. Sources that do are returned as is.
+func detachable(src oauth2.TokenSource) ContextTokenSource {
+	if c, ok := src.(ContextTokenSource); ok {
+		return c
+	}
+	type result struct {
+		tok *oauth2.Token
+		err error
+	}
+	return Func(func(ctx context.Context) (*oauth2.Token, error) {
+		ch := make(chan result, 1)
+		go func() {
+			tok, err := src.Token()
+			ch <- result{tok, err}
+		}()
+		select {
+		case r := <-ch:
+			return r.tok, r.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
 }
