@@ -11,16 +11,19 @@ COUNT           ?= 6
 
 all: lint test
 
-## test: go vet, then every test under the race detector
+## test: go vet, then every test under the race detector (bench/ included)
 test: vet
 	$(GO) test -race -count=1 ./...
+	cd bench && $(GO) test -race -count=1 -bench . -benchtime 1x .
 
 vet:
 	$(GO) vet ./...
+	cd bench && $(GO) vet .
 
 ## lint: gofmt and staticcheck (installed into .bin at a pinned version)
 lint: fmt-check $(STATICCHECK)
 	$(STATICCHECK) ./...
+	cd bench && $(STATICCHECK) .
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -31,6 +34,7 @@ $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER)
 	mv $(BIN)/staticcheck $@
 
-## bench: the package benchmarks with allocation counts
+## bench: the package benchmarks, then the side-by-side comparisons in bench/
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) .

@@ -21,9 +21,9 @@ import (
 // Unauthenticated error until Update supplies a new one.
 type External struct {
 	clock clock
-	mu   sync.Mutex // serialises Update
-	cur  atomic.Pointer[external]
-	gens uint64
+	mu    sync.Mutex // serialises Update
+	cur   atomic.Pointer[external]
+	gens  uint64
 }
 
 type external struct {
