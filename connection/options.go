@@ -1,0 +1,72 @@
+package connection
+
+import (
+	"log/slog"
+
+	"github.com/grpccreds/grpccreds/composite"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"google.golang.org/grpc"
+)
+
+// Option configures a [Connection].
+type Option func(*options)
+
+type options struct {
+	dial     []grpc.DialOption
+	tls      []composite.TLSOption
+	logger   *slog.Logger
+	loopback bool
+	retry    *bool
+	engine   []tokensource.Option
+}
+
+// WithDialOptions adds gRPC dial options, for example interceptors, keepalive
+// or a service config.
+func WithDialOptions(opts ...grpc.DialOption) Option {
+	return func(o *options) { o.dial = append(o.dial, opts...) }
+}
+
+// WithLogger logs token refreshes and swaps (never token text) to l.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithClientCertificate presents a client certificate for mTLS.
+func WithClientCertificate(certPEM, keyPEM []byte) Option {
+	return func(o *options) { o.tls = append(o.tls, composite.WithClientCertificate(certPEM, keyPEM)) }
+}
+
+// WithServerName overrides the name checked against the server's certificate.
+func WithServerName(name string) Option {
+	return func(o *options) { o.tls = append(o.tls, composite.WithServerName(name)) }
+}
+
+// WithInsecureLoopback dials without TLS. It is refused unless the target is
+// on 127.0.0.0/8, ::1, localhost or a Unix socket, and tokens are still only
+// sent to a loopback peer. It is for local development only.
+func WithInsecureLoopback() Option { return func(o *options) { o.loopback = true } }
+
+// WithRetryOnUnauthenticated sets whether a unary call that the server answers
+// with Unauthenticated is resent once with a fresh token. It is on by default
+// for [WithTokenSource] and off for [WithExternalAccessToken], whose token
+// only the application can replace.
+func WithRetryOnUnauthenticated(on bool) Option { return func(o *options) { o.retry = &on } }
+
+// WithRefreshOptions configures the refresh engine that [WithTokenSource]
+// wraps around its source.
+func WithRefreshOptions(opts ...tokensource.Option) Option {
+	return func(o *options) { o.engine = append(o.engine, opts...) }
+}
+
+func newOptions(opts []Option) options {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+func (o options) retryOn(def bool) bool {
+	if o.retry != nil {
+		return *o.retry
+	}
+	return def
+}
