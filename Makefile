@@ -34,6 +34,14 @@ $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER)
 	mv $(BIN)/staticcheck $@
 
+## demo: the main demo: embedded authority, TLS server and a client that swaps tokens
+demo:
+	$(GO) run ./examples/external-token
+
+## examples: run every example program; each must exit 0
+examples:
+	@for d in examples/*/; do echo "== $$d"; $(GO) run ./$$d || exit 1; done
+
 ## bench: the package benchmarks, then the side-by-side comparisons in bench/
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...

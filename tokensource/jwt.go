@@ -30,15 +30,14 @@ func jwtExpiry(token string) (time.Time, error) {
 	if !looksLikeJWT(token) {
 		return time.Time{}, nil
 	}
-	claims, err := ParseClaims(token)
-	if err != nil {
+	var claims jwt.RegisteredClaims // decodes the registered claims only: cheaper than a map
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
 		return time.Time{}, err
 	}
-	exp, err := claims.GetExpirationTime()
-	if err != nil || exp == nil {
-		return time.Time{}, err
+	if claims.ExpiresAt == nil {
+		return time.Time{}, nil
 	}
-	return exp.Time, nil
+	return claims.ExpiresAt.Time, nil
 }
 
 // expiryOf returns when tok expires: Token.Expiry, or else the JWT exp claim,

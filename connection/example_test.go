@@ -1,0 +1,39 @@
+package connection_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/grpccreds/grpccreds/connection"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"golang.org/x/oauth2/clientcredentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// The Mesh flow: a token obtained elsewhere, swapped at runtime on the same
+// channel.
+func ExampleWithExternalAccessToken() {
+	var caPEM []byte // the server's CA, or nil for the system roots
+	conn, err := connection.WithExternalAccessToken("api.example.com:443", caPEM, "token-from-elsewhere")
+	if err != nil {
+		panic(err)
+	}
+	defer conn.Close()
+	client := healthpb.NewHealthClient(conn) // any generated client
+	_ = client
+	if err := conn.UpdateAccessToken("a b"); err != nil {
+		fmt.Println(err) // the old token stays in force
+	}
+	// Output: grpccreds: invalid token: token contains a space at offset 1
+}
+
+// A refreshing source: tokens are kept fresh in the background.
+func ExampleWithTokenSource() {
+	cfg := &clientcredentials.Config{ClientID: "app", ClientSecret: "secret", TokenURL: "https://idp.example.com/token"}
+	conn, err := connection.WithTokenSource("api.example.com:443", nil,
+		tokensource.ClientCredentials(context.Background(), cfg))
+	if err != nil {
+		panic(err)
+	}
+	defer conn.Close()
+}
