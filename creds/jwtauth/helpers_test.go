@@ -1,0 +1,149 @@
+package jwtauth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/grpccreds/grpccreds/internal/testpki"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const (
+	issuer   = "https://login.example.test/tenant/v2.0"
+	audience = "api://energy-trading"
+)
+
+var (
+	keysOnce sync.Once
+	keys     map[string]*rsa.PrivateKey
+)
+
+// key returns a test RSA key by name ("k1", "k2", "k3"), generated once.
+func key(kid string) *rsa.PrivateKey {
+	keysOnce.Do(func() {
+		keys = map[string]*rsa.PrivateKey{}
+		for _, k := range []string{"k1", "k2", "k3"} {
+			keys[k], _ = rsa.GenerateKey(rand.Reader, 2048)
+		}
+	})
+	return keys[kid]
+}
+
+// claims returns good claims for a Trader, which tests then spoil.
+func claims() jwt.MapClaims {
+	now := time.Now()
+	return jwt.MapClaims{"iss": issuer, "aud": audience, "sub": "s", "oid": "o-1", "name": "Trading Bot",
+		"roles": []string{"Reader", "Trader"}, "iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(time.Hour).Unix()}
+}
+
+func sign(kid string, c jwt.MapClaims) string {
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+	t.Header["kid"] = kid
+	s, err := t.SignedString(key(kid))
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// jwks is an HTTPS JWKS endpoint whose key set, availability and request
+// count the test controls.
+type jwks struct {
+	srv      *httptest.Server
+	mu       sync.Mutex
+	kids     []string
+	down     bool
+	requests atomic.Int64
+}
+
+func startJWKS(t *testing.T, kids ...string) *jwks {
+	j := &jwks{kids: kids}
+	j.srv = httptest.NewTLSServer(http.HandlerFunc(j.serve))
+	t.Cleanup(j.srv.Close)
+	return j
+}
+
+func (j *jwks) set(down bool, kids ...string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.down, j.kids = down, kids
+}
+
+func (j *jwks) serve(w http.ResponseWriter, r *http.Request) {
+	j.requests.Add(1)
+	j.mu.Lock()
+	down, kids := j.down, j.kids
+	j.mu.Unlock()
+	if down {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
+	store := jwkset.NewMemoryStorage()
+	for _, kid := range kids {
+		jwk, err := jwkset.NewJWKFromKey(&key(kid).PublicKey, jwkset.JWKOptions{
+			Metadata: jwkset.JWKMetadataOptions{KID: kid, ALG: jwkset.AlgRS256, USE: jwkset.UseSig}})
+		if err != nil {
+			panic(err)
+		}
+		store.KeyWrite(r.Context(), jwk)
+	}
+	raw, _ := store.JSONPublic(r.Context())
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(raw)
+}
+
+func (j *jwks) config() Config {
+	return Config{JWKSURL: j.srv.URL, HTTPClient: j.srv.Client(), Issuer: issuer, Audience: audience,
+		RequiredClaims: []string{"name", "oid"}}
+}
+
+// serve runs a TLS gRPC server (health service) behind v and returns a client.
+func serve(t testing.TB, v *Validator) healthpb.HealthClient {
+	t.Helper()
+	ca := testpki.NewCA("ca")
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{ca.Server().TLS}})
+	s := grpc.NewServer(grpc.Creds(tc), grpc.UnaryInterceptor(v.UnaryServerInterceptor()),
+		grpc.StreamInterceptor(v.StreamServerInterceptor()))
+	healthpb.RegisterHealthServer(s, health.NewServer())
+	go s.Serve(lis)
+	t.Cleanup(s.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(ca.Pool(), "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return healthpb.NewHealthClient(conn)
+}
+
+// check calls Health/Check with the given authorization values.
+func check(c healthpb.HealthClient, auth ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, a := range auth {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", a)
+	}
+	_, err := c.Check(ctx, &healthpb.HealthCheckRequest{})
+	return err
+}

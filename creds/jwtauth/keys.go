@@ -1,0 +1,69 @@
+package jwtauth
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
+)
+
+// keySet finds the key for a token: static keys by kid, then the JWKS.
+type keySet struct {
+	static map[string]crypto.PublicKey
+	jwks   keyfunc.Keyfunc
+	cancel context.CancelFunc
+}
+
+func newKeySet(cfg Config) (*keySet, error) {
+	ks := &keySet{static: cfg.StaticKeys, cancel: func() {}}
+	if cfg.JWKSURL == "" {
+		if len(ks.static) == 0 {
+			return nil, errors.New("grpccreds: jwtauth: set JWKSURL or StaticKeys")
+		}
+		return ks, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	unknown := cfg.UnknownKIDRefresh
+	if unknown <= 0 {
+		unknown = 5 * time.Minute
+	}
+	jwks, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
+		Client:                  cfg.HTTPClient,
+		HTTPTimeout:             10 * time.Second,
+		RefreshInterval:         time.Duration(cmpOr(int(cfg.JWKSRefresh), int(time.Hour))),
+		RefreshUnknownKID:       rate.NewLimiter(rate.Every(unknown), 1),
+		RateLimitWaitMax:        10 * time.Second, // also bounds the refetch itself; a longer limiter wait fails at once
+		RefreshErrorHandlerFunc: func(string) func(context.Context, error) { return func(context.Context, error) {} },
+	})
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("grpccreds: jwtauth: JWKS: %w", err)
+	}
+	ks.jwks, ks.cancel = jwks, cancel
+	return ks, nil
+}
+
+func (ks *keySet) close() { ks.cancel() }
+
+func (ks *keySet) keyfunc(ctx context.Context) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if k, ok := ks.static[kid]; ok {
+			return k, nil
+		}
+		if kid == "" && len(ks.static) == 1 && ks.jwks == nil {
+			for _, k := range ks.static {
+				return k, nil
+			}
+		}
+		if ks.jwks == nil {
+			return nil, errors.New("unknown key ID")
+		}
+		return ks.jwks.KeyfuncCtx(ctx)(t)
+	}
+}

@@ -1,0 +1,192 @@
+package jwtauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// maxTokenLen bounds the authorization value a Verifier will look at.
+const maxTokenLen = 16 << 10
+
+// Verifier checks bearer JWTs on incoming calls. Create it with NewVerifier
+// and Close it to stop the JWKS refresh.
+type Verifier struct {
+	cfg    Config
+	parser *jwt.Parser
+	keys   *keySet
+	cache  *cache
+	now    func() time.Time
+	*Validator
+}
+
+// NewVerifier checks cfg and, with a JWKS URL, starts keeping the keys fresh.
+func NewVerifier(cfg Config) (*Verifier, error) {
+	algs, err := allowedAlgorithms(cfg.Algorithms)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := newKeySet(cfg)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verifier{cfg: cfg, keys: keys, now: cfg.Now}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	v.parser = jwt.NewParser(parserOptions(cfg, algs, v.now)...)
+	if !cfg.DisableCache {
+		v.cache = newCache(cmpOr(cfg.CacheSize, 10000))
+	}
+	v.Validator = NewValidator(v.check, cfg.Skip...)
+	return v, nil
+}
+
+func parserOptions(cfg Config, algs []string, now func() time.Time) []jwt.ParserOption {
+	leeway := 30 * time.Second
+	if cfg.Leeway != 0 {
+		leeway = max(cfg.Leeway, 0)
+	}
+	opts := []jwt.ParserOption{jwt.WithValidMethods(algs), jwt.WithLeeway(leeway),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithTimeFunc(now)}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.Audience))
+	}
+	return opts
+}
+
+// Close stops the background JWKS refresh.
+func (v *Verifier) Close() error {
+	v.keys.close()
+	return nil
+}
+
+// Verify checks a raw token (without the "Bearer " scheme) and returns its
+// claims, or an Unauthenticated status error.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	if v.cache == nil {
+		return v.verify(ctx, token)
+	}
+	key := hashToken(token)
+	now := v.now()
+	if c, ok := v.cache.get(key, now); ok {
+		return c, nil
+	}
+	c, err := v.verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if now.Before(c.Expiry) {
+		v.cache.put(key, c, c.Expiry, now)
+	}
+	return c, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
+	all := jwt.MapClaims{}
+	if _, err := v.parser.ParseWithClaims(token, all, v.keys.keyfunc(ctx)); err != nil {
+		return nil, status.Error(codes.Unauthenticated, "invalid token: "+describe(err))
+	}
+	for _, name := range v.cfg.RequiredClaims {
+		if val, ok := all[name]; !ok || val == nil || val == "" {
+			return nil, status.Errorf(codes.Unauthenticated, "invalid token: required claim %q is missing", name)
+		}
+	}
+	return newClaims(all), nil
+}
+
+func (v *Verifier) check(ctx context.Context, method string, md metadata.MD) (context.Context, error) {
+	token, err := bearer(md)
+	if err != nil {
+		return nil, err
+	}
+	claims, err := v.Verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.authorize(method, claims); err != nil {
+		return nil, err
+	}
+	return context.WithValue(ctx, claimsKey{}, claims), nil
+}
+
+// authorize applies MethodRoles: the exact method first, then the service
+// wildcard.
+func (v *Verifier) authorize(method string, c *Claims) error {
+	roles, ok := v.cfg.MethodRoles[method]
+	if !ok {
+		if i := strings.LastIndexByte(method, '/'); i > 0 {
+			roles, ok = v.cfg.MethodRoles[method[:i+1]+"*"]
+		}
+	}
+	if !ok {
+		return nil
+	}
+	for _, r := range roles {
+		if c.HasRole(r) {
+			return nil
+		}
+	}
+	return status.Errorf(codes.PermissionDenied, "%s requires one of the roles %v", method, roles)
+}
+
+// bearer extracts the token from the one authorization header.
+func bearer(md metadata.MD) (string, error) {
+	vals := md.Get("authorization")
+	switch {
+	case len(vals) == 0:
+		return "", status.Error(codes.Unauthenticated, "missing bearer token")
+	case len(vals) > 1:
+		return "", status.Error(codes.Unauthenticated, "more than one authorization header")
+	case len(vals[0]) > maxTokenLen:
+		return "", status.Error(codes.Unauthenticated, "authorization header too large")
+	}
+	scheme, token, ok := strings.Cut(vals[0], " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", status.Error(codes.Unauthenticated, `malformed authorization header: want "Bearer <token>"`)
+	}
+	return token, nil
+}
+
+// describe names why golang-jwt refused a token, without its text.
+func describe(err error) string {
+	for _, known := range []error{jwt.ErrTokenMalformed, jwt.ErrTokenUnverifiable, jwt.ErrTokenSignatureInvalid,
+		jwt.ErrTokenExpired, jwt.ErrTokenNotValidYet, jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenInvalidIssuer,
+		jwt.ErrTokenInvalidAudience, jwt.ErrTokenRequiredClaimMissing} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	return "not acceptable"
+}
+
+func allowedAlgorithms(algs []string) ([]string, error) {
+	if len(algs) == 0 {
+		return []string{"RS256"}, nil
+	}
+	for _, a := range algs {
+		switch a {
+		case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512":
+		default:
+			return nil, fmt.Errorf("grpccreds: jwtauth: algorithm %q is not allowed (use RS*, PS* or ES*)", a)
+		}
+	}
+	return algs, nil
+}
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
