@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"os"
@@ -17,12 +18,11 @@ import (
 
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds"
+	"github.com/grpccreds/grpccreds/creds/jwtauth"
 	"github.com/grpccreds/grpccreds/internal/authority"
 	"github.com/grpccreds/grpccreds/internal/demo"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/status"
 )
 
 const (
@@ -46,7 +46,18 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv, err := demo.Start(grpc.UnaryInterceptor(verifier(auth.PublicKey(), issuer, audience)))
+	v, err := jwtauth.NewVerifier(jwtauth.Config{
+		StaticKeys:     map[string]crypto.PublicKey{auth.KeyID: auth.PublicKey()},
+		Issuer:         issuer,
+		Audience:       audience,
+		Leeway:         time.Second,
+		RequiredClaims: []string{"name", "oid"},
+	})
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	srv, err := demo.Start(grpc.ChainUnaryInterceptor(v.UnaryServerInterceptor(), logCaller))
 	if err != nil {
 		return err
 	}
@@ -64,28 +75,25 @@ func run() error {
 		return err
 	}
 	fmt.Printf("client acts as %q (oid %s, roles %v); token expires in %v\n", claims.Name, claims.OID, claims.Roles, lifetime)
-	client := healthpb.NewHealthClient(conn)
 
 	steps := []func() error{
-		func() error { return expect("calls with the first token", codes.OK, calls(client, 3)) },
-		func() error { return refusedUpdate(conn, "x\r\nevil: 1", "a token with CR/LF (header injection)") },
+		func() error { return demo.Expect("calls with the first token", codes.OK, calls(conn, 3)) },
+		func() error { return refusedUpdate(conn, "x\r\nevil: 1", "a CR/LF token (header injection)") },
 		func() error { return refusedUpdate(conn, issued(auth, -time.Minute), "an expired token") },
 		func() error {
-			return expect("a call after the refused updates (old token kept)", codes.OK, calls(client, 1))
+			return demo.Expect("a call after the refused updates (old token kept)", codes.OK, calls(conn, 1))
 		},
-		func() error { return rejected(client, "an expired token", issued(auth, -time.Minute)) },
-		func() error { return rejected(client, "a token signed by someone else", forged()) },
+		func() error { return rejected(conn, "an expired token", issued(auth, -time.Minute)) },
+		func() error { return rejected(conn, "a token signed by someone else", forged()) },
 		func() error { return rotate(conn, auth) },
-		func() error { return expect("calls with the new token", codes.OK, calls(client, 3)) },
+		func() error { return demo.Expect("calls with the new token", codes.OK, calls(conn, 3)) },
 		func() error {
 			time.Sleep(time.Until(claims.Expiry.Add(1500 * time.Millisecond)))
-			return expect("calls after the first token expired", codes.OK, calls(client, 2))
+			return demo.Expect("calls after the first token expired", codes.OK, calls(conn, 2))
 		},
 	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return err
-		}
+	if err := demo.Run(steps...); err != nil {
+		return err
 	}
 	fmt.Printf("server accepted %d TCP connection(s) for everything above\n", srv.Conns())
 	if srv.Conns() != 1 {
@@ -94,34 +102,26 @@ func run() error {
 	return nil
 }
 
-func calls(client healthpb.HealthClient, n int) error {
+// logCaller runs after the verifier and shows whose token the server saw.
+func logCaller(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if c, ok := jwtauth.ClaimsFromContext(ctx); ok {
+		fmt.Printf("  server: %s by %q (token %v)\n", info.FullMethod, c.Name, c.All["jti"])
+	}
+	return h(ctx, req)
+}
+
+func calls(conn *connection.Connection, n int) error {
 	for range n {
-		if err := call(context.Background(), client); err != nil {
+		if err := demo.Call(context.Background(), conn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func call(ctx context.Context, client healthpb.HealthClient) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	_, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
-	return err
-}
-
-func expect(what string, want codes.Code, err error) error {
-	got := status.Code(err)
-	fmt.Printf("%-62s -> %v\n", what, got)
-	if got != want {
-		return fmt.Errorf("%s: got %v (%v), want %v", what, got, err, want)
-	}
-	return nil
-}
-
 func refusedUpdate(conn *connection.Connection, token, what string) error {
 	err := conn.UpdateAccessToken(token)
-	fmt.Printf("%-62s -> refused: %v\n", "UpdateAccessToken with "+what, err)
+	fmt.Printf("%-56s -> refused: %v\n", "UpdateAccessToken with "+what, err)
 	if err == nil {
 		return fmt.Errorf("UpdateAccessToken accepted %s", what)
 	}
@@ -130,9 +130,9 @@ func refusedUpdate(conn *connection.Connection, token, what string) error {
 
 // rejected sends token for one call only (creds.WithToken), to show what the
 // server does with it.
-func rejected(client healthpb.HealthClient, what, token string) error {
-	err := call(creds.WithToken(context.Background(), token), client)
-	return expect("a call with "+what, codes.Unauthenticated, err)
+func rejected(conn *connection.Connection, what, token string) error {
+	err := demo.Call(creds.WithToken(context.Background(), token), conn)
+	return demo.Expect("a call with "+what, codes.Unauthenticated, err)
 }
 
 func rotate(conn *connection.Connection, auth *authority.Authority) error {
@@ -144,7 +144,7 @@ func rotate(conn *connection.Connection, auth *authority.Authority) error {
 	if err := conn.UpdateAccessToken(next); err != nil {
 		return err
 	}
-	fmt.Printf("%-62s -> done, same channel\n", "UpdateAccessToken with a new token before expiry")
+	fmt.Printf("%-56s -> done, same channel\n", "UpdateAccessToken with a new token before expiry")
 	return nil
 }
 
