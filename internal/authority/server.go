@@ -1,0 +1,253 @@
+package authority
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/grpccreds/grpccreds/internal/testpki"
+)
+
+// Mode makes the token endpoint misbehave.
+type Mode int32
+
+// The token endpoint's behaviours.
+const (
+	Healthy       Mode = iota
+	Fail500            // answers 500 with an error body
+	Fail429            // answers 429 with Retry-After: 7
+	Garbage            // answers 200 with a body that is not JSON
+	InvalidClient      // answers 401 invalid_client to everyone
+	BlackHole          // never answers (until the request's context ends)
+)
+
+// Client is an application registered at the authority.
+type Client struct {
+	Secret string // empty: only client assertions are accepted
+	Identity
+}
+
+// Server is a fake Azure AD / OIDC authority over HTTPS on 127.0.0.1, good
+// enough for MSAL Go and x/oauth2: OIDC discovery, a token endpoint for the
+// client-credentials grant (secret or assertion), and a JWKS. It counts token
+// requests and can be made to fail or go down and come back on the same port.
+type Server struct {
+	*Authority
+	Tenant string
+	CA     *testpki.CA
+
+	mu        sync.Mutex
+	clients   map[string]Client
+	lifetime  time.Duration
+	refreshIn time.Duration
+	mode      atomic.Int32
+	requests  atomic.Int64
+	assertion atomic.Value // the last client assertion received
+	addr      string
+	srv       *http.Server
+	cert      tls.Certificate
+}
+
+// NewServer starts an authority for tenant that issues tokens for audience.
+func NewServer(tenant, audience string) (*Server, error) {
+	ca := testpki.NewCA("authority CA")
+	s := &Server{Tenant: tenant, CA: ca, cert: ca.Server().TLS, clients: map[string]Client{}, lifetime: time.Hour}
+	if err := s.Start(); err != nil {
+		return nil, err
+	}
+	a, err := New(s.Issuer(), audience)
+	if err != nil {
+		s.Stop()
+		return nil, err
+	}
+	s.Authority = a
+	return s, nil
+}
+
+// Register adds a client application.
+func (s *Server) Register(clientID string, c Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients[clientID] = c
+}
+
+// SetLifetime sets the lifetime of tokens issued from now on (default 1 h),
+// and the refresh_in hint sent with them (0: none).
+func (s *Server) SetLifetime(lifetime, refreshIn time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lifetime, s.refreshIn = lifetime, refreshIn
+}
+
+// SetMode changes how the token endpoint behaves.
+func (s *Server) SetMode(m Mode) { s.mode.Store(int32(m)) }
+
+// TokenRequests counts requests to the token endpoint.
+func (s *Server) TokenRequests() int64 { return s.requests.Load() }
+
+// LastAssertion returns the last client assertion the token endpoint received.
+func (s *Server) LastAssertion() string {
+	a, _ := s.assertion.Load().(string)
+	return a
+}
+
+// Base is https://127.0.0.1:PORT.
+func (s *Server) Base() string { return "https://" + s.addr }
+
+// AuthorityURL is what MSAL takes as its authority: Base/tenant.
+func (s *Server) AuthorityURL() string { return s.Base() + "/" + s.Tenant }
+
+// Issuer is the iss of the tokens and of the discovery document.
+func (s *Server) Issuer() string { return s.AuthorityURL() + "/v2.0" }
+
+// TokenURL is the token endpoint.
+func (s *Server) TokenURL() string { return s.AuthorityURL() + "/oauth2/v2.0/token" }
+
+// JWKSURL is where the signing keys are published.
+func (s *Server) JWKSURL() string { return s.AuthorityURL() + "/discovery/v2.0/keys" }
+
+// HTTPClient trusts the authority's certificate.
+func (s *Server) HTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
+}
+
+// Start listens (again, on the same address after Stop).
+func (s *Server) Start() error {
+	addr := s.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.addr = lis.Addr().String()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.discovery)
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
+	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.jwks)
+	s.srv = &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{s.cert}}, ErrorLog: log.New(io.Discard, "", 0)}
+	go s.srv.ServeTLS(lis, "", "")
+	return nil
+}
+
+// Stop closes the listener and every connection: clients now get
+// "connection refused".
+func (s *Server) Stop() { s.srv.Close() }
+
+func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
+	base := s.AuthorityURL()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                        s.Issuer(),
+		"authorization_endpoint":        base + "/oauth2/v2.0/authorize",
+		"token_endpoint":                s.TokenURL(),
+		"device_authorization_endpoint": base + "/oauth2/v2.0/devicecode",
+		"jwks_uri":                      s.JWKSURL(),
+	})
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	jwk, err := jwkset.NewJWKFromKey(s.PublicKey(), jwkset.JWKOptions{
+		Metadata: jwkset.JWKMetadataOptions{KID: s.KeyID, ALG: jwkset.AlgRS256, USE: jwkset.UseSig}})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	store := jwkset.NewMemoryStorage()
+	store.KeyWrite(r.Context(), jwk)
+	raw, _ := store.JSONPublic(r.Context())
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(raw)
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	r.ParseForm()
+	switch Mode(s.mode.Load()) {
+	case Fail500:
+		writeJSON(w, http.StatusInternalServerError, oauthError("server_error", "AADSTS50000: temporary failure"))
+		return
+	case Fail429:
+		w.Header().Set("Retry-After", "7")
+		writeJSON(w, http.StatusTooManyRequests, oauthError("temporarily_unavailable", "AADSTS50196: throttled"))
+		return
+	case Garbage:
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("<html>proxy error</html>"))
+		return
+	case InvalidClient:
+		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "AADSTS7000215: Invalid client secret provided."))
+		return
+	case BlackHole:
+		<-r.Context().Done()
+		return
+	}
+	id, ok := s.authenticate(r)
+	if !ok {
+		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "AADSTS7000215: Invalid client secret provided."))
+		return
+	}
+	s.issue(w, id)
+}
+
+// authenticate accepts a client secret (form or basic auth) or a client
+// assertion for a registered client.
+func (s *Server) authenticate(r *http.Request) (Identity, bool) {
+	if r.PostForm.Get("grant_type") != "client_credentials" {
+		return Identity{}, false
+	}
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	s.mu.Lock()
+	c, ok := s.clients[id]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		return Identity{}, false
+	case secret != "":
+		return c.Identity, c.Secret != "" && secret == c.Secret
+	default:
+		a := r.PostForm.Get("client_assertion")
+		s.assertion.Store(a)
+		return c.Identity, strings.Count(a, ".") == 2
+	}
+}
+
+func (s *Server) issue(w http.ResponseWriter, id Identity) {
+	s.mu.Lock()
+	lifetime, refreshIn := s.lifetime, s.refreshIn
+	s.mu.Unlock()
+	tok, err := s.Issue(id, lifetime)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	body := map[string]any{"token_type": "Bearer", "access_token": tok,
+		"expires_in": int(lifetime.Seconds()), "ext_expires_in": int(lifetime.Seconds())}
+	if refreshIn > 0 {
+		body["refresh_in"] = int(refreshIn.Seconds())
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func oauthError(code, desc string) map[string]any {
+	return map[string]any{"error": code, "error_description": desc, "error_codes": []int{7000215},
+		"timestamp": time.Now().UTC().Format(time.DateTime), "trace_id": "00000000-0000-0000-0000-000000000000"}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+

@@ -1,0 +1,101 @@
+package tokensource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+)
+
+// Azure describes an application registered in Azure AD (Entra ID), for the
+// convenience constructors below. They build an MSAL confidential client and
+// hand it to [FromMSAL].
+type Azure struct {
+	TenantID string
+	ClientID string
+	// Scopes, e.g. "api://my-api/.default".
+	Scopes []string
+	// AuthorityHost defaults to https://login.microsoftonline.com.
+	AuthorityHost string
+	// MSAL holds MSAL's own client options, e.g. confidential.WithHTTPClient
+	// or confidential.WithInstanceDiscovery(false) for a private authority.
+	MSAL []confidential.Option
+	// Refresh configures the refresh engine.
+	Refresh []Option
+}
+
+// ClientSecret authenticates with a client secret.
+func (a Azure) ClientSecret(secret string) (*Refresher, error) {
+	cred, err := confidential.NewCredFromSecret(secret)
+	if err != nil {
+		return nil, errors.New("grpccreds: azure: the client secret is empty")
+	}
+	return a.with(cred)
+}
+
+// ClientCertificate authenticates with a certificate and its RSA private key,
+// both PEM-encoded in pemData (password for an encrypted key, else "").
+func (a Azure) ClientCertificate(pemData []byte, password string) (*Refresher, error) {
+	certs, key, err := confidential.CertFromPEM(pemData, password)
+	if err != nil {
+		return nil, fmt.Errorf("grpccreds: azure: client certificate: %v", err)
+	}
+	cred, err := confidential.NewCredFromCert(certs, key)
+	if err != nil {
+		return nil, fmt.Errorf("grpccreds: azure: client certificate: %v", err)
+	}
+	return a.with(cred)
+}
+
+// ClientAssertion authenticates with a signed assertion that fn returns for
+// each token request (for example a federated token).
+func (a Azure) ClientAssertion(fn func(ctx context.Context) (string, error)) (*Refresher, error) {
+	cred := confidential.NewCredFromAssertionCallback(func(ctx context.Context, _ confidential.AssertionRequestOptions) (string, error) {
+		return fn(ctx)
+	})
+	return a.with(cred)
+}
+
+// WorkloadIdentity authenticates as Azure workload identity does on
+// Kubernetes: the tenant, client and federated token file come from
+// AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (and the
+// host from AZURE_AUTHORITY_HOST if set); the file is re-read for every token
+// request, since the kubelet rotates it. Fields already set in a win.
+func (a Azure) WorkloadIdentity() (*Refresher, error) {
+	a.TenantID = cmpOrString(a.TenantID, os.Getenv("AZURE_TENANT_ID"))
+	a.ClientID = cmpOrString(a.ClientID, os.Getenv("AZURE_CLIENT_ID"))
+	a.AuthorityHost = cmpOrString(a.AuthorityHost, os.Getenv("AZURE_AUTHORITY_HOST"))
+	file := os.Getenv("AZURE_FEDERATED_TOKEN_FILE")
+	if a.TenantID == "" || a.ClientID == "" || file == "" {
+		return nil, errors.New("grpccreds: azure workload identity needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE")
+	}
+	return a.ClientAssertion(func(context.Context) (string, error) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", Unavailable("reading the federated token file: "+err.Error(), nil)
+		}
+		return strings.TrimSpace(string(b)), nil
+	})
+}
+
+func (a Azure) with(cred confidential.Credential) (*Refresher, error) {
+	if a.TenantID == "" || a.ClientID == "" {
+		return nil, errors.New("grpccreds: azure: TenantID and ClientID are required")
+	}
+	host := strings.TrimSuffix(cmpOrString(a.AuthorityHost, "https://login.microsoftonline.com"), "/")
+	client, err := confidential.New(host+"/"+a.TenantID, a.ClientID, cred, a.MSAL...)
+	if err != nil {
+		return nil, fmt.Errorf("grpccreds: azure: %v", err)
+	}
+	return FromMSAL(client, a.Scopes, a.Refresh...), nil
+}
+
+func cmpOrString(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}
