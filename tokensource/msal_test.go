@@ -2,6 +2,7 @@ package tokensource_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/grpccreds/grpccreds/internal/authority"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
 	"github.com/grpccreds/grpccreds/tokensource"
@@ -259,4 +261,35 @@ func rsaCertPEM(t *testing.T) []byte {
 	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
 	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
+}
+
+func TestDeviceCodeThenSilent(t *testing.T) {
+	s := idp(t)
+	hc := s.HTTPClient()
+	defer hc.CloseIdleConnections()
+	client, err := public.New("cli-app", public.WithAuthority(s.AuthorityURL()),
+		public.WithInstanceDiscovery(false), public.WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prompts []tokensource.DeviceCodePrompt
+	r := tokensource.DeviceCode(client, []string{"api://grpccreds/.default"}, func(_ context.Context, p tokensource.DeviceCodePrompt) {
+		prompts = append(prompts, p)
+	})
+	defer r.Close()
+	tok, err := r.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, _ := tokensource.ParseClaims(tok.AccessToken)
+	if claims["name"] != authority.User.Name || len(prompts) != 1 || prompts[0].UserCode != "GRPC-CRDS" {
+		t.Fatalf("token for %v after prompts %+v", claims["name"], prompts)
+	}
+	r.Invalidate(r.Generation()) // force another fetch: it must be silent
+	if _, err := r.Token(); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.DeviceCodeRequests(); n != 1 || len(prompts) != 1 {
+		t.Fatalf("device-code requests = %d, prompts = %d; want 1 and 1 (the second fetch is silent)", n, len(prompts))
+	}
 }

@@ -44,16 +44,18 @@ type Server struct {
 	Tenant string
 	CA     *testpki.CA
 
-	mu        sync.Mutex
-	clients   map[string]Client
-	lifetime  time.Duration
-	refreshIn time.Duration
-	mode      atomic.Int32
-	requests  atomic.Int64
-	assertion atomic.Value // the last client assertion received
-	addr      string
-	srv       *http.Server
-	cert      tls.Certificate
+	mu             sync.Mutex
+	clients        map[string]Client
+	lifetime       time.Duration
+	refreshIn      time.Duration
+	mode           atomic.Int32
+	requests       atomic.Int64
+	assertion      atomic.Value // the last client assertion received
+	deviceRequests atomic.Int64
+	polls          atomic.Int64
+	addr           string
+	srv            *http.Server
+	cert           tls.Certificate
 }
 
 // NewServer starts an authority for tenant that issues tokens for audience.
@@ -134,6 +136,7 @@ func (s *Server) Start() error {
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.jwks)
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", s.deviceCode)
 	s.srv = &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{s.cert}}, ErrorLog: log.New(io.Discard, "", 0)}
 	go s.srv.ServeTLS(lis, "", "")
 	return nil
@@ -188,6 +191,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	case BlackHole:
 		<-r.Context().Done()
+		return
+	}
+	switch r.PostForm.Get("grant_type") {
+	case "urn:ietf:params:oauth:grant-type:device_code", "device_code", "refresh_token":
+		s.userToken(w, r)
 		return
 	}
 	id, ok := s.authenticate(r)

@@ -1,0 +1,64 @@
+package authority
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// User is the person who signs in through the device-code flow.
+var User = Identity{Name: "Ada Operator", OID: "9d3c1e2a-0000-4000-8000-00000000ad0a", Roles: []string{"Reader"}}
+
+// DeviceCodeRequests counts requests to the device-code endpoint.
+func (s *Server) DeviceCodeRequests() int64 { return s.deviceRequests.Load() }
+
+func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
+	s.deviceRequests.Add(1)
+	s.polls.Store(0)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"user_code": "GRPC-CRDS", "device_code": "device-code-1", "verification_uri": s.Base() + "/devicelogin",
+		"expires_in": 900, "interval": 1, "message": "To sign in, open " + s.Base() + "/devicelogin and enter GRPC-CRDS.",
+	})
+}
+
+// userToken answers the device-code grant (pending on the first poll, as if
+// the user were still typing, then signed in) and the refresh-token grant that
+// MSAL's silent acquisition uses.
+func (s *Server) userToken(w http.ResponseWriter, r *http.Request) {
+	if r.PostForm.Get("grant_type") != "refresh_token" && s.polls.Add(1) == 1 {
+		writeJSON(w, http.StatusBadRequest, oauthError("authorization_pending", "AADSTS70016: pending"))
+		return
+	}
+	s.mu.Lock()
+	lifetime := s.lifetime
+	s.mu.Unlock()
+	access, err := s.Issue(User, lifetime)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"token_type": "Bearer", "access_token": access, "expires_in": int(lifetime.Seconds()),
+		"refresh_token": "refresh-token-1", "scope": r.PostForm.Get("scope"),
+		"id_token": s.idToken(r.PostForm.Get("client_id")), "client_info": s.clientInfo(),
+	})
+}
+
+// idToken is what MSAL needs to cache an account; MSAL does not verify it.
+func (s *Server) idToken(clientID string) string {
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+		"iss": s.Issuer(), "aud": clientID, "sub": User.OID, "oid": User.OID, "tid": s.Tenant,
+		"name": User.Name, "preferred_username": "ada@example.test",
+		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
+	})
+	signed, _ := t.SignedString(s.key)
+	return signed
+}
+
+func (s *Server) clientInfo() string {
+	b, _ := json.Marshal(map[string]string{"uid": User.OID, "utid": s.Tenant})
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,60 @@
+package tokensource
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
+	"golang.org/x/oauth2"
+)
+
+// DeviceCodePrompt tells the user where to sign in.
+type DeviceCodePrompt struct {
+	UserCode        string
+	VerificationURL string
+	// Message is Azure AD's ready-made instruction, e.g. "To sign in, use a
+	// web browser to open … and enter the code …".
+	Message string
+	Expires time.Time
+}
+
+// DeviceCode returns the refresh engine in front of an MSAL public client,
+// for command-line tools acting as a user. The first fetch runs the
+// device-code flow: prompt shows the code and URL, and the fetch waits until
+// the user has signed in elsewhere. Later fetches are silent (MSAL's cache and
+// refresh token); only if that fails is the user prompted again.
+//
+// The engine's fetch timeout defaults to 15 minutes here, the lifetime of a
+// device code; WithFetchTimeout in opts overrides it.
+func DeviceCode(client public.Client, scopes []string, prompt func(context.Context, DeviceCodePrompt), opts ...Option) *Refresher {
+	cfg := newConfig(opts)
+	src := Func(func(ctx context.Context) (*oauth2.Token, error) {
+		if res, err := silent(ctx, client, scopes); err == nil {
+			return msalToken(res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn, cfg.now()), nil
+		}
+		dc, err := client.AcquireTokenByDeviceCode(ctx, scopes)
+		if err != nil {
+			return nil, classifyMSAL(err)
+		}
+		prompt(ctx, DeviceCodePrompt{UserCode: dc.Result.UserCode, VerificationURL: dc.Result.VerificationURL,
+			Message: dc.Result.Message, Expires: dc.Result.ExpiresOn})
+		res, err := dc.AuthenticationResult(ctx)
+		if err != nil {
+			return nil, classifyMSAL(err)
+		}
+		return msalToken(res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn, cfg.now()), nil
+	})
+	return Refreshing(src, append([]Option{WithFetchTimeout(15 * time.Minute)}, opts...)...)
+}
+
+var errNoAccount = errors.New("no cached account")
+
+// silent acquires a token for the first cached account without the user.
+func silent(ctx context.Context, client public.Client, scopes []string) (public.AuthResult, error) {
+	accounts, err := client.Accounts(ctx)
+	if err != nil || len(accounts) == 0 {
+		return public.AuthResult{}, errNoAccount
+	}
+	return client.AcquireTokenSilent(ctx, scopes, public.WithSilentAccount(accounts[0]))
+}
