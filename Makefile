@@ -7,7 +7,7 @@ STATICCHECK     := $(BIN)/staticcheck-$(STATICCHECK_VER)
 BENCHTIME       ?= 1s
 COUNT           ?= 6
 
-.PHONY: all test lint vet fmt-check bench demo examples
+.PHONY: all test lint vet fmt-check bench demo examples integration
 
 all: lint test
 
@@ -41,6 +41,14 @@ demo:
 ## examples: run every example program; each must exit 0
 examples:
 	@for d in examples/*/; do echo "== $$d"; $(GO) run ./$$d || exit 1; done
+
+## integration: against a real OpenID Connect provider (npm oidc-provider, pinned
+## in integration/package-lock.json and installed into integration/node_modules)
+integration: integration/node_modules/.package-lock.json
+	$(GO) test -tags integration -race -count=1 -v ./integration/
+
+integration/node_modules/.package-lock.json: integration/package.json integration/package-lock.json
+	cd integration && npm ci --no-audit --no-fund
 
 ## bench: the package benchmarks, then the side-by-side comparisons in bench/
 bench:

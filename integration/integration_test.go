@@ -1,0 +1,148 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"crypto/tls"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+	"github.com/grpccreds/grpccreds/connection"
+	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/internal/demo"
+	"github.com/grpccreds/grpccreds/internal/testpki"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func tlsConfig(ca *testpki.CA) *tls.Config { return &tls.Config{RootCAs: ca.Pool()} }
+
+// apiServer is a gRPC server protected by jwtauth, reading the provider's JWKS.
+func apiServer(t *testing.T, p *provider) *demo.Server {
+	t.Helper()
+	hc := p.httpClient()
+	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: p.jwksURL(), HTTPClient: hc, Issuer: p.issuer(), Audience: audience})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := demo.Start(grpc.UnaryInterceptor(v.UnaryServerInterceptor()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop(); v.Close(); hc.CloseIdleConnections() })
+	return srv
+}
+
+func clientCredentials(p *provider, secret string, opts ...tokensource.Option) *tokensource.Refresher {
+	cfg := &clientcredentials.Config{ClientID: clientID, ClientSecret: secret, TokenURL: p.tokenURL(),
+		Scopes: []string{audience + "/.default"}, AuthStyle: oauth2.AuthStyleInParams}
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.httpClient())
+	return tokensource.Refreshing(tokensource.ClientCredentials(ctx, cfg), opts...)
+}
+
+func msal(t *testing.T, p *provider, secret string) *tokensource.Refresher {
+	t.Helper()
+	r, err := tokensource.Azure{TenantID: tenant, ClientID: clientID, Scopes: []string{audience + "/.default"},
+		AuthorityHost: p.authorityHost(),
+		MSAL:          []confidential.Option{confidential.WithInstanceDiscovery(false), confidential.WithHTTPClient(p.httpClient())},
+	}.ClientSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func dial(t *testing.T, srv *demo.Server, ts *tokensource.Refresher) *connection.Connection {
+	t.Helper()
+	c, err := connection.WithTokenSource(srv.Addr, srv.CAPEM, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); ts.Close() })
+	return c
+}
+
+func TestIntegration(t *testing.T) {
+	p := startProvider(t)
+	srv := apiServer(t, p)
+	ctx := context.Background()
+
+	t.Run("x/oauth2 client credentials through the engine", func(t *testing.T) {
+		c := dial(t, srv, clientCredentials(p, secret))
+		for range 5 {
+			if err := demo.Call(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
+	t.Run("MSAL pointed at the provider", func(t *testing.T) {
+		c := dial(t, srv, msal(t, p, secret))
+		if err := demo.Call(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		claims, err := c.Claims(ctx)
+		if err != nil || claims.All["client_id"] != clientID {
+			t.Fatalf("claims %v, %v", claims, err)
+		}
+	})
+
+	t.Run("wrong client secret", func(t *testing.T) {
+		for name, ts := range map[string]*tokensource.Refresher{
+			"x/oauth2": clientCredentials(p, "wrong-"+secret), "MSAL": msal(t, p, "wrong-"+secret),
+		} {
+			err := demo.Call(ctx, dial(t, srv, ts))
+			if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "invalid_client") {
+				t.Errorf("%s: %v, want Unauthenticated naming invalid_client", name, err)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("%s: the secret leaked: %v", name, err)
+			}
+		}
+	})
+
+	t.Run("provider outage", func(t *testing.T) { outage(t, p, srv) })
+}
+
+// outage stops the provider while the token is valid (calls go on), lets the
+// token expire (Unavailable), then restarts it on the same port (recovery).
+func outage(t *testing.T, p *provider, srv *demo.Server) {
+	ctx := context.Background()
+	ts := clientCredentials(p, secret, tokensource.WithBackoff(200*time.Millisecond, time.Second))
+	c := dial(t, srv, ts)
+	if err := demo.Call(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	fetched := time.Now()
+	p.stop()
+	for time.Since(fetched) < ttl*6/10 { // still valid: the outage costs nothing
+		if err := demo.Call(ctx, c); err != nil {
+			t.Fatalf("call while the token is valid and the provider is down: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Until(fetched.Add(ttl)))
+	err := demo.Call(ctx, c)
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("after expiry with the provider down: %v, want Unavailable", err)
+	}
+	t.Logf("after expiry: %v", err)
+	p.start(t)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if err = demo.Call(ctx, c); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery within 15 s of the restart: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
