@@ -7,14 +7,14 @@ STATICCHECK     := $(BIN)/staticcheck-$(STATICCHECK_VER)
 BENCHTIME       ?= 1s
 COUNT           ?= 6
 
-.PHONY: all test lint vet fmt-check bench demo examples integration
+.PHONY: all test lint vet fmt-check bench bench-quick bench-pkg demo examples integration
 
 all: lint test
 
 ## test: go vet, then every test under the race detector (bench/ included)
 test: vet
 	$(GO) test -race -count=1 ./...
-	cd bench && $(GO) test -race -count=1 -bench . -benchtime 1x .
+	cd bench && $(GO) test -race -count=1 .
 
 vet:
 	$(GO) vet ./...
@@ -50,7 +50,16 @@ integration: integration/node_modules/.package-lock.json
 integration/node_modules/.package-lock.json: integration/package.json integration/package-lock.json
 	cd integration && npm ci --no-audit --no-fund
 
-## bench: the package benchmarks, then the side-by-side comparisons in bench/
+## bench: the side-by-side comparisons against the anchors (tables of medians
+## and ratios, and bench/refresh-timeline.png); see BENCHMARKS.md
 bench:
+	cd bench && $(GO) run ./cmd/bench -plot refresh-timeline.png
+
+## bench-quick: a short run (< 60 s) that checks the harness; asserts nothing about speed
+bench-quick:
+	cd bench && $(GO) run ./cmd/bench -quick -plot ''
+
+## bench-pkg: the package benchmarks in go test form (for benchstat)
+bench-pkg:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) .
