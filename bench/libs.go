@@ -56,6 +56,7 @@ var OAuthReuse = Lib{"oauth+ReuseTokenSource", func(e *Endpoint, o Opts) (creden
 // OAuthAccess is grpc-go's oauth.NewOauthAccess: one fixed token, no refresh.
 var OAuthAccess = Lib{"oauth.NewOauthAccess", func(e *Endpoint, o Opts) (credentials.PerRPCCredentials, func()) {
 	tok, _ := e.Fetch()
+	//lint:ignore SA1019 the deprecated constructor is one of the anchors compared against
 	return oauth.NewOauthAccess(&oauth2.Token{AccessToken: tok, TokenType: "Bearer"}), func() {}
 }}
 

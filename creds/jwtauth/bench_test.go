@@ -61,3 +61,22 @@ func BenchmarkServerVerification(b *testing.B) {
 		b.Logf("%-9s median %.0f RPC/s, range %.0f–%.0f", n, med[n], rps[n][0], rps[n][len(rps[n])-1])
 	}
 }
+
+// BenchmarkCheck is the verifier's per-call work in process: a cache hit
+// against a full RS256 verification.
+func BenchmarkCheck(b *testing.B) {
+	in := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+sign("k1", claims())))
+	for _, disable := range []bool{false, true} {
+		v, _ := NewVerifier(Config{StaticKeys: staticKeys("k1"), RequiredClaims: []string{"name", "oid"}, DisableCache: disable})
+		name := map[bool]string{false: "cached", true: "uncached"}[disable]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.check(in, "/pkg.S/M", nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		v.Close()
+	}
+}

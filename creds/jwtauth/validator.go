@@ -16,6 +16,9 @@ type Check func(ctx context.Context, method string, md metadata.MD) (context.Con
 type Validator struct {
 	check Check
 	skip  map[string]bool
+	// noMD skips copying the incoming metadata for a check that reads the
+	// one header it needs itself.
+	noMD bool
 }
 
 // NewValidator returns a Validator that runs check on every call except the
@@ -32,7 +35,10 @@ func (v *Validator) admit(ctx context.Context, method string) (context.Context, 
 	if v.skip[method] {
 		return ctx, nil
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
+	var md metadata.MD
+	if !v.noMD {
+		md, _ = metadata.FromIncomingContext(ctx)
+	}
 	return v.check(ctx, method, md)
 }
 

@@ -46,6 +46,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		v.cache = newCache(cmpOr(cfg.CacheSize, 10000))
 	}
 	v.Validator = NewValidator(v.check, cfg.Skip...)
+	v.Validator.noMD = true // check reads only the authorization header
 	return v, nil
 }
 
@@ -105,8 +106,8 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 	return newClaims(all), nil
 }
 
-func (v *Verifier) check(ctx context.Context, method string, md metadata.MD) (context.Context, error) {
-	token, err := bearer(md)
+func (v *Verifier) check(ctx context.Context, method string, _ metadata.MD) (context.Context, error) {
+	token, err := bearer(metadata.ValueFromIncomingContext(ctx, "authorization"))
 	if err != nil {
 		return nil, err
 	}
@@ -141,8 +142,7 @@ func (v *Verifier) authorize(method string, c *Claims) error {
 }
 
 // bearer extracts the token from the one authorization header.
-func bearer(md metadata.MD) (string, error) {
-	vals := md.Get("authorization")
+func bearer(vals []string) (string, error) {
 	switch {
 	case len(vals) == 0:
 		return "", status.Error(codes.Unauthenticated, "missing bearer token")
@@ -152,7 +152,7 @@ func bearer(md metadata.MD) (string, error) {
 		return "", status.Error(codes.Unauthenticated, "authorization header too large")
 	}
 	scheme, token, ok := strings.Cut(vals[0], " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") || token == "" || strings.ContainsAny(token, " \t") {
+	if !ok || !strings.EqualFold(scheme, "bearer") || token == "" || strings.IndexByte(token, ' ') >= 0 || strings.IndexByte(token, '\t') >= 0 {
 		return "", status.Error(codes.Unauthenticated, `malformed authorization header: want "Bearer <token>"`)
 	}
 	return token, nil
