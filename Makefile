@@ -7,7 +7,7 @@ STATICCHECK     := $(BIN)/staticcheck-$(STATICCHECK_VER)
 BENCHTIME       ?= 1s
 COUNT           ?= 6
 
-.PHONY: all test lint vet fmt-check bench bench-quick bench-pkg demo examples integration
+.PHONY: all test lint vet fmt-check bench bench-quick bench-pkg demo examples integration fuzz
 
 all: lint test
 
@@ -49,6 +49,17 @@ integration: integration/node_modules/.package-lock.json
 
 integration/node_modules/.package-lock.json: integration/package.json integration/package-lock.json
 	cd integration && npm ci --no-audit --no-fund
+
+## fuzz: every fuzz target for FUZZTIME each (seed corpora in */testdata/fuzz)
+FUZZTIME ?= 10s
+FUZZ_TARGETS := tokensource:FuzzValidate tokensource:FuzzClaims creds:FuzzPluginMetadata \
+	composite:FuzzTLS creds/jwtauth:FuzzHeader
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg)"; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+		echo "$$out" | grep -E 'elapsed.*execs' | tail -1; \
+	done
 
 ## bench: the side-by-side comparisons against the anchors (tables of medians
 ## and ratios, and bench/refresh-timeline.png); see BENCHMARKS.md

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/grpccreds/grpccreds/tokensource"
-	"google.golang.org/grpc/status"
 )
 
 // toStatus turns a token source error into a status error for gRPC. The
@@ -12,7 +11,7 @@ import (
 // classification (see tokensource.Classify) decides.
 func toStatus(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return status.FromContextError(ctx.Err()).Err()
+		return tokensource.CallerError(ctx)
 	}
 	return tokensource.Classify(err)
 }

@@ -156,7 +156,10 @@ func truncate(s string) string {
 	return s
 }
 
-// callerError converts a caller's context error into a status error.
-func callerError(ctx context.Context) error {
-	return status.FromContextError(ctx.Err()).Err()
+// CallerError is the status error for a caller whose context ended while it
+// waited for a token: DeadlineExceeded or Canceled, with a message that says
+// what it was waiting for.
+func CallerError(ctx context.Context) error {
+	code := status.FromContextError(ctx.Err()).Code()
+	return status.Errorf(code, "grpccreds: %v while waiting for a token from the identity provider", ctx.Err())
 }

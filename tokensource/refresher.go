@@ -184,7 +184,7 @@ func (r *Refresher) wait(ctx context.Context) (*oauth2.Token, error) {
 	case <-c.done:
 		return c.tok, c.err
 	case <-ctx.Done():
-		return nil, callerError(ctx)
+		return nil, CallerError(ctx)
 	}
 }
 
