@@ -27,6 +27,7 @@ const (
 	Garbage            // answers 200 with a body that is not JSON
 	InvalidClient      // answers 401 invalid_client to everyone
 	BlackHole          // never answers (until the request's context ends)
+	Slow               // answers after 10 seconds
 )
 
 // Client is an application registered at the authority.
@@ -192,6 +193,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	case BlackHole:
 		<-r.Context().Done()
 		return
+	case Slow:
+		select {
+		case <-time.After(10 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	switch r.PostForm.Get("grant_type") {
 	case "urn:ietf:params:oauth:grant-type:device_code", "device_code", "refresh_token":
