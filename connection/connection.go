@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/creds"
@@ -24,6 +25,7 @@ var ErrNotExternal = errors.New("grpccreds: UpdateAccessToken needs a connection
 type Connection struct {
 	cc       *grpc.ClientConn
 	target   string
+	logger   *slog.Logger
 	external *tokensource.External
 	engine   *tokensource.Refresher
 	ownsEng  bool
@@ -39,7 +41,7 @@ func WithExternalAccessToken(target string, rootPEM []byte, token string, opts .
 		return nil, err
 	}
 	o := newOptions(opts)
-	c := &Connection{target: target, external: ext}
+	c := &Connection{target: target, external: ext, logger: o.logger}
 	return c.dial(rootPEM, o, creds.NewBearer(ext, bearerOpts(o)...), o.retryOn(false))
 }
 
@@ -117,7 +119,15 @@ func (c *Connection) UpdateAccessToken(token string) error {
 	if c.external == nil {
 		return ErrNotExternal
 	}
-	return c.external.Update(token)
+	err := c.external.Update(token)
+	if c.logger != nil {
+		if err != nil {
+			c.logger.Warn("grpccreds: access token update refused; the previous token stays", "error", err)
+		} else {
+			c.logger.Info("grpccreds: access token updated", "generation", c.external.Generation(), "expiry", c.external.Expiry())
+		}
+	}
+	return err
 }
 
 // Invoke performs a unary call. It implements grpc.ClientConnInterface.

@@ -49,7 +49,7 @@ func newStack(t *testing.T, opts ...tokensource.Option) *stack {
 	}
 	t.Cleanup(idp.Stop)
 	idp.Register(clientID, authority.Client{Secret: secret, Identity: authority.Identity{Name: "svc", OID: "o-1"}})
-	s := &stack{idp: idp, srv: testserver.Start(t, testserver.Config{}), clk: clocktest.New(time.Now())}
+	s := &stack{idp: idp, srv: testserver.Start(t, testserver.Config{NoRecord: true}), clk: clocktest.New(time.Now())}
 	s.trusted.Store(true)
 	good, bad := idp.HTTPClient(), &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(func() {

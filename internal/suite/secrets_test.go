@@ -1,0 +1,158 @@
+package suite
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+	"github.com/grpccreds/grpccreds/composite"
+	"github.com/grpccreds/grpccreds/connection"
+	"github.com/grpccreds/grpccreds/creds"
+	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/internal/testserver"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// evidence collects everything a user could see: log records, events,
+// errors, status messages and formatted values.
+type evidence struct {
+	mu   sync.Mutex
+	logs bytes.Buffer
+	text []string
+}
+
+func (e *evidence) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.logs.Write(p)
+}
+
+func (e *evidence) add(vs ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, v := range vs {
+		if v == nil {
+			continue
+		}
+		if err, ok := v.(error); ok {
+			e.text = append(e.text, err.Error(), status.Convert(err).Message())
+		}
+		e.text = append(e.text, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v))
+	}
+}
+
+func (e *evidence) all() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.logs.String() + "\n" + strings.Join(e.text, "\n")
+}
+
+// TestSecretsNeverLeak drives success and failure paths of every source and
+// credential with a capturing logger and observer, and checks that no
+// token, client secret, assertion or API key shows up anywhere.
+func TestSecretsNeverLeak(t *testing.T) {
+	ev := &evidence{}
+	logger := slog.New(slog.NewTextHandler(ev, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	observe := tokensource.WithObserver(func(e tokensource.Event) { ev.add(e, e.Err) })
+	secrets := []string{secret}
+	ctx := context.Background()
+
+	// x/oauth2 client credentials through the whole stack: success, then failures.
+	s := newStack(t, tokensource.WithLogger(logger), observe)
+	ev.add(s.call(5*time.Second), s.engine, s.conn)
+	tok, _ := s.engine.Token()
+	secrets = append(secrets, tok.AccessToken)
+	for _, m := range []authority.Mode{authority.InvalidClient, authority.Fail500, authority.Garbage, authority.Fail429} {
+		s.idp.SetMode(m)
+		s.engine.Invalidate(s.engine.Generation())
+		ev.add(s.call(5 * time.Second))
+		s.settle(t)
+	}
+	s.idp.SetMode(authority.Healthy)
+
+	// MSAL: a secret, a wrong secret, and a federated assertion.
+	s.idp.Register("wi-app", authority.Client{Identity: authority.Identity{Name: "wi", OID: "o-2"}})
+	assertion := "eyJhbGciOiJub25lIn0.assertion-marker-7f3a.sig"
+	file := filepath.Join(t.TempDir(), "federated")
+	os.WriteFile(file, []byte(assertion), 0o600)
+	secrets = append(secrets, assertion, "assertion-marker-7f3a")
+	hc := s.idp.HTTPClient()
+	defer hc.CloseIdleConnections()
+	az := tokensource.Azure{TenantID: tenant, ClientID: clientID, Scopes: []string{"api://grpccreds/.default"},
+		AuthorityHost: s.idp.Base(), Refresh: []tokensource.Option{tokensource.WithLogger(logger), observe},
+		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false), confidential.WithHTTPClient(hc)}}
+	for _, sec := range []string{secret, "wrong-" + secret} {
+		r, err := az.ClientSecret(sec)
+		ev.add(err, r)
+		tok, err := r.Token()
+		ev.add(err, r)
+		if tok != nil {
+			secrets = append(secrets, tok.AccessToken)
+		}
+		r.Close()
+	}
+	t.Setenv("AZURE_FEDERATED_TOKEN_FILE", file)
+	wi := az
+	wi.ClientID = "wi-app"
+	r, err := wi.WorkloadIdentity()
+	ev.add(err)
+	_, err = r.Token()
+	ev.add(err, r)
+	r.Close()
+
+	// External tokens, per-call overrides, API keys, plugins and TLS.
+	apiKey := "api-key-marker-91c2"
+	secrets = append(secrets, apiKey)
+	srv := testserver.Start(t, testserver.Config{})
+	conn, err := connection.WithExternalAccessToken(srv.Addr, srv.CA.PEM, tok.AccessToken, connection.WithLogger(logger))
+	ev.add(err, conn)
+	for _, bad := range []string{tok.AccessToken + " x", tok.AccessToken + "\r\n", apiKey + "é"} {
+		ev.add(conn.UpdateAccessToken(bad))
+	}
+	ev.add(conn.Invoke(creds.WithToken(ctx, apiKey+"\n"), "/grpc.health.v1.Health/Check", &struct{}{}, &struct{}{}))
+	conn.Close()
+	key, err := creds.NewAPIKey("x-api-key", apiKey)
+	ev.add(err, key)
+	_, err = creds.NewAPIKey("x-api-key", apiKey+" ")
+	ev.add(err)
+	ev.add(creds.NewPlugin(func(context.Context, creds.RequestInfo) (map[string]string, error) {
+		return map[string]string{"x-k": apiKey}, nil
+	}))
+	_, err = composite.TLS([]byte(apiKey))
+	ev.add(err)
+
+	// The server side refusing tokens.
+	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: s.idp.JWKSURL(), HTTPClient: hc, Audience: "api://other"})
+	ev.add(err, v)
+	for _, h := range []string{"Bearer " + tok.AccessToken, "Bearer " + apiKey, apiKey} {
+		in := metadata.NewIncomingContext(ctx, metadata.Pairs("authorization", h))
+		_, err := v.UnaryServerInterceptor()(in, nil, &grpc.UnaryServerInfo{FullMethod: "/pkg.S/M"},
+			func(context.Context, any) (any, error) { return nil, nil })
+		ev.add(err)
+	}
+	v.Close()
+
+	out := ev.all()
+	for _, sec := range secrets {
+		if sec != "" && strings.Contains(out, sec) {
+			i := strings.Index(out, sec)
+			t.Fatalf("a secret leaked near: %q", out[max(0, i-120):i])
+		}
+	}
+	if !strings.Contains(out, "token refresh failed") || !strings.Contains(out, "invalid_client") ||
+		!strings.Contains(out, "access token update refused") {
+		t.Fatalf("the failure paths were not exercised:\n%s", out)
+	}
+}
