@@ -19,6 +19,7 @@ type fault struct {
 	says     string     // what its message names
 	hangs    bool       // the fetch hangs until the engine's fetch timeout
 	attempts int64      // fetch attempts in 10 s of fake time after expiry (0: not asserted)
+	http     bool       // the attempts reach the authority's token endpoint
 }
 
 func mode(m authority.Mode) func(*stack) { return func(s *stack) { s.idp.SetMode(m) } }
@@ -33,13 +34,13 @@ func faults() []fault {
 		{name: "10 s slow", apply: mode(authority.Slow), heal: healthy,
 			code: codes.Unavailable, says: "timed out", hangs: true},
 		{name: "500", apply: mode(authority.Fail500), heal: healthy,
-			code: codes.Unavailable, says: "HTTP 500", attempts: 5},
+			code: codes.Unavailable, says: "HTTP 500", attempts: 5, http: true},
 		{name: "429 with Retry-After: 7", apply: mode(authority.Fail429), heal: healthy,
-			code: codes.Unavailable, says: "HTTP 429", attempts: 2},
+			code: codes.Unavailable, says: "HTTP 429", attempts: 2, http: true},
 		{name: "garbage JSON", apply: mode(authority.Garbage), heal: healthy,
-			code: codes.Unavailable, says: "token source failed", attempts: 5},
+			code: codes.Unavailable, says: "token source failed", attempts: 5, http: true},
 		{name: "invalid_client 401", apply: mode(authority.InvalidClient), heal: healthy,
-			code: codes.Unauthenticated, says: "invalid_client", attempts: 5},
+			code: codes.Unauthenticated, says: "invalid_client", attempts: 5, http: true},
 		{name: "TLS certificate not trusted", apply: func(s *stack) { s.trusted.Store(false) }, heal: func(s *stack) { s.trusted.Store(true) },
 			code: codes.Unavailable, says: "certificate signed by unknown authority", attempts: 5},
 	}
@@ -95,7 +96,7 @@ func afterExpiry(t *testing.T, f fault) {
 		assertCode(t, err, codes.DeadlineExceeded, "waiting for a token")
 		s.settle(t)
 	}
-	before := s.attempts.Load()
+	before, requests := s.attempts.Load(), s.idp.TokenRequests()
 	err := s.call(5 * time.Second)
 	s.settle(t)
 	assertCode(t, err, f.code, f.says)
@@ -107,6 +108,9 @@ func afterExpiry(t *testing.T, f fault) {
 		}
 		if n := s.attempts.Load() - before; n != f.attempts {
 			t.Errorf("fetch attempts in 10 s = %d, want %d (backoff 1 s ×1.6, or Retry-After)", n, f.attempts)
+		}
+		if n := s.idp.TokenRequests() - requests; f.http && n != f.attempts {
+			t.Errorf("token requests at the authority in 10 s = %d, want %d", n, f.attempts)
 		}
 	}
 	f.heal(s)
