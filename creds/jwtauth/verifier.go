@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/grpccreds/grpccreds/tokensource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -103,7 +104,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
 			return nil, status.Errorf(codes.Unauthenticated, "invalid token: required claim %q is missing", name)
 		}
 	}
-	return newClaims(all), nil
+	return tokensource.NewClaims(all), nil
 }
 
 func (v *Verifier) check(ctx context.Context, method string, _ metadata.MD) (context.Context, error) {
