@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
 	"github.com/grpccreds/grpccreds/internal/testpki"
 	"github.com/grpccreds/grpccreds/internal/testserver"
@@ -236,6 +237,22 @@ func TestRetryManyFailuresOneRefresh(t *testing.T) {
 	wg.Wait()
 	if n := src.n.Load(); n != 2 {
 		t.Fatalf("fetches = %d for 50 concurrent failures, want 2 (initial + 1 refresh)", n)
+	}
+}
+
+func TestNoRetryForPerCallTokens(t *testing.T) {
+	srv := testserver.Start(t, testserver.Config{Check: rejecting("own", false)})
+	src := &countingSource{}
+	c, err := WithTokenSource(srv.Addr, srv.CA.PEM, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := call(creds.WithToken(context.Background(), "own"), c); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("got %v, want Unauthenticated", err)
+	}
+	if n := len(srv.Auth()); n != 1 || src.n.Load() != 0 {
+		t.Fatalf("server saw %d calls and the source %d fetches, want 1 and 0", n, src.n.Load())
 	}
 }
 

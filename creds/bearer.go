@@ -47,7 +47,7 @@ func (b *Bearer) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 	if err := checkTransport(ctx, b.opts.allowLoopback); err != nil {
 		return nil, err
 	}
-	if tok, ok := ctx.Value(overrideKey{}).(string); ok {
+	if tok, ok := TokenOverride(ctx); ok {
 		return b.metadata(tok)
 	}
 	tok, err := b.src.TokenContext(ctx)

@@ -11,3 +11,9 @@ type overrideKey struct{}
 func WithToken(ctx context.Context, token string) context.Context {
 	return context.WithValue(ctx, overrideKey{}, token)
 }
+
+// TokenOverride returns the token WithToken set on ctx, if any.
+func TokenOverride(ctx context.Context) (string, bool) {
+	tok, ok := ctx.Value(overrideKey{}).(string)
+	return tok, ok
+}

@@ -2,6 +2,7 @@ package jwtauth
 
 import (
 	"crypto"
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -48,6 +49,10 @@ type Config struct {
 	// DisableCache verifies every call.
 	CacheSize    int
 	DisableCache bool
+
+	// Logger, if set, receives a warning when a JWKS refresh fails (the last
+	// good keys stay in use meanwhile).
+	Logger *slog.Logger
 
 	// Now replaces time.Now, for tests.
 	Now func() time.Time

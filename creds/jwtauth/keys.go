@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
@@ -38,7 +39,7 @@ func newKeySet(cfg Config) (*keySet, error) {
 		RefreshInterval:         time.Duration(cmpOr(int(cfg.JWKSRefresh), int(time.Hour))),
 		RefreshUnknownKID:       rate.NewLimiter(rate.Every(unknown), 1),
 		RateLimitWaitMax:        10 * time.Second, // also bounds the refetch itself; a longer limiter wait fails at once
-		RefreshErrorHandlerFunc: func(string) func(context.Context, error) { return func(context.Context, error) {} },
+		RefreshErrorHandlerFunc: refreshErrorHandler(cfg.Logger),
 	})
 	if err != nil {
 		cancel()
@@ -49,6 +50,18 @@ func newKeySet(cfg Config) (*keySet, error) {
 }
 
 func (ks *keySet) close() { ks.cancel() }
+
+// refreshErrorHandler logs a failed JWKS refresh to l, or drops it if l is
+// nil (keyfunc's default would log to slog.Default).
+func refreshErrorHandler(l *slog.Logger) func(string) func(context.Context, error) {
+	return func(url string) func(context.Context, error) {
+		return func(ctx context.Context, err error) {
+			if l != nil && ctx.Err() == nil {
+				l.WarnContext(ctx, "grpccreds: JWKS refresh failed; the last good keys stay in use", "url", url, "error", err)
+			}
+		}
+	}
+}
 
 func (ks *keySet) keyfunc(ctx context.Context) jwt.Keyfunc {
 	return func(t *jwt.Token) (any, error) {

@@ -5,7 +5,10 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,6 +130,9 @@ func TestJWKSDownKeepsOldKeys(t *testing.T) {
 	cfg := j.config()
 	cfg.DisableCache = true
 	cfg.UnknownKIDRefresh = time.Nanosecond
+	var logs strings.Builder
+	var mu sync.Mutex
+	cfg.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
 	v, _ := NewVerifier(cfg)
 	defer v.Close()
 	ctx := context.Background()
@@ -141,6 +147,11 @@ func TestJWKSDownKeepsOldKeys(t *testing.T) {
 	}
 	if _, err := v.Verify(ctx, sign("k1", claims())); err != nil {
 		t.Fatalf("old key refused while the JWKS is down: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "JWKS refresh failed") {
+		t.Fatalf("the failed refresh was not logged: %q", logs.String())
 	}
 }
 
@@ -223,6 +234,17 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func staticKeys(kids ...string) map[string]crypto.PublicKey {
