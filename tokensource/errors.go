@@ -37,6 +37,7 @@ type FetchError struct {
 	err        error
 }
 
+// Error returns the message, which names the cause without secrets.
 func (e *FetchError) Error() string { return "grpccreds: " + e.msg }
 
 // Unwrap returns the underlying error.

@@ -16,6 +16,7 @@ const (
 	RefreshFailed
 )
 
+// String names the event kind.
 func (k EventKind) String() string {
 	switch k {
 	case RefreshStarted:
