@@ -27,7 +27,7 @@ func BenchmarkGetRequestMetadata(b *testing.B) {
 // asserts only what must hold whatever the machine's speed.
 func TestHarness(t *testing.T) {
 	for _, c := range append(Background(), HardExpiry()...) {
-		r := Stall(c, 150*time.Millisecond)
+		r := Stall(c, 300*time.Millisecond)
 		if r.Calls == 0 {
 			t.Fatalf("%s: no calls", c.Lib.Name)
 		}
