@@ -202,7 +202,9 @@ func (r *Refresher) fetch(c *call, attempt int) {
 	defer r.wg.Done()
 	r.cfg.emit(Event{Kind: RefreshStarted, Attempt: attempt})
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.fetchTimeout)
+	began := time.Now() // real time: how long the provider takes is not the fake clock's business
 	tok, err := r.src.TokenContext(ctx)
+	took := time.Since(began)
 	cancel()
 	r.mu.Lock()
 	now := r.cfg.now()
@@ -213,7 +215,7 @@ func (r *Refresher) fetch(c *call, attempt int) {
 	if err != nil {
 		ev = r.failed(c, err, now)
 	} else {
-		ev = r.succeeded(c, tok, now)
+		ev = r.succeeded(c, tok, now, took)
 	}
 	r.call = nil
 	r.busy.Store(false)
@@ -222,10 +224,10 @@ func (r *Refresher) fetch(c *call, attempt int) {
 	r.cfg.emit(ev)
 }
 
-// succeeded installs tok. r.mu must be held.
-func (r *Refresher) succeeded(c *call, tok *oauth2.Token, now time.Time) Event {
+// succeeded installs tok, fetched in took. r.mu must be held.
+func (r *Refresher) succeeded(c *call, tok *oauth2.Token, now time.Time, took time.Duration) Event {
 	r.gen++
-	s := r.cfg.schedule(tok, r.gen, now)
+	s := r.cfg.schedule(tok, r.gen, now, took)
 	if !r.closed {
 		r.snap.Store(s)
 	}

@@ -361,3 +361,20 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 		t.Fatalf("allocs per call = %v, want 0", n)
 	}
 }
+
+// A slow provider is asked early enough for the next token to arrive before
+// the current one stops being served: two fetch durations before the end of
+// the usable life, or at once if the token barely outlives a fetch.
+func TestSlowProviderIsAskedEarly(t *testing.T) {
+	c := newConfig([]Option{WithJitter(0)})
+	tok := &oauth2.Token{AccessToken: "t"}
+	for _, tc := range []struct{ life, took, want time.Duration }{
+		{time.Hour, 200 * time.Millisecond, 45 * time.Minute},                 // fast enough: 75% stands
+		{90 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond}, // 90 − 2×30
+		{54 * time.Millisecond, 50 * time.Millisecond, 0},                     // at once
+	} {
+		if got := c.refreshIn(tok, tc.life, tc.took); got != tc.want {
+			t.Errorf("life %v, fetch %v: refresh after %v, want %v", tc.life, tc.took, got, tc.want)
+		}
+	}
+}

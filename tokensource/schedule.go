@@ -26,8 +26,8 @@ func (s *snapshot) usable(t time.Duration) bool {
 
 func (s *snapshot) stale(t time.Duration) bool { return t >= s.refreshAt }
 
-// schedule builds the snapshot for a token fetched at now.
-func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time) *snapshot {
+// schedule builds the snapshot for a token fetched at now in took.
+func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time, took time.Duration) *snapshot {
 	s := &snapshot{tok: tok, gen: gen, expiry: never, refreshAt: never}
 	exp := expiryOf(tok)
 	if exp.IsZero() {
@@ -35,7 +35,7 @@ func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time) *snapsho
 	}
 	life := exp.Sub(now)
 	usable := life - min(c.leeway, life/10)
-	in := c.refreshIn(tok, usable)
+	in := c.refreshIn(tok, usable, took)
 	s.expiryTime, s.refreshTime = now.Add(usable), now.Add(in)
 	s.expiry, s.refreshAt = c.since(now)+usable, c.since(now)+in
 	return s
@@ -43,8 +43,12 @@ func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time) *snapsho
 
 // refreshIn is how long after a fetch the next background refresh starts: the
 // earlier of (usable lifetime − refreshBefore) and 75% of the usable lifetime,
-// or the issuer's refresh_in hint when it falls inside the lifetime, less jitter.
-func (c *config) refreshIn(tok *oauth2.Token, life time.Duration) time.Duration {
+// or the issuer's refresh_in hint when it falls inside the lifetime, less
+// jitter. It also leaves twice the last fetch's duration before the end of
+// the usable lifetime, so that a slow provider is asked early enough for the
+// new token to arrive before the old one stops being served; with tokens that
+// barely outlive a fetch, that means refreshing at once.
+func (c *config) refreshIn(tok *oauth2.Token, life, took time.Duration) time.Duration {
 	in := life * 3 / 4
 	if early := life - c.refreshBefore; early > 0 && early < in {
 		in = early
@@ -52,7 +56,8 @@ func (c *config) refreshIn(tok *oauth2.Token, life time.Duration) time.Duration 
 	if hint := refreshHint(tok); hint > 0 && hint < life {
 		in = hint
 	}
-	return in - c.spread(in)
+	in -= c.spread(in)
+	return max(min(in, life-2*took), 0)
 }
 
 // spread returns a random part of d, at most the jitter fraction of it.
