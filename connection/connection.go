@@ -70,10 +70,13 @@ func WithTLS(target string, rootPEM []byte, opts ...Option) (*Connection, error)
 }
 
 // Insecure dials target without TLS and without credentials. It is for
-// development against local servers.
+// development against local servers. Per-RPC credentials smuggled in through
+// WithDialOptions are refused: gRPC rejects any that require transport
+// security, which every credential of package creds does unless it was built
+// with creds.AllowInsecureLoopback, and those check for a loopback peer on
+// every call.
 func Insecure(target string, opts ...Option) (*Connection, error) {
 	o := newOptions(opts)
-	o.loopback = false
 	o.dial = append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, o.dial...)
 	cc, err := grpc.NewClient(target, o.dial...)
 	if err != nil {

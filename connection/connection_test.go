@@ -292,6 +292,11 @@ func TestPlaintext(t *testing.T) {
 	if got := plain.Auth(); len(got) != 1 {
 		t.Fatalf("plaintext server saw %d calls, want 1", len(got))
 	}
+	bearer := creds.NewBearer(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok"}))
+	if c, err := Insecure(plain.Addr, WithDialOptions(grpc.WithPerRPCCredentials(bearer))); err == nil {
+		c.Close()
+		t.Fatal("Insecure accepted a bearer token")
+	}
 	in, err := Insecure(plain.Addr)
 	if err != nil {
 		t.Fatal(err)

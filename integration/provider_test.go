@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/internal/testpki"
+	"go.uber.org/goleak"
 )
 
 const (
@@ -25,12 +26,15 @@ const (
 	ttl      = 4 * time.Second // short, so expiry can be reached in a test
 )
 
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
 // provider is a running oidc-provider process.
 type provider struct {
-	dir  string
-	ca   *testpki.CA
-	port string
-	cmd  *exec.Cmd
+	dir     string
+	ca      *testpki.CA
+	port    string
+	cmd     *exec.Cmd
+	clients []*http.Client
 }
 
 func (p *provider) authorityHost() string { return "https://127.0.0.1:" + p.port }
@@ -38,8 +42,12 @@ func (p *provider) issuer() string        { return p.authorityHost() + "/" + ten
 func (p *provider) tokenURL() string      { return p.issuer() + "/token" }
 func (p *provider) jwksURL() string       { return p.issuer() + "/jwks" }
 
+// httpClient trusts the provider's certificate; its idle connections are
+// closed when the test ends.
 func (p *provider) httpClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig(p.ca)}}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig(p.ca)}}
+	p.clients = append(p.clients, c)
+	return c
 }
 
 // startProvider starts oidc-provider with a certificate from a fresh CA and
@@ -51,7 +59,12 @@ func startProvider(t *testing.T) *provider {
 	os.WriteFile(filepath.Join(p.dir, "cert.pem"), leaf.CertPEM, 0o600)
 	os.WriteFile(filepath.Join(p.dir, "key.pem"), leaf.KeyPEM, 0o600)
 	p.start(t)
-	t.Cleanup(p.stop)
+	t.Cleanup(func() {
+		p.stop()
+		for _, c := range p.clients {
+			c.CloseIdleConnections()
+		}
+	})
 	return p
 }
 
