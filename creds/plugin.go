@@ -23,7 +23,8 @@ type RequestInfo struct {
 
 // PluginFunc returns the metadata for one call. It is gRPC Python's
 // AuthMetadataPlugin in Go. Return a status error to choose the call's code;
-// any other error fails the call with Unauthenticated and the error's text.
+// any other error fails the call with Unauthenticated and the error's text,
+// so keep secrets out of it.
 type PluginFunc func(ctx context.Context, info RequestInfo) (map[string]string, error)
 
 // Plugin is a credentials.PerRPCCredentials that calls a [PluginFunc] for every

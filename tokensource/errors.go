@@ -48,7 +48,10 @@ func (e *FetchError) GRPCStatus() *status.Status { return status.New(e.Code, e.E
 
 // Classify turns any error from a token source into a *FetchError (or returns
 // err unchanged if it already carries a gRPC status). It recognises
-// oauth2.RetrieveError, network and URL errors, and timeouts.
+// oauth2.RetrieveError, network and URL errors, and timeouts, and builds their
+// messages itself. Any other error is quoted, truncated to 200 bytes, as
+// Unavailable: a source of your own (a Func) must not put secrets in its
+// errors.
 func Classify(err error) error {
 	if err == nil {
 		return nil
