@@ -35,7 +35,7 @@ func Start(opts ...grpc.ServerOption) (*Server, error) {
 	s := &Server{Addr: lis.Addr().String(), CAPEM: ca.PEM}
 	s.srv = grpc.NewServer(append([]grpc.ServerOption{grpc.Creds(tc)}, opts...)...)
 	healthpb.RegisterHealthServer(s.srv, health.NewServer())
-	go s.srv.Serve(&counting{Listener: lis, n: &s.conns})
+	go s.srv.Serve(&CountingListener{Listener: lis, N: &s.conns})
 	return s, nil
 }
 
@@ -45,15 +45,17 @@ func (s *Server) Conns() int64 { return s.conns.Load() }
 // Stop stops the server.
 func (s *Server) Stop() { s.srv.Stop() }
 
-type counting struct {
+// CountingListener counts the connections it accepts in N.
+type CountingListener struct {
 	net.Listener
-	n *atomic.Int64
+	N *atomic.Int64
 }
 
-func (l *counting) Accept() (net.Conn, error) {
+// Accept accepts a connection and counts it.
+func (l *CountingListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err == nil {
-		l.n.Add(1)
+		l.N.Add(1)
 	}
 	return c, err
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/grpccreds/grpccreds/internal/demo"
 	"github.com/grpccreds/grpccreds/internal/testpki"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -60,7 +61,7 @@ func Start(t testing.TB, cfg Config) *Server {
 	}
 	s.srv = grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(s.srv, health.NewServer())
-	go s.srv.Serve(&countingListener{Listener: lis, n: &s.conns})
+	go s.srv.Serve(&demo.CountingListener{Listener: lis, N: &s.conns})
 	t.Cleanup(s.srv.Stop)
 	return s
 }
@@ -110,17 +111,4 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo,
 		return err
 	}
 	return h(srv, ss)
-}
-
-type countingListener struct {
-	net.Listener
-	n *atomic.Int64
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err == nil {
-		l.n.Add(1)
-	}
-	return c, err
 }
