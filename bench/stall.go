@@ -3,6 +3,7 @@ package bench
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,7 @@ type StallResult struct {
 	Calls, Blocked int // Blocked: calls that took ≥ 1 ms
 	Fetches        int64
 	Max, P99       time.Duration
+	Pause          time.Duration // mean actual length of the callers' 100 µs sleeps
 	Points         []Point
 }
 
@@ -67,6 +69,7 @@ func Stall(c StallCase, d time.Duration) StallResult {
 	base := e.Fetches()
 	start := time.Now()
 	points := make([][]Point, callers)
+	var slept atomic.Int64
 	var wg sync.WaitGroup
 	for g := range callers {
 		wg.Go(func() {
@@ -74,12 +77,16 @@ func Stall(c StallCase, d time.Duration) StallResult {
 				t0 := time.Now()
 				pc.GetRequestMetadata(ctx, "https://h/pkg.Svc")
 				points[g] = append(points[g], Point{At: t0.Sub(start), Took: time.Since(t0)})
+				t1 := time.Now()
 				time.Sleep(100 * time.Microsecond)
+				slept.Add(int64(time.Since(t1)))
 			}
 		})
 	}
 	wg.Wait()
-	return summarise(slices.Concat(points...), e.Fetches()-base)
+	r := summarise(slices.Concat(points...), e.Fetches()-base)
+	r.Pause = time.Duration(slept.Load() / int64(max(r.Calls, 1)))
+	return r
 }
 
 func summarise(all []Point, fetches int64) StallResult {

@@ -73,14 +73,14 @@ func rpcTable(title string, rounds, calls int, run func(int, int) (map[string]be
 
 func stalls(title string, cases []bench.StallCase, d time.Duration, plotPath string) {
 	fmt.Printf("\n## Refresh stall %s: 64 callers, 50 ms token endpoint, %v\n\n", title, d)
-	fmt.Println("| library | calls | token fetches | calls ≥ 1 ms | p99 | max |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println("| library | calls | mean 100 µs pause | token fetches | calls ≥ 1 ms | p99 | max |")
+	fmt.Println("|---|---|---|---|---|---|---|")
 	runs := map[string]bench.StallResult{}
 	var names []string
 	for _, c := range cases {
 		r := bench.Stall(c, d)
 		runs[c.Lib.Name], names = r, append(names, c.Lib.Name)
-		fmt.Printf("| %s | %d | %d | %d | %v | %v |\n", c.Lib.Name, r.Calls, r.Fetches, r.Blocked,
+		fmt.Printf("| %s | %d | %v | %d | %d | %v | %v |\n", c.Lib.Name, r.Calls, r.Pause.Round(time.Microsecond), r.Fetches, r.Blocked,
 			r.P99.Round(100*time.Nanosecond), r.Max.Round(10*time.Microsecond))
 	}
 	if plotPath != "" {
