@@ -1,6 +1,7 @@
 package tokensource
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -65,9 +66,9 @@ func (a Azure) ClientAssertion(fn func(ctx context.Context) (string, error)) (*R
 // host from AZURE_AUTHORITY_HOST if set); the file is re-read for every token
 // request, since the kubelet rotates it. Fields already set in a win.
 func (a Azure) WorkloadIdentity() (*Refresher, error) {
-	a.TenantID = cmpOrString(a.TenantID, os.Getenv("AZURE_TENANT_ID"))
-	a.ClientID = cmpOrString(a.ClientID, os.Getenv("AZURE_CLIENT_ID"))
-	a.AuthorityHost = cmpOrString(a.AuthorityHost, os.Getenv("AZURE_AUTHORITY_HOST"))
+	a.TenantID = cmp.Or(a.TenantID, os.Getenv("AZURE_TENANT_ID"))
+	a.ClientID = cmp.Or(a.ClientID, os.Getenv("AZURE_CLIENT_ID"))
+	a.AuthorityHost = cmp.Or(a.AuthorityHost, os.Getenv("AZURE_AUTHORITY_HOST"))
 	file := os.Getenv("AZURE_FEDERATED_TOKEN_FILE")
 	if a.TenantID == "" || a.ClientID == "" || file == "" {
 		return nil, errors.New("grpccreds: azure workload identity needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE")
@@ -85,17 +86,10 @@ func (a Azure) with(cred confidential.Credential) (*Refresher, error) {
 	if a.TenantID == "" || a.ClientID == "" {
 		return nil, errors.New("grpccreds: azure: TenantID and ClientID are required")
 	}
-	host := strings.TrimSuffix(cmpOrString(a.AuthorityHost, "https://login.microsoftonline.com"), "/")
+	host := strings.TrimSuffix(cmp.Or(a.AuthorityHost, "https://login.microsoftonline.com"), "/")
 	client, err := confidential.New(host+"/"+a.TenantID, a.ClientID, cred, a.MSAL...)
 	if err != nil {
 		return nil, fmt.Errorf("grpccreds: azure: %v", err)
 	}
 	return FromMSAL(client, a.Scopes, a.Refresh...), nil
-}
-
-func cmpOrString(v, def string) string {
-	if v != "" {
-		return v
-	}
-	return def
 }

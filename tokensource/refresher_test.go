@@ -102,8 +102,7 @@ func TestExpiryFromJWTClaimWhenTokenExpiryIsZero(t *testing.T) {
 func TestTwoSecondTokenWorksWithDefaults(t *testing.T) {
 	clk := clocktest.New(t0)
 	src := lifetimes(clk, 2*time.Second)
-	ch, obs := events()
-	r := Refreshing(src, WithClock(clk.Now), obs)
+	r := Refreshing(src, WithClock(clk.Now))
 	defer r.Close()
 	if got := mustToken(t, r); got != "tok-1" {
 		t.Fatalf("got %q", got)
@@ -115,7 +114,6 @@ func TestTwoSecondTokenWorksWithDefaults(t *testing.T) {
 	if n := src.calls.Load(); n != 2 {
 		t.Fatalf("upstream calls = %d, want 2", n)
 	}
-	_ = ch
 }
 
 // The core promise: while a token is stale and its refresh hangs upstream,

@@ -1,6 +1,7 @@
 package jwtauth
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"errors"
@@ -36,7 +37,7 @@ func newKeySet(cfg Config) (*keySet, error) {
 	jwks, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
 		Client:                  cfg.HTTPClient,
 		HTTPTimeout:             10 * time.Second,
-		RefreshInterval:         time.Duration(cmpOr(int(cfg.JWKSRefresh), int(time.Hour))),
+		RefreshInterval:         cmp.Or(max(cfg.JWKSRefresh, 0), time.Hour),
 		RefreshUnknownKID:       rate.NewLimiter(rate.Every(unknown), 1),
 		RateLimitWaitMax:        10 * time.Second, // also bounds the refetch itself; a longer limiter wait fails at once
 		RefreshErrorHandlerFunc: refreshErrorHandler(cfg.Logger),

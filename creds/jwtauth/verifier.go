@@ -1,6 +1,7 @@
 package jwtauth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,7 +45,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	v.parser = jwt.NewParser(parserOptions(cfg, algs, v.now)...)
 	if !cfg.DisableCache {
-		v.cache = newCache(cmpOr(cfg.CacheSize, 10000))
+		v.cache = newCache(cmp.Or(max(cfg.CacheSize, 0), 10000))
 	}
 	v.Validator = NewValidator(v.check, cfg.Skip...)
 	v.Validator.noMD = true // check reads only the authorization header
@@ -183,11 +184,4 @@ func allowedAlgorithms(algs []string) ([]string, error) {
 		}
 	}
 	return algs, nil
-}
-
-func cmpOr(v, def int) int {
-	if v > 0 {
-		return v
-	}
-	return def
 }
