@@ -202,6 +202,9 @@ func (r *Refresher) fetch(c *call, attempt int) {
 	defer r.wg.Done()
 	r.cfg.emit(Event{Kind: RefreshStarted, Attempt: attempt})
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.fetchTimeout)
+	if r.snap.Load() != nil && r.gen > 0 {
+		ctx = withReplacing(ctx)
+	}
 	began := time.Now() // real time: how long the provider takes is not the fake clock's business
 	tok, err := r.src.TokenContext(ctx)
 	took := time.Since(began)
