@@ -194,15 +194,15 @@ func (r *Refresher) start() *call {
 	r.call = c
 	r.busy.Store(true)
 	r.wg.Add(1)
-	go r.fetch(c, r.attempt+1)
+	go r.fetch(c, r.attempt+1, r.gen > 0)
 	return c
 }
 
-func (r *Refresher) fetch(c *call, attempt int) {
+func (r *Refresher) fetch(c *call, attempt int, replacing bool) {
 	defer r.wg.Done()
 	r.cfg.emit(Event{Kind: RefreshStarted, Attempt: attempt})
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.fetchTimeout)
-	if r.snap.Load() != nil && r.gen > 0 {
+	if replacing {
 		ctx = withReplacing(ctx)
 	}
 	began := time.Now() // real time: how long the provider takes is not the fake clock's business
