@@ -3,42 +3,43 @@ package tokensource
 import (
 	"math"
 	"time"
+
+	"github.com/grpccreds/grpccreds/internal/wallclock"
 )
 
-// never is the offset of an instant that never comes.
-const never = time.Duration(math.MaxInt64)
+// never is the instant, in Unix nanoseconds, that never comes.
+const never = int64(math.MaxInt64)
 
-// clock reads time for the sources. Deadlines are kept as offsets from a fixed
-// epoch, so that the hot path reads only the monotonic clock (one cheap call)
-// and a wall-clock jump cannot make a token look fresh or expired.
+// clock reads the wall clock. Expiry is judged by the wall clock, as a server
+// judges a token's exp: Go's monotonic clock stops while a machine sleeps
+// (golang/go#24595), so a token would otherwise look fresh for as long as the
+// machine slept after it expired.
 type clock struct {
-	now   func() time.Time
-	epoch time.Time
-	real  bool
+	fake func() time.Time
 }
 
-func newClock(now func() time.Time) clock {
-	if now == nil {
-		return clock{now: time.Now, epoch: time.Now(), real: true}
+// now returns the current time.
+func (c clock) now() time.Time {
+	if c.fake != nil {
+		return c.fake()
 	}
-	return clock{now: now, epoch: now()}
+	return time.Now()
 }
 
-// tick returns the current offset from the epoch.
-func (c clock) tick() time.Duration {
-	if c.real {
-		return time.Since(c.epoch)
+// wall returns the current time in Unix nanoseconds. It is the hot path's one
+// clock read, and costs what a monotonic read does (see package wallclock).
+func (c clock) wall() int64 {
+	if c.fake != nil {
+		return c.fake().UnixNano()
 	}
-	return c.now().Sub(c.epoch)
+	return wallclock.Now()
 }
 
-// since returns the offset of now, a reading of c.now.
-func (c clock) since(now time.Time) time.Duration { return now.Sub(c.epoch) }
-
-// deadline returns the offset of the wall-clock instant t, measured from now.
-func (c clock) deadline(now, t time.Time) time.Duration {
-	if t.IsZero() {
+// nanos returns t in Unix nanoseconds, or never for the zero time and for
+// instants too far away to count in nanoseconds.
+func nanos(t time.Time) int64 {
+	if t.IsZero() || t.Year() >= 2262 {
 		return never
 	}
-	return c.since(now) + t.Sub(now)
+	return t.UnixNano()
 }

@@ -3,6 +3,7 @@ package tokensource
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -14,6 +15,17 @@ const (
 	RefreshStarted EventKind = iota + 1
 	RefreshSucceeded
 	RefreshFailed
+	// RefreshUnchanged: the source returned the token the engine already
+	// holds. It is not a refresh: the generation stays, and the engine retries
+	// on its backoff schedule.
+	RefreshUnchanged
+	// SourceCachesTokens is sent once per engine, with the first
+	// RefreshUnchanged: the source keeps a cache of its own that defeats the
+	// early refresh. Err names the fix.
+	SourceCachesTokens
+	// Invalidated: Invalidate demoted the token of Generation and started a
+	// fetch for its replacement.
+	Invalidated
 )
 
 // String names the event kind.
@@ -25,6 +37,12 @@ func (k EventKind) String() string {
 		return "refresh succeeded"
 	case RefreshFailed:
 		return "refresh failed"
+	case RefreshUnchanged:
+		return "refresh returned the same token"
+	case SourceCachesTokens:
+		return "token source caches tokens"
+	case Invalidated:
+		return "token invalidated"
 	}
 	return "unknown"
 }
@@ -32,29 +50,73 @@ func (k EventKind) String() string {
 // Event describes one step of a refresh. It never carries token text.
 type Event struct {
 	Kind       EventKind
-	Attempt    int       // 1 for the first try after a success
-	Generation uint64    // RefreshSucceeded: the new token's generation
+	Attempt    int       // the fetch's attempt: 1 for the first try after a success
+	Generation uint64    // RefreshSucceeded: the new token's; Invalidated: the demoted one's
 	Expiry     time.Time // RefreshSucceeded: when the token stops being served
 	RefreshAt  time.Time // RefreshSucceeded: when the next background refresh starts
-	NextRetry  time.Time // RefreshFailed: the earliest next attempt
-	Err        error     // RefreshFailed: a *FetchError (or status error)
+	NextRetry  time.Time // RefreshFailed, RefreshUnchanged: the earliest next attempt
+	Err        error     // RefreshFailed: a *FetchError or status error; SourceCachesTokens: ErrSourceCaches
+}
+
+// eventQueue delivers events in the order they were posted, one at a time.
+type eventQueue struct {
+	mu      sync.Mutex // guards pending
+	pending []Event
+	deliver sync.Mutex // held while events are handed out
+}
+
+func (q *eventQueue) post(ev Event) {
+	q.mu.Lock()
+	q.pending = append(q.pending, ev)
+	q.mu.Unlock()
+}
+
+// flush hands every pending event to emit. Concurrent flushes take turns, and
+// each takes the events in the order they were posted.
+func (q *eventQueue) flush(emit func(Event)) {
+	q.deliver.Lock()
+	defer q.deliver.Unlock()
+	for {
+		q.mu.Lock()
+		evs := q.pending
+		q.pending = nil
+		q.mu.Unlock()
+		if len(evs) == 0 {
+			return
+		}
+		for _, ev := range evs {
+			emit(ev)
+		}
+	}
 }
 
 func (c *config) emit(ev Event) {
 	if c.observer != nil {
 		c.observer(ev)
 	}
-	if c.logger == nil {
-		return
+	if c.logger != nil {
+		c.log(ev)
 	}
+}
+
+func (c *config) log(ev Event) {
+	ctx, l := context.Background(), c.logger
 	switch ev.Kind {
 	case RefreshStarted:
-		c.logger.LogAttrs(context.Background(), slog.LevelDebug, "grpccreds: token refresh started", slog.Int("attempt", ev.Attempt))
+		l.LogAttrs(ctx, slog.LevelDebug, "grpccreds: token refresh started", slog.Int("attempt", ev.Attempt))
 	case RefreshSucceeded:
-		c.logger.LogAttrs(context.Background(), slog.LevelDebug, "grpccreds: token refreshed",
+		l.LogAttrs(ctx, slog.LevelDebug, "grpccreds: token refreshed", slog.Int("attempt", ev.Attempt),
 			slog.Uint64("generation", ev.Generation), slog.Time("expiry", ev.Expiry), slog.Time("refresh_at", ev.RefreshAt))
 	case RefreshFailed:
-		c.logger.LogAttrs(context.Background(), slog.LevelWarn, "grpccreds: token refresh failed",
+		l.LogAttrs(ctx, slog.LevelWarn, "grpccreds: token refresh failed",
 			slog.Int("attempt", ev.Attempt), slog.String("error", ev.Err.Error()), slog.Time("next_retry", ev.NextRetry))
+	case RefreshUnchanged:
+		l.LogAttrs(ctx, slog.LevelDebug, "grpccreds: token source returned the same token; retrying later",
+			slog.Int("attempt", ev.Attempt), slog.Time("next_retry", ev.NextRetry))
+	case SourceCachesTokens:
+		l.LogAttrs(ctx, slog.LevelWarn, ev.Err.Error())
+	case Invalidated:
+		l.LogAttrs(ctx, slog.LevelWarn, "grpccreds: the server rejected the token; fetching a new one",
+			slog.Uint64("generation", ev.Generation))
 	}
 }

@@ -17,8 +17,10 @@ import (
 // with_external_access_token / update_external_access_token, and adds
 // validation, atomic swaps and expiry tracking.
 //
-// Reads are lock-free. Once the token's exp passes, Token returns an
-// Unauthenticated error until Update supplies a new one.
+// Reads are lock-free. Once the token's exp passes on the wall clock, Token
+// returns an Unauthenticated error until Update supplies a new one.
+//
+// An External needs no refresh engine: [Refreshing] serves it as is.
 type External struct {
 	clock clock
 	mu    sync.Mutex // serialises Update
@@ -28,7 +30,7 @@ type External struct {
 
 type external struct {
 	tok      *oauth2.Token
-	expiry   time.Duration // clock offset; never if the token has no exp
+	expiry   int64 // Unix ns; never if the token has no exp
 	expireAt time.Time
 	gen      uint64
 }
@@ -56,7 +58,7 @@ func (e *External) Update(token string) error {
 	defer e.mu.Unlock()
 	e.gens++
 	tok := &oauth2.Token{AccessToken: token, TokenType: "Bearer", Expiry: exp}
-	e.cur.Store(&external{tok: tok, expiry: e.clock.deadline(now, exp), expireAt: exp, gen: e.gens})
+	e.cur.Store(&external{tok: tok, expiry: nanos(exp), expireAt: exp, gen: e.gens})
 	return nil
 }
 
@@ -67,7 +69,7 @@ func (e *External) Token() (*oauth2.Token, error) { return e.TokenContext(contex
 // it has expired. It never blocks.
 func (e *External) TokenContext(context.Context) (*oauth2.Token, error) {
 	c := e.cur.Load()
-	if e.clock.tick() >= c.expiry {
+	if e.clock.wall() >= c.expiry {
 		return nil, status.Errorf(codes.Unauthenticated,
 			"grpccreds: external access token expired at %s; supply a new one", c.expireAt.UTC().Format(time.RFC3339))
 	}

@@ -10,7 +10,6 @@ type Option func(*config)
 
 type config struct {
 	clock
-	fakeNow       func() time.Time
 	refreshBefore time.Duration
 	leeway        time.Duration
 	jitter        float64
@@ -33,12 +32,13 @@ func newConfig(opts []Option) config {
 	for _, o := range opts {
 		o(&c)
 	}
-	c.clock = newClock(c.fakeNow)
 	return c
 }
 
-// WithClock replaces time.Now, for tests that drive time by hand.
-func WithClock(now func() time.Time) Option { return func(c *config) { c.fakeNow = now } }
+// WithClock replaces the wall clock, for tests that drive time by hand. The
+// engine reads nothing else to judge expiry and refresh points, so moving now
+// alone is what a suspended machine looks like to it.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.fake = now } }
 
 // WithRefreshBefore sets how long before expiry a background refresh starts
 // (default 5 minutes). The refresh starts at the earlier of this point and
@@ -66,10 +66,13 @@ func WithBackoff(base, max time.Duration) Option {
 	return func(c *config) { c.backoffBase, c.backoffMax = base, max }
 }
 
-// WithObserver calls fn for every refresh event. fn runs on the refreshing
-// goroutine and should return quickly. Events never carry token text.
+// WithObserver calls fn for every refresh event. Events arrive in the order
+// they happened, one at a time, on a goroutine of the engine; fn should return
+// quickly and must not wait for the engine to fetch. Events never carry token
+// text.
 func WithObserver(fn func(Event)) Option { return func(c *config) { c.observer = fn } }
 
-// WithLogger logs refresh events to l: started and succeeded at Debug, failed
-// at Warn. No token text is logged.
+// WithLogger logs refresh events to l: started, succeeded and unchanged at
+// Debug; failed, invalidated and a source that caches tokens at Warn. No token
+// text is logged.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }

@@ -14,17 +14,27 @@ import (
 type snapshot struct {
 	tok       *oauth2.Token
 	gen       uint64
-	expiry    time.Duration // clock offset at which to stop serving it (never: no expiry)
-	refreshAt time.Duration // clock offset at which to refresh it in the background
-	// The same two instants as wall-clock times, for events and String.
+	expiry    int64 // Unix ns at which to stop serving it (never: no expiry)
+	refreshAt int64 // Unix ns at which to refresh it in the background
+	// The same two instants as times, for events and String.
 	expiryTime, refreshTime time.Time
+	// demoted marks a token a server rejected (Invalidate): it is served only
+	// until its replacement arrives.
+	demoted bool
 }
 
-func (s *snapshot) usable(t time.Duration) bool {
+func (s *snapshot) usable(t int64) bool {
 	return s != nil && s.tok != nil && t < s.expiry
 }
 
-func (s *snapshot) stale(t time.Duration) bool { return t >= s.refreshAt }
+func (s *snapshot) stale(t int64) bool { return t >= s.refreshAt }
+
+// retryAt returns a copy of s whose background refresh moves to t.
+func (s *snapshot) retryAt(t time.Time) *snapshot {
+	next := *s
+	next.refreshAt, next.refreshTime = nanos(t), t
+	return &next
+}
 
 // schedule builds the snapshot for a token fetched at now in took.
 func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time, took time.Duration) *snapshot {
@@ -37,7 +47,7 @@ func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time, took tim
 	usable := life - min(c.leeway, life/10)
 	in := c.refreshIn(tok, usable, took)
 	s.expiryTime, s.refreshTime = now.Add(usable), now.Add(in)
-	s.expiry, s.refreshAt = c.since(now)+usable, c.since(now)+in
+	s.expiry, s.refreshAt = nanos(s.expiryTime), nanos(s.refreshTime)
 	return s
 }
 

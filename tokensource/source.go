@@ -38,14 +38,11 @@ func AsContext(src oauth2.TokenSource) ContextTokenSource {
 	return Func(func(context.Context) (*oauth2.Token, error) { return src.Token() })
 }
 
-// detachable makes a plain oauth2.TokenSource give up when the fetch context
-// ends: its Token call then finishes on its own goroutine and its result is
-// dropped. This keeps the fetch timeout and Close effective for sources that
-// take no context. Sources that do are returned as is.
-func detachable(src oauth2.TokenSource) ContextTokenSource {
-	if c, ok := src.(ContextTokenSource); ok {
-		return c
-	}
+// detach makes src give up when the fetch context ends, whether or not src
+// honours it: the call then finishes on its own goroutine and its result is
+// dropped. This keeps the fetch timeout and Close effective for every source,
+// including a File on a hung mount or a plain oauth2.TokenSource.
+func detach(src ContextTokenSource) ContextTokenSource {
 	type result struct {
 		tok *oauth2.Token
 		err error
@@ -53,7 +50,7 @@ func detachable(src oauth2.TokenSource) ContextTokenSource {
 	return Func(func(ctx context.Context) (*oauth2.Token, error) {
 		ch := make(chan result, 1)
 		go func() {
-			tok, err := src.Token()
+			tok, err := src.TokenContext(ctx)
 			ch <- result{tok, err}
 		}()
 		select {

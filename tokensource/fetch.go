@@ -1,0 +1,173 @@
+package tokensource
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+func (r *Refresher) refreshInBackground() {
+	if !r.busy.CompareAndSwap(false, true) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || r.call != nil || !r.stillStale() {
+		r.busy.Store(r.call != nil)
+		return
+	}
+	r.start()
+}
+
+// stillStale reports, under r.mu, whether the snapshot still needs a refresh.
+func (r *Refresher) stillStale() bool {
+	s := r.snap.Load()
+	return s != nil && s.stale(r.cfg.wall())
+}
+
+// wait returns a usable token newer than generation after, the failure still
+// in backoff, or the result of the shared fetch, whichever comes first within
+// ctx.
+func (r *Refresher) wait(ctx context.Context, after uint64) (*oauth2.Token, uint64, error) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, 0, ErrClosed
+	}
+	now := r.cfg.now()
+	if s := r.snap.Load(); s.usable(nanos(now)) && s.gen > after {
+		r.mu.Unlock()
+		return s.tok, s.gen, nil
+	}
+	c := r.call
+	if c == nil && r.lastErr != nil && now.Before(r.retryAt) {
+		err := r.lastErr
+		r.mu.Unlock()
+		return nil, 0, err
+	}
+	if c == nil {
+		c = r.start()
+	}
+	r.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.tok, c.gen, c.err
+	case <-ctx.Done():
+		return nil, 0, CallerError(ctx)
+	}
+}
+
+// start launches a fetch. r.mu must be held.
+func (r *Refresher) start() *call {
+	c := &call{done: make(chan struct{})}
+	r.call = c
+	r.busy.Store(true)
+	r.wg.Add(1)
+	go r.fetch(c, r.attempt+1, r.gen > 0)
+	return c
+}
+
+// fetch asks the source for a token; replacing tells it the engine holds one
+// already (see Replacing).
+func (r *Refresher) fetch(c *call, attempt int, replacing bool) {
+	defer r.wg.Done()
+	r.events.post(Event{Kind: RefreshStarted, Attempt: attempt})
+	r.events.flush(r.cfg.emit)
+	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.fetchTimeout)
+	if replacing {
+		ctx = withReplacing(ctx)
+	}
+	began := time.Now() // real time: how long the provider takes is not the fake clock's business
+	tok, err := r.src.TokenContext(ctx)
+	took := time.Since(began)
+	cancel()
+	r.mu.Lock()
+	r.settle(c, tok, err, attempt, took)
+	r.call = nil
+	r.busy.Store(false)
+	close(c.done)
+	r.mu.Unlock()
+	r.events.flush(r.cfg.emit)
+}
+
+// settle records the outcome of a fetch. r.mu must be held.
+func (r *Refresher) settle(c *call, tok *oauth2.Token, err error, attempt int, took time.Duration) {
+	now := r.cfg.now()
+	if err == nil {
+		err = checkFetched(tok, now)
+	}
+	switch {
+	case err != nil:
+		r.failed(c, err, now, attempt)
+	case sameToken(r.snap.Load(), tok):
+		r.unchanged(c, now, attempt)
+	default:
+		r.succeeded(c, tok, now, took, attempt)
+	}
+}
+
+// succeeded installs tok, fetched in took.
+func (r *Refresher) succeeded(c *call, tok *oauth2.Token, now time.Time, took time.Duration, attempt int) {
+	r.gen++
+	s := r.cfg.schedule(tok, r.gen, now, took)
+	if !r.closed {
+		r.snap.Store(s)
+	}
+	r.lastErr, r.attempt, r.retryAt = nil, 0, time.Time{}
+	c.tok, c.gen = tok, s.gen
+	r.events.post(Event{Kind: RefreshSucceeded, Attempt: attempt, Generation: s.gen, Expiry: s.expiryTime, RefreshAt: s.refreshTime})
+}
+
+// failed records err and schedules the next attempt.
+func (r *Refresher) failed(c *call, err error, now time.Time, attempt int) {
+	err = Classify(err)
+	if r.closed {
+		err = ErrClosed
+	}
+	var ra time.Duration
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		ra = fe.RetryAfter
+	}
+	r.retryLater(c, err, now, attempt, ra)
+	r.events.post(Event{Kind: RefreshFailed, Attempt: attempt, NextRetry: r.retryAt, Err: err})
+}
+
+// unchanged records a fetch that brought back the token in hand: no new
+// generation, and a retry on the backoff schedule.
+func (r *Refresher) unchanged(c *call, now time.Time, attempt int) {
+	r.retryLater(c, errUnchanged, now, attempt, 0)
+	r.events.post(Event{Kind: RefreshUnchanged, Attempt: attempt, NextRetry: r.retryAt})
+	if !r.warned {
+		r.warned = true
+		r.events.post(Event{Kind: SourceCachesTokens, Attempt: attempt, Err: ErrSourceCaches})
+	}
+}
+
+// retryLater fails the fetch with err and schedules the next attempt. A
+// usable token stays; its refresh point moves to the next attempt.
+func (r *Refresher) retryLater(c *call, err error, now time.Time, attempt int, retryAfter time.Duration) {
+	r.attempt = attempt
+	r.retryAt = now.Add(r.cfg.backoff(attempt, retryAfter))
+	r.lastErr, c.err = err, err
+	if s := r.snap.Load(); s.usable(nanos(now)) {
+		r.snap.Store(s.retryAt(r.retryAt))
+	}
+}
+
+// checkFetched refuses a token no caller could use, as UpdateAccessToken
+// would.
+func checkFetched(tok *oauth2.Token, now time.Time) error {
+	if tok == nil || tok.AccessToken == "" {
+		return Unavailable("token source returned no access token", nil)
+	}
+	if _, err := Validate(tok.AccessToken, now); err != nil {
+		return Unavailable("token source returned an unusable access token: "+err.Error(), err)
+	}
+	if exp := expiryOf(tok); !exp.IsZero() && !exp.After(now) {
+		return Unavailable("token source returned a token that has already expired (check the clocks)", nil)
+	}
+	return nil
+}
