@@ -1,6 +1,6 @@
 module github.com/grpccreds/grpccreds
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/AzureAD/microsoft-authentication-library-for-go v1.10.1

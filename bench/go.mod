@@ -1,6 +1,6 @@
 module github.com/grpccreds/grpccreds/bench
 
-go 1.26.8
+go 1.26.0
 
 require (
 	cloud.google.com/go/auth v0.24.3

@@ -3,6 +3,7 @@ package creds
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -91,5 +92,21 @@ func TestAPIKey(t *testing.T) {
 	}
 	if _, err := k.GetRequestMetadata(context.Background()); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("API key sent without TLS: %v", err)
+	}
+}
+
+// A plugin that wraps a status error (fmt.Errorf with %w) chooses the call's
+// code as a bare status error does.
+func TestPluginWrappedStatusErrorKeepsItsCode(t *testing.T) {
+	srv := testserver.Start(t, testserver.Config{})
+	p := NewPlugin(func(context.Context, RequestInfo) (map[string]string, error) {
+		return nil, fmt.Errorf("signing: %w", status.Error(codes.PermissionDenied, "no key"))
+	})
+	err := check(context.Background(), dialTLS(t, srv, p))
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("call failed with %v, want PermissionDenied", err)
+	}
+	if msg := status.Convert(err).Message(); !strings.Contains(msg, "no key") {
+		t.Fatalf("message %q lost the cause", msg)
 	}
 }

@@ -47,17 +47,22 @@ func (e *FetchError) Unwrap() error { return e.err }
 func (e *FetchError) GRPCStatus() *status.Status { return status.New(e.Code, e.Error()) }
 
 // Classify turns any error from a token source into a *FetchError (or returns
-// err unchanged if it already carries a gRPC status). It recognises
-// oauth2.RetrieveError, network and URL errors, and timeouts, and builds their
-// messages itself. Any other error is quoted, truncated to 200 bytes, as
-// Unavailable: a source of your own (a Func) must not put secrets in its
-// errors.
+// err unchanged if it already carries a gRPC status). An error that wraps a
+// status error (for example with fmt.Errorf and %w) keeps that status's code
+// and the RetryAfter of a wrapped *FetchError; its message is quoted,
+// truncated to 200 bytes. Classify recognises oauth2.RetrieveError, network
+// and URL errors, and timeouts, and builds their messages itself. Any other
+// error is quoted, truncated to 200 bytes, as Unavailable: a source of your
+// own (a Func) must not put secrets in its errors.
 func Classify(err error) error {
 	if err == nil {
 		return nil
 	}
 	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
 		return err
+	}
+	if fe := wrappedStatus(err); fe != nil {
+		return fe
 	}
 	var re *oauth2.RetrieveError
 	var ue *url.Error
@@ -75,6 +80,22 @@ func Classify(err error) error {
 		return &FetchError{Code: codes.Unavailable, msg: "identity provider unreachable: " + ne.Error(), err: err}
 	}
 	return &FetchError{Code: codes.Unavailable, msg: "token source failed: " + truncate(err.Error()), err: err}
+}
+
+// wrappedStatus returns a *FetchError with the code of the status error err
+// wraps, or nil if it wraps none (or one whose code is OK). The result wraps
+// err, and copies RetryAfter from a *FetchError inside err.
+func wrappedStatus(err error) *FetchError {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() == codes.OK {
+		return nil
+	}
+	fe := &FetchError{Code: st.Code(), msg: truncate(err.Error()), err: err}
+	var inner *FetchError
+	if errors.As(err, &inner) {
+		fe.RetryAfter = inner.RetryAfter
+	}
+	return fe
 }
 
 // Rejected builds a FetchError for credentials an identity provider refused.

@@ -69,3 +69,45 @@ func TestRetryAfterStretchesBackoff(t *testing.T) {
 		t.Fatalf("backoff cap = %v, want 2m", d)
 	}
 }
+
+// A status error wrapped by fmt.Errorf keeps its code, and the original stays
+// reachable.
+func TestClassifyWrappedStatus(t *testing.T) {
+	inner := status.Error(codes.PermissionDenied, "no key")
+	wrapped := fmt.Errorf("signing: %w", inner)
+	err := Classify(wrapped)
+	if got := status.Code(err); got != codes.PermissionDenied {
+		t.Fatalf("code %v (%v), want PermissionDenied", got, err)
+	}
+	if !errors.Is(err, inner) {
+		t.Fatalf("the status error is no longer reachable through %v", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "signing") || !strings.Contains(msg, "no key") {
+		t.Fatalf("message %q lost the cause", msg)
+	}
+}
+
+// A *FetchError wrapped by fmt.Errorf keeps its code and its Retry-After.
+func TestClassifyWrappedFetchErrorKeepsRetryAfter(t *testing.T) {
+	inner := Unavailable("identity provider is throttling", nil)
+	inner.RetryAfter = 7 * time.Second
+	err := Classify(fmt.Errorf("refresh: %w", inner))
+	var fe *FetchError
+	if !errors.As(err, &fe) {
+		t.Fatalf("%v is not a *FetchError", err)
+	}
+	if fe.Code != codes.Unavailable || fe.RetryAfter != 7*time.Second {
+		t.Fatalf("code %v RetryAfter %v, want Unavailable and 7s", fe.Code, fe.RetryAfter)
+	}
+	if !errors.Is(err, inner) {
+		t.Fatalf("the inner error is no longer reachable through %v", err)
+	}
+}
+
+// A direct status error is returned as it is.
+func TestClassifyKeepsADirectStatusError(t *testing.T) {
+	inner := status.Error(codes.PermissionDenied, "no")
+	if err := Classify(inner); err != inner {
+		t.Fatalf("Classify(%v) = %v, want it unchanged", inner, err)
+	}
+}

@@ -2,6 +2,7 @@ package tokensource
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -10,13 +11,29 @@ import (
 	"github.com/grpccreds/grpccreds/internal/testjwt"
 )
 
-// FuzzValidate: any input is either refused with an ErrInvalidToken that does
-// not echo it, or is safe to put in a header.
+// validateReasons matches every reason Validate may give after
+// "grpccreds: invalid token: ". Only offsets and an expiry time vary, so no
+// byte of a token can hide in a message that matches.
+var validateReasons = regexp.MustCompile(`^(` +
+	`pass the token without the "Bearer " scheme` +
+	`|token is empty` +
+	`|token contains a (non-ASCII byte|space|control character \(CR, LF, tab or similar\)) at offset \d+` +
+	`|token is a JWT \(its header names alg\) but its (claims do not parse|signature is not base64url)` +
+	`|token is a JWT but its header names an alg that is not a known signing algorithm` +
+	`|token expired at -?\d+-\d\d-\d\dT\d\d:\d\d:\d\dZ` +
+	`)$`)
+
+// FuzzValidate: any input is either refused with an ErrInvalidToken whose
+// message is one of Validate's fixed reasons (and so does not echo the token),
+// or is safe to put in a header.
 func FuzzValidate(f *testing.F) {
 	f.Add("opaque-token")
 	f.Add("x\r\nevil: 1")
 	f.Add(testjwt.Mint(time.Now().Add(time.Hour), nil))
 	f.Add("eyJhbGciOiJSUzI1NiJ9.e30.sig")
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJleHAiOiJacTctWHc5LUtwMiJ9.sig") // exp "Zq7-Xw9-Kp2"
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOlF4N30.sig")              // {"sub":Qx7}
+	f.Add("ya29.c.Kp8BAgj0YZf3mC1rQ-_xW9v2LhTz8sNdE4uJkR7pB6aFoXyI")
 	now := time.Now()
 	f.Fuzz(func(t *testing.T, token string) {
 		_, err := Validate(token, now)
@@ -24,8 +41,13 @@ func FuzzValidate(f *testing.F) {
 			if !errors.Is(err, ErrInvalidToken) {
 				t.Fatalf("error does not wrap ErrInvalidToken: %v", err)
 			}
-			if len(token) >= 8 && strings.Contains(err.Error(), token) {
+			msg := err.Error()
+			if len(token) >= 8 && strings.Contains(msg, token) {
 				t.Fatalf("error echoes the token: %v", err)
+			}
+			reason, ok := strings.CutPrefix(msg, ErrInvalidToken.Error()+": ")
+			if !ok || !validateReasons.MatchString(reason) {
+				t.Fatalf("error is not one of Validate's fixed reasons, so it may carry token bytes: %q", msg)
 			}
 			return
 		}
@@ -35,17 +57,33 @@ func FuzzValidate(f *testing.F) {
 	})
 }
 
-// FuzzClaims: expiry and claims extraction never panic, and agree on whether
-// the input parses.
+// FuzzClaims: expiry and claims extraction never panic, agree on whether the
+// input parses, and fail only with fixed reasons.
 func FuzzClaims(f *testing.F) {
 	f.Add(testjwt.Mint(time.Now().Add(time.Hour), nil))
 	f.Add("a.b.c")
 	f.Add("eyJhbGciOiJub25lIn0.eyJleHAiOiJub3QgYSBudW1iZXIifQ.")
+	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOlF4N30.") // {"sub":Qx7}
 	f.Fuzz(func(t *testing.T, token string) {
 		_, expErr := jwtExpiry(token)
 		_, claimsErr := ParseClaims(token)
 		if looksLikeJWT(token) && expErr == nil && claimsErr != nil {
 			t.Fatalf("exp parsed but claims did not: %v", claimsErr)
 		}
+		for _, err := range []error{expErr, claimsErr} {
+			if err != nil && !isJWTReason(err) {
+				t.Fatalf("error is not a fixed reason, so it may carry token bytes: %q", err)
+			}
+		}
 	})
+}
+
+// isJWTReason reports whether err is exactly one of jwt.go's fixed reasons.
+func isJWTReason(err error) bool {
+	for _, r := range []error{errNotJWT, errJWTClaims, errJWTAlg, errJWTSignature} {
+		if err == r {
+			return true
+		}
+	}
+	return false
 }

@@ -10,10 +10,13 @@ import (
 
 // Validate checks a token before it is put into service. It rejects a token
 // that is empty, contains spaces, CR/LF or other control characters, contains
-// non-ASCII bytes, looks like a JWT but does not parse, or is a JWT whose exp
-// is not after now. It returns the token's expiry (zero if unknown).
+// non-ASCII bytes, is a JWT that does not parse, or is a JWT whose exp is not
+// after now. A token is a JWT if it has three dot-separated segments and the
+// first is base64url of a JSON object with a string "alg"; any other token is
+// opaque. It returns the token's expiry (zero if unknown).
 //
-// Errors wrap [ErrInvalidToken] and never contain the token.
+// Errors wrap [ErrInvalidToken] and never contain a byte of the token: they
+// give fixed reasons, offsets and the expiry time only.
 func Validate(token string, now time.Time) (time.Time, error) {
 	if err := header.CheckValue(token); err != nil {
 		if strings.HasPrefix(strings.ToLower(token), "bearer ") {
@@ -23,7 +26,7 @@ func Validate(token string, now time.Time) (time.Time, error) {
 	}
 	exp, err := jwtExpiry(token)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: token looks like a JWT but does not parse: %v", ErrInvalidToken, err)
+		return time.Time{}, fmt.Errorf("%w: %w", ErrInvalidToken, err) // a fixed reason from jwt.go
 	}
 	if !exp.IsZero() && !exp.After(now) {
 		return time.Time{}, fmt.Errorf("%w: token expired at %s", ErrInvalidToken, exp.UTC().Format(time.RFC3339))
