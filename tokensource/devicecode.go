@@ -22,8 +22,11 @@ type DeviceCodePrompt struct {
 // DeviceCode returns the refresh engine in front of an MSAL public client,
 // for command-line tools acting as a user. The first fetch runs the
 // device-code flow: prompt shows the code and URL, and the fetch waits until
-// the user has signed in elsewhere. Later fetches are silent (MSAL's cache and
-// refresh token); only if that fails is the user prompted again.
+// the user has signed in elsewhere, unless MSAL's cache already holds an
+// account and a token for it. Later fetches replace the engine's token
+// ([Replacing]): they are silent and redeem MSAL's refresh token for a new
+// access token, bypassing MSAL's cached one (see [FromMSAL] for why); only if
+// that fails is the user prompted again.
 //
 // The engine's fetch timeout defaults to 15 minutes here, the lifetime of a
 // device code; WithFetchTimeout in opts overrides it.
@@ -50,11 +53,17 @@ func DeviceCode(client public.Client, scopes []string, prompt func(context.Conte
 
 var errNoAccount = errors.New("no cached account")
 
-// silent acquires a token for the first cached account without the user.
+// silent acquires a token for the first cached account without the user:
+// from MSAL's cache, or, when the fetch replaces the engine's token, by
+// redeeming the refresh token.
 func silent(ctx context.Context, client public.Client, scopes []string) (public.AuthResult, error) {
 	accounts, err := client.Accounts(ctx)
 	if err != nil || len(accounts) == 0 {
 		return public.AuthResult{}, errNoAccount
 	}
-	return client.AcquireTokenSilent(ctx, scopes, public.WithSilentAccount(accounts[0]))
+	opts := []public.AcquireSilentOption{public.WithSilentAccount(accounts[0])}
+	if Replacing(ctx) {
+		opts = append(opts, public.WithClaims(refreshClaims(time.Now())))
+	}
+	return client.AcquireTokenSilent(ctx, scopes, opts...)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
@@ -19,9 +20,13 @@ import (
 // MSAL alone has no shared fetch (50 concurrent cold calls send 50 token
 // requests), no background refresh, and never serves a token that lives 5
 // minutes or less from its cache; the engine adds all three. Each fetch calls
-// AcquireTokenByCredential, which consults MSAL's cache first. ExpiresOn
-// becomes the token's expiry and RefreshOn (Azure AD's refresh_in) its
-// refresh point.
+// AcquireTokenByCredential. The first fetch consults MSAL's cache. A fetch
+// that replaces the engine's token ([Replacing]: a background refresh, a
+// refresh after [Refresher.Invalidate], a fetch after expiry) bypasses it and
+// asks Azure AD for a token not issued before now: MSAL would otherwise hand
+// back the token the engine already holds until 5 minutes before it expires,
+// and the revoked one after Invalidate. ExpiresOn becomes the token's expiry
+// and RefreshOn (Azure AD's refresh_in) its refresh point.
 //
 // MSAL errors map to codes: invalid_client, unauthorized_client and other
 // rejections to Unauthenticated; network failures, 5xx and 429 to
@@ -29,13 +34,29 @@ import (
 func FromMSAL(client confidential.Client, scopes []string, opts ...Option) *Refresher {
 	cfg := newConfig(opts)
 	src := Func(func(ctx context.Context) (*oauth2.Token, error) {
-		res, err := client.AcquireTokenByCredential(ctx, scopes)
+		var acquire []confidential.AcquireByCredentialOption
+		if Replacing(ctx) {
+			acquire = append(acquire, confidential.WithClaims(refreshClaims(time.Now())))
+		}
+		res, err := client.AcquireTokenByCredential(ctx, scopes, acquire...)
 		if err != nil {
 			return nil, classifyMSAL(err)
 		}
 		return msalToken(res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn, cfg.now()), nil
 	})
 	return Refreshing(src, opts...)
+}
+
+// refreshClaims is the claims request that makes MSAL fetch a new token from
+// the identity provider instead of returning its cached one. MSAL Go has no
+// ForceRefresh; passing claims (WithClaims) is its documented way to skip
+// cached access tokens, meant for claims challenges. The claims asked for are
+// the ones Azure AD itself sends in a continuous access evaluation challenge
+// to demand a token issued after a given time: an access token whose nbf is
+// not before now. now is the real wall clock, which the identity provider
+// compares it with.
+func refreshClaims(now time.Time) string {
+	return `{"access_token":{"nbf":{"essential":true,"value":"` + strconv.FormatInt(now.Unix(), 10) + `"}}}`
 }
 
 // msalToken maps an MSAL result onto a token. MSAL states instants on the

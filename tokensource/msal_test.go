@@ -2,6 +2,7 @@ package tokensource_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -12,6 +13,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +25,7 @@ import (
 	"github.com/grpccreds/grpccreds/internal/authority"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
 	"github.com/grpccreds/grpccreds/tokensource"
+	"golang.org/x/oauth2"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -263,7 +266,10 @@ func rsaCertPEM(t *testing.T) []byte {
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
 }
 
-func TestDeviceCodeThenSilent(t *testing.T) {
+// The first fetch prompts; a fetch that replaces the token (here after
+// Invalidate) is silent and redeems the refresh token for a new access token,
+// rather than taking MSAL's cached one.
+func TestDeviceCodeReplacingFetchIsSilentAndNew(t *testing.T) {
 	s := idp(t)
 	hc := s.HTTPClient()
 	defer hc.CloseIdleConnections()
@@ -273,23 +279,223 @@ func TestDeviceCodeThenSilent(t *testing.T) {
 		t.Fatal(err)
 	}
 	var prompts []tokensource.DeviceCodePrompt
+	f, opts := newFakeTime(t)
 	r := tokensource.DeviceCode(client, []string{"api://grpccreds/.default"}, func(_ context.Context, p tokensource.DeviceCodePrompt) {
 		prompts = append(prompts, p)
-	})
+	}, opts...)
 	defer r.Close()
+	first, _, err := f.call(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, _ := tokensource.ParseClaims(first.AccessToken)
+	if claims["name"] != authority.User.Name || len(prompts) != 1 || prompts[0].UserCode != "GRPC-CRDS" {
+		t.Fatalf("token for %v after prompts %+v", claims["name"], prompts)
+	}
+	requests := s.TokenRequests()
+	r.Invalidate(r.Generation()) // force another fetch: it must be silent
+	r.Token()
+	if e := f.outcome(); e.Kind != tokensource.RefreshSucceeded {
+		t.Fatalf("refresh after Invalidate: %v", e.Err)
+	}
 	tok, err := r.Token()
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims, _ := tokensource.ParseClaims(tok.AccessToken)
-	if claims["name"] != authority.User.Name || len(prompts) != 1 || prompts[0].UserCode != "GRPC-CRDS" {
-		t.Fatalf("token for %v after prompts %+v", claims["name"], prompts)
-	}
-	r.Invalidate(r.Generation()) // force another fetch: it must be silent
-	if _, err := r.Token(); err != nil {
-		t.Fatal(err)
-	}
 	if n := s.DeviceCodeRequests(); n != 1 || len(prompts) != 1 {
 		t.Fatalf("device-code requests = %d, prompts = %d; want 1 and 1 (the second fetch is silent)", n, len(prompts))
+	}
+	if tok.AccessToken == first.AccessToken || s.TokenRequests() != requests+1 || s.ClaimsRequests() != 1 {
+		t.Fatalf("new token: %v, token requests %d more, with claims %d; want a new token from one refresh-token request with claims",
+			tok.AccessToken != first.AccessToken, s.TokenRequests()-requests, s.ClaimsRequests())
+	}
+}
+
+// fakeTime drives an engine on a fake clock and follows its refreshes.
+type fakeTime struct {
+	t      *testing.T
+	clk    *clocktest.Clock
+	events chan tokensource.Event
+	due    time.Time // when the engine fetches next; zero: at the next call
+}
+
+// newFakeTime returns a driver and the engine options that bind it: the fake
+// clock, no jitter, and an observer.
+func newFakeTime(t *testing.T) (*fakeTime, []tokensource.Option) {
+	f := &fakeTime{t: t, clk: clocktest.New(time.Now()), events: make(chan tokensource.Event, 64)}
+	return f, []tokensource.Option{tokensource.WithClock(f.clk.Now), tokensource.WithJitter(0),
+		tokensource.WithObserver(func(e tokensource.Event) { f.events <- e })}
+}
+
+// call calls r.Token. If the call is due to start a fetch (no token yet, or
+// the refresh point or next retry has come), it also waits for the fetch's
+// outcome, so that fake time never runs ahead of a fetch, and returns it.
+func (f *fakeTime) call(r *tokensource.Refresher) (*oauth2.Token, *tokensource.Event, error) {
+	due := f.due.IsZero() || !f.clk.Now().Before(f.due)
+	tok, err := r.Token()
+	if !due {
+		return tok, nil, err
+	}
+	e := f.outcome()
+	return tok, &e, err
+}
+
+// outcome waits (at most 10 s) for the next fetch to succeed or fail, and
+// notes when the engine will fetch again.
+func (f *fakeTime) outcome() tokensource.Event {
+	f.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case e := <-f.events:
+			switch e.Kind {
+			case tokensource.RefreshSucceeded:
+				f.due = e.RefreshAt
+				return e
+			case tokensource.RefreshFailed:
+				f.due = e.NextRetry
+				return e
+			}
+		case <-timeout:
+			f.t.Fatal("no fetch outcome within 10 s")
+		}
+	}
+}
+
+// notBefore reads the nbf claim of an access token.
+func notBefore(t *testing.T, access string) int64 {
+	t.Helper()
+	claims, err := tokensource.ParseClaims(access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nbf, _ := claims["nbf"].(float64)
+	return int64(nbf)
+}
+
+// MSAL would return its cached token (its cache runs on the real clock) until
+// 5 minutes before expiry; each refresh of the engine must reach the authority
+// and bring a new token.
+func TestMSALEachRefreshFetchesANewToken(t *testing.T) {
+	s := idp(t)
+	s.SetLifetime(time.Hour, 0)
+	f, opts := newFakeTime(t)
+	r, err := azure(t, s, opts...).ClientSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// Usable life 1h − 30s leeway = 59m30s; refresh at the earlier of 54m30s
+	// (5 min before) and 75 % = 44m37.5s, i.e. at the next call, a whole minute.
+	const refreshAfter = 44*time.Minute + 37500*time.Millisecond
+	start := f.clk.Now()
+	var at []time.Duration // fake time of each token request
+	tokens := map[string]bool{}
+	for range 180 { // a call every minute for 3 hours
+		before := s.TokenRequests()
+		tok, _, err := f.call(r)
+		if err != nil {
+			t.Fatalf("call at %v: %v", f.clk.Now().Sub(start), err)
+		}
+		tokens[tok.AccessToken] = true
+		if s.TokenRequests() > before {
+			at = append(at, f.clk.Now().Sub(start))
+		}
+		f.clk.Advance(time.Minute)
+	}
+	want := []time.Duration{0, 45 * time.Minute, 90 * time.Minute, 135 * time.Minute}
+	if !slices.Equal(at, want) {
+		t.Fatalf("token requests at %v, want one at each refresh point: %v", at, want)
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i] - at[i-1]; gap < refreshAfter || gap >= refreshAfter+time.Minute {
+			t.Fatalf("request %d came %v after the previous one, want the first call after %v", i+1, gap, refreshAfter)
+		}
+	}
+	if len(tokens) != 4 || s.ClaimsRequests() != 3 {
+		t.Fatalf("%d distinct tokens, %d requests with claims; want 4 and 3 (every refresh bypasses MSAL's cache)",
+			len(tokens), s.ClaimsRequests())
+	}
+}
+
+// The authority is down from 50 % to 95 % of a 1 h token's lifetime: every
+// call is still served, and the first retry after it returns brings a new
+// token.
+func TestMSALOutageMidLifetime(t *testing.T) {
+	s := idp(t)
+	s.SetLifetime(time.Hour, 0)
+	f, opts := newFakeTime(t)
+	opts = append(opts, tokensource.WithBackoff(time.Second, time.Minute))
+	r, err := azure(t, s, opts...).ClientSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var first, last string
+	var failedCalls, failedRefreshes int
+	renewedAt := -1
+	for m := range 75 {
+		switch m {
+		case 30:
+			s.Stop()
+		case 57:
+			if err := s.Start(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tok, e, err := f.call(r)
+		f.clk.Advance(time.Minute)
+		if err != nil {
+			failedCalls++
+			continue
+		}
+		first, last = cmp.Or(first, tok.AccessToken), tok.AccessToken
+		switch {
+		case e == nil:
+		case e.Kind == tokensource.RefreshFailed:
+			failedRefreshes++
+		case m > 0 && renewedAt < 0:
+			renewedAt = m
+		}
+	}
+	if failedCalls != 0 || failedRefreshes == 0 {
+		t.Fatalf("%d failed calls, %d failed refreshes; want 0 and some", failedCalls, failedRefreshes)
+	}
+	if renewedAt != 57 || last == first || s.TokenRequests() != 2 || s.ClaimsRequests() != 1 {
+		t.Fatalf("renewed at minute %d (new token: %v) with %d token requests, %d with claims; want minute 57, a new token, 2 and 1",
+			renewedAt, last != first, s.TokenRequests(), s.ClaimsRequests())
+	}
+}
+
+// After Invalidate (the server refused the token) MSAL must not hand back the
+// same token from its cache.
+func TestMSALInvalidateFetchesANewToken(t *testing.T) {
+	s := idp(t)
+	f, opts := newFakeTime(t)
+	r, err := azure(t, s, opts...).ClientSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	first, _, err := f.call(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := time.Now().Unix()
+	r.Invalidate(r.Generation())
+	r.Token() // waits for the new token, or starts its fetch, depending on the engine
+	if e := f.outcome(); e.Kind != tokensource.RefreshSucceeded {
+		t.Fatalf("refresh after Invalidate: %v", e.Err)
+	}
+	tok, err := r.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken == first.AccessToken || s.TokenRequests() != 2 || s.ClaimsRequests() != 1 {
+		t.Fatalf("new token: %v, token requests %d, with claims %d; want a new token, 2 and 1",
+			tok.AccessToken != first.AccessToken, s.TokenRequests(), s.ClaimsRequests())
+	}
+	if nbf := notBefore(t, tok.AccessToken); nbf < asked {
+		t.Fatalf("new token's nbf is %d s before the Invalidate; the claims request did not reach the authority", asked-nbf)
 	}
 }

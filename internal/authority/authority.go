@@ -43,7 +43,18 @@ func (a *Authority) PublicKey() *rsa.PublicKey { return &a.key.PublicKey }
 // Issue signs a token for id that is valid from now for lifetime (a negative
 // lifetime gives an already expired token).
 func (a *Authority) Issue(id Identity, lifetime time.Duration) (string, error) {
+	return a.sign(id, lifetime, time.Time{})
+}
+
+// sign is Issue for a token whose iat and nbf are not before notBefore (zero:
+// no such demand), as a client's claims request can ask.
+func (a *Authority) sign(id Identity, lifetime time.Duration, notBefore time.Time) (string, error) {
 	now := time.Now()
+	iat := now.Unix()
+	nbf := now.Add(-time.Minute).Unix()
+	if !notBefore.IsZero() {
+		iat, nbf = max(iat, notBefore.Unix()), max(nbf, notBefore.Unix())
+	}
 	claims := jwt.MapClaims{
 		"iss":   a.Issuer,
 		"aud":   a.Audience,
@@ -51,8 +62,8 @@ func (a *Authority) Issue(id Identity, lifetime time.Duration) (string, error) {
 		"oid":   id.OID,
 		"name":  id.Name,
 		"roles": id.Roles,
-		"iat":   now.Unix(),
-		"nbf":   now.Add(-time.Minute).Unix(),
+		"iat":   iat,
+		"nbf":   nbf,
 		"exp":   now.Add(lifetime).Unix(),
 		"jti":   fmt.Sprintf("t%d", a.serial.Add(1)),
 	}

@@ -26,8 +26,9 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 
 // userToken answers the device-code grant (pending on the first poll, as if
 // the user were still typing, then signed in) and the refresh-token grant that
-// MSAL's silent acquisition uses.
-func (s *Server) userToken(w http.ResponseWriter, r *http.Request) {
+// MSAL's silent acquisition uses. The access token is not issued before
+// notBefore (zero: now).
+func (s *Server) userToken(w http.ResponseWriter, r *http.Request, notBefore time.Time) {
 	if r.PostForm.Get("grant_type") != "refresh_token" && s.polls.Add(1) == 1 {
 		writeJSON(w, http.StatusBadRequest, oauthError("authorization_pending", "AADSTS70016: pending"))
 		return
@@ -35,7 +36,7 @@ func (s *Server) userToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	lifetime := s.lifetime
 	s.mu.Unlock()
-	access, err := s.Issue(User, lifetime)
+	access, err := s.sign(User, lifetime, notBefore)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

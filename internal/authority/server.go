@@ -40,6 +40,11 @@ type Client struct {
 // enough for MSAL Go and x/oauth2: OIDC discovery, a token endpoint for the
 // client-credentials grant (secret or assertion), and a JWKS. It counts token
 // requests and can be made to fail or go down and come back on the same port.
+//
+// The token endpoint honours an optional claims parameter: it must be JSON
+// (else 400 invalid_request), and an access_token nbf demand (Azure AD's
+// continuous access evaluation challenge) makes the issued token's iat and
+// nbf no earlier than the time it names.
 type Server struct {
 	*Authority
 	Tenant string
@@ -51,6 +56,7 @@ type Server struct {
 	refreshIn      time.Duration
 	mode           atomic.Int32
 	requests       atomic.Int64
+	claimsRequests atomic.Int64
 	assertion      atomic.Value // the last client assertion received
 	deviceRequests atomic.Int64
 	polls          atomic.Int64
@@ -95,6 +101,10 @@ func (s *Server) SetMode(m Mode) { s.mode.Store(int32(m)) }
 
 // TokenRequests counts requests to the token endpoint.
 func (s *Server) TokenRequests() int64 { return s.requests.Load() }
+
+// ClaimsRequests counts requests to the token endpoint that carried a claims
+// parameter, as MSAL sends one when asked to bypass its cache (WithClaims).
+func (s *Server) ClaimsRequests() int64 { return s.claimsRequests.Load() }
 
 // LastAssertion returns the last client assertion the token endpoint received.
 func (s *Server) LastAssertion() string {
@@ -175,6 +185,9 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	r.ParseForm()
+	if r.PostForm.Get("claims") != "" {
+		s.claimsRequests.Add(1)
+	}
 	switch Mode(s.mode.Load()) {
 	case Fail500:
 		writeJSON(w, http.StatusInternalServerError, oauthError("server_error", "AADSTS50000: temporary failure"))
@@ -200,9 +213,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	nbf, err := notBefore(r.PostForm.Get("claims"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "AADSTS90014: "+err.Error()))
+		return
+	}
 	switch r.PostForm.Get("grant_type") {
 	case "urn:ietf:params:oauth:grant-type:device_code", "device_code", "refresh_token":
-		s.userToken(w, r)
+		s.userToken(w, r, nbf)
 		return
 	}
 	id, ok := s.authenticate(r)
@@ -210,7 +228,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "AADSTS7000215: Invalid client secret provided."))
 		return
 	}
-	s.issue(w, id)
+	s.issue(w, id, nbf)
 }
 
 // authenticate accepts a client secret (form or basic auth) or a client
@@ -238,11 +256,12 @@ func (s *Server) authenticate(r *http.Request) (Identity, bool) {
 	}
 }
 
-func (s *Server) issue(w http.ResponseWriter, id Identity) {
+// issue answers with a token for id, not issued before notBefore (zero: now).
+func (s *Server) issue(w http.ResponseWriter, id Identity, notBefore time.Time) {
 	s.mu.Lock()
 	lifetime, refreshIn := s.lifetime, s.refreshIn
 	s.mu.Unlock()
-	tok, err := s.Issue(id, lifetime)
+	tok, err := s.sign(id, lifetime, notBefore)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
