@@ -48,10 +48,23 @@ func WithExternalAccessToken(target string, rootPEM []byte, token string, opts .
 // WithTokenSource dials target over TLS and sends tokens from ts on every
 // call. ts is wrapped in the refresh engine (tokensource.Refreshing) unless it
 // already is one; Close stops an engine the connection created. Unary calls
-// the server answers with Unauthenticated are resent once with a fresh token
-// (see WithRetryOnUnauthenticated).
+// the server answers with Unauthenticated are resent once with a new token
+// (see WithRetryOnUnauthenticated). A *tokensource.External is used as is,
+// as by WithExternalAccessToken, and UpdateAccessToken swaps its token.
+//
+// Give it a source that fetches a new token each time it is asked, such as
+// tokensource.ClientCredentials or the MSAL sources of tokensource. A source
+// that caches tokens itself (clientcredentials.Config.TokenSource,
+// oauth2.ReuseTokenSource) hands back the same token until shortly before it
+// expires, which defeats the early refresh: the engine notices, retries on
+// its backoff schedule and warns once, but an identity-provider outage then
+// fails calls from the moment the old token expires.
 func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts ...Option) (*Connection, error) {
 	o := newOptions(opts)
+	if ext, ok := ts.(*tokensource.External); ok {
+		c := &Connection{target: target, external: ext, logger: o.logger}
+		return c.dial(rootPEM, o, creds.NewBearer(ext, bearerOpts(o)...), false)
+	}
 	eng, own := ts.(*tokensource.Refresher)
 	if !own {
 		eng = tokensource.Refreshing(ts, engineOpts(o)...)

@@ -3,7 +3,7 @@ package connection
 import (
 	"context"
 
-	"github.com/grpccreds/grpccreds/creds"
+	"github.com/grpccreds/grpccreds/internal/callstate"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -11,24 +11,27 @@ import (
 )
 
 // retryUnauthenticated resends a unary call once when the server answers
-// Unauthenticated, after invalidating the token generation the call was made
-// with. Concurrent failures with one generation cause a single refresh; if the
-// token changed meanwhile, the resend simply uses the new one. A call that
-// carried its own token (creds.WithToken) is not retried.
+// Unauthenticated, with a token newer than the one it rejected. The bearer
+// credential records on the call which token generation it sent; only that
+// generation is invalidated, and a call refused before anything was sent (or
+// one that carried its own token, creds.WithToken) is not retried. The engine
+// rate-limits invalidations, so a server that rejects every token costs a few
+// token requests, not one per call. If no newer token can be had, the
+// server's answer stands.
 func retryUnauthenticated(eng *tokensource.Refresher) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if _, own := creds.TokenOverride(ctx); own {
-			return invoke(ctx, method, req, reply, cc, opts...)
-		}
-		gen := eng.Generation()
-		err := invoke(ctx, method, req, reply, cc, opts...)
-		if gen == 0 { // the call fetched the first token
-			gen = eng.Generation()
-		}
-		if gen == 0 || status.Code(err) != codes.Unauthenticated || ctx.Err() != nil {
+		first := callstate.Next(ctx)
+		err := invoke(callstate.With(ctx, first), method, req, reply, cc, opts...)
+		sent := first.Sent()
+		if sent == 0 || status.Code(err) != codes.Unauthenticated || ctx.Err() != nil || !eng.Invalidate(sent) {
 			return err
 		}
-		eng.Invalidate(gen)
-		return invoke(ctx, method, req, reply, cc, opts...)
+		again := callstate.Next(ctx)
+		again.After = sent
+		retryErr := invoke(callstate.With(ctx, again), method, req, reply, cc, opts...)
+		if again.Sent() == 0 && ctx.Err() == nil {
+			return err
+		}
+		return retryErr
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/grpccreds/grpccreds/internal/callstate"
 	"github.com/grpccreds/grpccreds/internal/header"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
@@ -25,6 +26,7 @@ import (
 // source's token for that call.
 type Bearer struct {
 	src   tokensource.ContextTokenSource
+	eng   *tokensource.Refresher // src, when it is the refresh engine
 	opts  options
 	cache atomic.Pointer[bearerEntry]
 }
@@ -39,21 +41,49 @@ type bearerEntry struct {
 func NewBearer(ts oauth2.TokenSource, opts ...Option) *Bearer {
 	o := newOptions(opts)
 	o.header = strings.ToLower(o.header)
-	return &Bearer{src: tokensource.AsContext(ts), opts: o}
+	eng, _ := ts.(*tokensource.Refresher)
+	return &Bearer{src: tokensource.AsContext(ts), eng: eng, opts: o}
 }
 
-// GetRequestMetadata implements credentials.PerRPCCredentials.
+// GetRequestMetadata implements credentials.PerRPCCredentials. Over the
+// refresh engine it records on the call which token generation it sent, so
+// that a connection retrying an Unauthenticated call invalidates exactly that
+// one, and never after a refusal made here.
 func (b *Bearer) GetRequestMetadata(ctx context.Context, _ ...string) (map[string]string, error) {
 	if err := checkTransport(ctx, b.opts.allowLoopback); err != nil {
 		return nil, err
 	}
-	if tok, ok := TokenOverride(ctx); ok {
-		return b.metadata(tok)
+	st := callstate.From(ctx)
+	if st != nil && st.HasOverride {
+		return b.metadata(st.Override)
 	}
-	tok, err := b.src.TokenContext(ctx)
+	tok, gen, err := b.token(ctx, st)
 	if err != nil {
 		return nil, toStatus(ctx, err)
 	}
+	md, err := b.cached(tok)
+	if err == nil && st != nil {
+		st.Record(gen)
+	}
+	return md, err
+}
+
+// token returns the token to send and its generation (0 unless the source is
+// the engine).
+func (b *Bearer) token(ctx context.Context, st *callstate.State) (*oauth2.Token, uint64, error) {
+	if b.eng == nil {
+		tok, err := b.src.TokenContext(ctx)
+		return tok, 0, err
+	}
+	var after uint64
+	if st != nil {
+		after = st.After
+	}
+	return b.eng.TokenGeneration(ctx, after)
+}
+
+// cached returns the metadata for tok, built once per token.
+func (b *Bearer) cached(tok *oauth2.Token) (map[string]string, error) {
 	if e := b.cache.Load(); e != nil && e.tok == tok {
 		return e.md, nil
 	}

@@ -157,13 +157,14 @@ func (r *Refresher) retryLater(c *call, err error, now time.Time, attempt int, r
 	}
 }
 
-// checkFetched refuses a token no caller could use, as UpdateAccessToken
-// would.
+// checkFetched refuses a token no caller could use, with the checks of
+// UpdateAccessToken. Expiry is judged from Token.Expiry when the source set
+// it, so a JWT's exp is checked only through expiryOf.
 func checkFetched(tok *oauth2.Token, now time.Time) error {
 	if tok == nil || tok.AccessToken == "" {
 		return Unavailable("token source returned no access token", nil)
 	}
-	if _, err := Validate(tok.AccessToken, now); err != nil {
+	if _, err := Validate(tok.AccessToken, time.Time{}); err != nil {
 		return Unavailable("token source returned an unusable access token: "+err.Error(), err)
 	}
 	if exp := expiryOf(tok); !exp.IsZero() && !exp.After(now) {

@@ -103,7 +103,11 @@ func TestMSALShortLivedTokensAreCached(t *testing.T) {
 			t.Fatal(err)
 		}
 		if n := s.TokenRequests(); n > refreshes.Load() {
-			<-done // let the background refresh land before time moves on
+			select { // let the background refresh land before time moves on
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no refresh within 10s")
+			}
 		}
 		clk.Advance(12 * time.Millisecond)
 	}
@@ -223,8 +227,9 @@ func TestWorkloadIdentityRereadsTheFederatedTokenFile(t *testing.T) {
 		t.Fatalf("assertion %q", got)
 	}
 	os.WriteFile(file, []byte("h.second.sig"), 0o600) // the kubelet rotates it
-	r.Invalidate(r.Generation())
-	if _, err := r.Token(); err != nil {
+	gen := r.Generation()
+	r.Invalidate(gen)
+	if _, _, err := r.TokenGeneration(context.Background(), gen); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.LastAssertion(); got != "h.second.sig" {

@@ -295,8 +295,9 @@ func TestInvalidateOnceForManyFailures(t *testing.T) {
 		wg.Go(func() { r.Invalidate(gen) })
 	}
 	wg.Wait()
-	if got := mustToken(t, r); got != "tok-2" {
-		t.Fatalf("after invalidation got %q, want tok-2", got)
+	tok, g, err := r.TokenGeneration(context.Background(), gen)
+	if err != nil || tok.AccessToken != "tok-2" || g != gen+1 {
+		t.Fatalf("after invalidation got %v, %d, %v; want tok-2, %d", tok, g, err, gen+1)
 	}
 	r.Invalidate(gen) // stale generation: ignored
 	if got := mustToken(t, r); got != "tok-2" || src.calls.Load() != 2 {
