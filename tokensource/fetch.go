@@ -53,6 +53,9 @@ func (r *Refresher) wait(ctx context.Context, after uint64) (*oauth2.Token, uint
 	r.mu.Unlock()
 	select {
 	case <-c.done:
+		if c.err == nil && c.gen <= after {
+			return nil, 0, errUnchanged
+		}
 		return c.tok, c.gen, c.err
 	case <-ctx.Done():
 		return nil, 0, CallerError(ctx)
@@ -102,7 +105,7 @@ func (r *Refresher) settle(c *call, tok *oauth2.Token, err error, attempt int, t
 	case err != nil:
 		r.failed(c, err, now, attempt)
 	case sameToken(r.snap.Load(), tok):
-		r.unchanged(c, now, attempt)
+		r.unchanged(c, tok, now, attempt, took)
 	default:
 		r.succeeded(c, tok, now, took, attempt)
 	}
@@ -136,9 +139,16 @@ func (r *Refresher) failed(c *call, err error, now time.Time, attempt int) {
 }
 
 // unchanged records a fetch that brought back the token in hand: no new
-// generation, and a retry on the backoff schedule.
-func (r *Refresher) unchanged(c *call, now time.Time, attempt int) {
+// generation, and a retry on the backoff schedule. If the engine's copy has
+// run out meanwhile while the source still vouches for the token, what is
+// left of it is served (scheduled afresh) rather than nothing.
+func (r *Refresher) unchanged(c *call, tok *oauth2.Token, now time.Time, attempt int, took time.Duration) {
 	r.retryLater(c, errUnchanged, now, attempt, 0)
+	if s := r.snap.Load(); !s.usable(nanos(now)) {
+		s = r.cfg.schedule(tok, s.gen, now, took)
+		r.snap.Store(s)
+		r.lastErr, c.err, c.tok, c.gen = nil, nil, s.tok, s.gen
+	}
 	r.events.post(Event{Kind: RefreshUnchanged, Attempt: attempt, NextRetry: r.retryAt})
 	if !r.warned {
 		r.warned = true
