@@ -3,6 +3,7 @@ package tokensource
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -175,7 +176,7 @@ func checkFetched(tok *oauth2.Token, now time.Time) error {
 		return Unavailable("token source returned no access token", nil)
 	}
 	if _, err := Validate(tok.AccessToken, time.Time{}); err != nil {
-		return Unavailable("token source returned an unusable access token: "+err.Error(), err)
+		return Unavailable("token source returned an unusable access token: "+strings.TrimPrefix(err.Error(), "grpccreds: "), err)
 	}
 	if exp := expiryOf(tok); !exp.IsZero() && !exp.After(now) {
 		return Unavailable("token source returned a token that has already expired (check the clocks)", nil)
