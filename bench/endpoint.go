@@ -19,20 +19,26 @@ type Endpoint struct {
 	Delay    time.Duration
 	Lifetime time.Duration
 	fetches  atomic.Int64
-	jwt      string
+	jwts     []string
 }
 
-// NewEndpoint returns an endpoint whose tokens are one pre-signed JWT (the
+// NewEndpoint returns an endpoint whose tokens are pre-signed JWTs, a
+// different one for each fetch in turn, as an identity provider issues (the
 // expiry callers see comes from the token response, as with Azure AD).
+// Signing ahead keeps RSA off the measured path.
 func NewEndpoint(delay, lifetime time.Duration) *Endpoint {
-	return &Endpoint{Delay: delay, Lifetime: lifetime, jwt: testjwt.Mint(time.Now().Add(24*time.Hour), nil)}
+	e := &Endpoint{Delay: delay, Lifetime: lifetime}
+	for i := range 16 {
+		e.jwts = append(e.jwts, testjwt.Mint(time.Now().Add(24*time.Hour+time.Duration(i)*time.Second), nil))
+	}
+	return e
 }
 
 // Fetch simulates one token request and returns the token and its expiry.
 func (e *Endpoint) Fetch() (string, time.Time) {
-	e.fetches.Add(1)
+	n := e.fetches.Add(1)
 	time.Sleep(e.Delay)
-	return e.jwt, time.Now().Add(e.Lifetime)
+	return e.jwts[int(n)%len(e.jwts)], time.Now().Add(e.Lifetime)
 }
 
 // Fetches counts the token requests so far.

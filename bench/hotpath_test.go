@@ -9,7 +9,7 @@ import (
 // for benchstat: go test -bench . -benchmem -count 10 | benchstat -
 func BenchmarkGetRequestMetadata(b *testing.B) {
 	ctx := TLSContext()
-	for _, l := range []Lib{Ours, OAuthReuse, OAuthAccess, GoogleAuth, JWTFile} {
+	for _, l := range []Lib{Floor, Ours, OAuthReuse, OAuthAccess, GoogleAuth, JWTFile} {
 		pc, stop := l.New(NewEndpoint(0, time.Hour), Opts{})
 		b.Run(l.Name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -145,10 +145,11 @@ func (r *Refresher) failed(c *call, err error, now time.Time, attempt int) {
 // left of it is served (scheduled afresh) rather than nothing.
 func (r *Refresher) unchanged(c *call, tok *oauth2.Token, now time.Time, attempt int, took time.Duration) {
 	r.retryLater(c, errUnchanged, now, attempt, 0)
+	r.lastErr = nil // not a failure to hand to callers: once the token runs out, they ask the source again
 	if s := r.snap.Load(); !s.usable(nanos(now)) {
 		s = r.cfg.schedule(tok, s.gen, now, took)
 		r.snap.Store(s)
-		r.lastErr, c.err, c.tok, c.gen = nil, nil, s.tok, s.gen
+		c.err, c.tok, c.gen = nil, s.tok, s.gen
 	}
 	r.events.post(Event{Kind: RefreshUnchanged, Attempt: attempt, NextRetry: r.retryAt})
 	if !r.warned {

@@ -30,6 +30,7 @@ func TestCachingSourceIsNotARefresh(t *testing.T) {
 	r := Refreshing(oauth2.ReuseTokenSource(nil, up), WithClock(clk.Now), WithJitter(0), obs,
 		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	defer r.Close()
+	start := clk.Now()
 	mustToken(t, r)
 	next(t, ch, RefreshSucceeded)
 	clk.Advance(45 * time.Minute) // past the refresh point (44m37.5s)
@@ -45,6 +46,10 @@ func TestCachingSourceIsNotARefresh(t *testing.T) {
 	}
 	if g := r.Generation(); g != 1 {
 		t.Fatalf("generation after 6 unchanged fetches = %d, want 1", g)
+	}
+	clk.Advance(time.Hour - 20*time.Second - clk.Now().Sub(start)) // past the engine's 59m30s, before exp
+	if got, err := r.Token(); err != nil || got.AccessToken != "tok-1" {
+		t.Fatalf("once the engine's copy ran out got %v, %v; want what is left of tok-1", got, err)
 	}
 	if n := up.calls.Load(); n != 1 {
 		t.Fatalf("token requests = %d, want 1 (the cache answered the rest)", n)

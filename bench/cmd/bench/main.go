@@ -35,7 +35,7 @@ func main() {
 }
 
 func hotPath(rounds, n int) {
-	libs := []bench.Lib{bench.Ours, bench.OAuthReuse, bench.OAuthAccess, bench.GoogleAuth, bench.JWTFile}
+	libs := []bench.Lib{bench.Floor, bench.Ours, bench.OAuthReuse, bench.OAuthAccess, bench.GoogleAuth, bench.JWTFile}
 	res := bench.HotPath(libs, rounds, n)
 	anchor := res[bench.OAuthReuse.Name]
 	fmt.Printf("\n## Hot path: GetRequestMetadata through the interface (936-byte RS256 JWT)\n\n")
