@@ -60,6 +60,7 @@ func TestCachingSourceIsNotARefresh(t *testing.T) {
 	if !strings.Contains(logs.String(), "tokensource.ClientCredentials") {
 		t.Fatalf("the warning does not name the fix:\n%s", logs.String())
 	}
+	r.Close() // no more events
 	close(ch)
 	warnings := 0
 	for e := range ch {
