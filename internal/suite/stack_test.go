@@ -72,10 +72,16 @@ func newStack(t *testing.T, opts ...tokensource.Option) *stack {
 		tok.Expiry = s.clk.Now().Add(time.Until(tok.Expiry))
 		return tok, nil
 	})
+	// A fetch starts with RefreshStarted and ends with exactly one of
+	// succeeded, failed or unchanged; Invalidated and SourceCachesTokens are
+	// no outcome and must not be counted as one, or settle would wait for
+	// a fetch that never comes. An observer passed in opts replaces this one
+	// (options set, not add), which makes settle return at once.
 	observe := func(e tokensource.Event) {
-		if e.Kind == tokensource.RefreshStarted {
+		switch e.Kind {
+		case tokensource.RefreshStarted:
 			s.started.Add(1)
-		} else {
+		case tokensource.RefreshSucceeded, tokensource.RefreshFailed, tokensource.RefreshUnchanged:
 			s.finished.Add(1)
 		}
 	}
