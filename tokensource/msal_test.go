@@ -440,14 +440,7 @@ func TestMSALOutageMidLifetime(t *testing.T) {
 	var failedCalls, failedRefreshes int
 	renewedAt := -1
 	for m := range 75 {
-		switch m {
-		case 30:
-			s.Stop()
-		case 57:
-			if err := s.Start(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		outage(t, s, m)
 		tok, e, err := f.call(r)
 		f.clk.Advance(time.Minute)
 		if err != nil {

@@ -87,7 +87,7 @@ func Refreshing(src oauth2.TokenSource, opts ...Option) *Refresher {
 	case *Refresher:
 		return s
 	case *External:
-		return &Refresher{ext: s, cancel: func() {}}
+		return &Refresher{ext: s}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Refresher{src: detach(AsContext(src)), cfg: newConfig(opts), ctx: ctx, cancel: cancel}
