@@ -12,7 +12,6 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // ErrNotExternal is returned by UpdateAccessToken on a connection that was not
@@ -25,6 +24,7 @@ var ErrNotExternal = errors.New("grpccreds: UpdateAccessToken needs a connection
 type Connection struct {
 	cc       *grpc.ClientConn
 	target   string
+	bearer   *creds.Bearer
 	logger   *slog.Logger
 	external *tokensource.External
 	engine   *tokensource.Refresher
@@ -42,7 +42,7 @@ func WithExternalAccessToken(target string, rootPEM []byte, token string, opts .
 	}
 	o := newOptions(opts)
 	c := &Connection{target: target, external: ext, logger: o.logger}
-	return c.dial(rootPEM, o, creds.NewBearer(ext, bearerOpts(o)...), o.retryOn(false))
+	return c.dial(rootPEM, o, ext, o.retryOn(false))
 }
 
 // WithTokenSource dials target over TLS and sends tokens from ts on every
@@ -63,50 +63,53 @@ func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts 
 	o := newOptions(opts)
 	if ext, ok := ts.(*tokensource.External); ok {
 		c := &Connection{target: target, external: ext, logger: o.logger}
-		return c.dial(rootPEM, o, creds.NewBearer(ext, bearerOpts(o)...), false)
+		return c.dial(rootPEM, o, ext, false)
 	}
 	eng, own := ts.(*tokensource.Refresher)
 	if !own {
 		eng = tokensource.Refreshing(ts, engineOpts(o)...)
 	}
 	c := &Connection{target: target, engine: eng, ownsEng: !own}
-	conn, err := c.dial(rootPEM, o, creds.NewBearer(eng, bearerOpts(o)...), o.retryOn(true))
+	conn, err := c.dial(rootPEM, o, eng, o.retryOn(true))
 	if err != nil && !own {
 		eng.Close()
 	}
 	return conn, err
 }
 
-// WithTLS dials target over TLS without per-call credentials.
+// WithTLS dials target over TLS without a token of its own. Calls carry a
+// token only when the caller sets one with [Connection.WithToken], as a
+// service forwarding its callers' tokens does.
 func WithTLS(target string, rootPEM []byte, opts ...Option) (*Connection, error) {
 	return (&Connection{target: target}).dial(rootPEM, newOptions(opts), nil, false)
 }
 
-// Insecure dials target without TLS and without credentials. It is for
-// development against local servers. Per-RPC credentials smuggled in through
-// WithDialOptions are refused: gRPC rejects any that require transport
-// security, which every credential of package creds does unless it was built
-// with creds.AllowInsecureLoopback, and those check for a loopback peer on
-// every call.
+// Insecure dials target without TLS and without a token of its own. It is
+// for development against local servers. A token set with
+// [Connection.WithToken], or by per-RPC credentials smuggled in through
+// WithDialOptions, is sent only if the connection ends on this machine: the
+// transport is creds.InsecureLoopback, gRPC rejects credentials that require
+// transport security, and those of package creds built with
+// creds.AllowInsecureLoopback check what the handshake found on every call.
 func Insecure(target string, opts ...Option) (*Connection, error) {
 	o := newOptions(opts)
-	o.dial = append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, o.dial...)
-	cc, err := grpc.NewClient(target, o.dial...)
+	c := &Connection{target: target, bearer: creds.NewBearer(nil, creds.AllowInsecureLoopback())}
+	dial := []grpc.DialOption{grpc.WithTransportCredentials(creds.InsecureLoopback()), grpc.WithPerRPCCredentials(c.bearer)}
+	cc, err := grpc.NewClient(target, append(dial, o.dial...)...)
 	if err != nil {
 		return nil, fmt.Errorf("grpccreds: dial %s: %w", target, err)
 	}
-	return &Connection{cc: cc, target: target}, nil
+	c.cc = cc
+	return c, nil
 }
 
-func (c *Connection) dial(rootPEM []byte, o options, call credentials.PerRPCCredentials, retry bool) (*Connection, error) {
+func (c *Connection) dial(rootPEM []byte, o options, ts oauth2.TokenSource, retry bool) (*Connection, error) {
 	transport, err := c.transport(rootPEM, o)
 	if err != nil {
 		return nil, err
 	}
-	dial := []grpc.DialOption{grpc.WithTransportCredentials(transport)}
-	if call != nil {
-		dial = append(dial, grpc.WithPerRPCCredentials(call))
-	}
+	c.bearer = creds.NewBearer(ts, bearerOpts(o)...)
+	dial := []grpc.DialOption{grpc.WithTransportCredentials(transport), grpc.WithPerRPCCredentials(c.bearer)}
 	if retry && c.engine != nil {
 		dial = append(dial, grpc.WithChainUnaryInterceptor(retryUnauthenticated(c.engine)))
 	}
@@ -124,7 +127,19 @@ func (c *Connection) transport(rootPEM []byte, o options) (credentials.Transport
 	if !isLoopbackTarget(c.target) {
 		return nil, fmt.Errorf("grpccreds: WithInsecureLoopback refused: target %q is not a loopback address or Unix socket", c.target)
 	}
-	return insecure.NewCredentials(), nil
+	return creds.InsecureLoopback(), nil
+}
+
+// WithToken returns a context whose calls on this connection carry token
+// instead of the connection's own (or instead of none, for [WithTLS] and
+// [Insecure]). The token is bound to this connection: another Connection
+// ignores it, so a service that forwards one incoming context to several
+// downstream services sends a user's token only where it was meant to go.
+// There is still exactly one authorization header, and the token is checked
+// when the call is made: an unusable one fails the call with Unauthenticated.
+// A call that carries its own token is not resent on Unauthenticated.
+func (c *Connection) WithToken(ctx context.Context, token string) context.Context {
+	return c.bearer.WithToken(ctx, token)
 }
 
 // UpdateAccessToken validates token and swaps it in atomically: calls and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +25,12 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childTarget) != "" {
+		os.Exit(proxyChild())
+	}
+	goleak.VerifyTestMain(m)
+}
 
 var _ grpc.ClientConnInterface = (*Connection)(nil)
 
@@ -248,7 +254,7 @@ func TestNoRetryForPerCallTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := call(creds.WithToken(context.Background(), "own"), c); status.Code(err) != codes.Unauthenticated {
+	if err := call(c.WithToken(context.Background(), "own"), c); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("got %v, want Unauthenticated", err)
 	}
 	if n := len(srv.Auth()); n != 1 || src.n.Load() != 0 {

@@ -48,6 +48,21 @@ func WithInsecureLoopback() Option { return func(o *options) { o.loopback = true
 // with Unauthenticated is resent once with a fresh token. It is on by default
 // for [WithTokenSource] and off for [WithExternalAccessToken], whose token
 // only the application can replace.
+//
+// A call is resent only when all of these hold: it is unary (a stream is
+// never resent); it carried a token from the connection's refresh engine,
+// not one set with [Connection.WithToken], and was not refused locally; the
+// server answered Unauthenticated; the caller's context is still live; the
+// engine accepts the invalidation (invalidations are rate-limited on the
+// backoff schedule); and a token newer than the rejected one can be had
+// before the caller's deadline. It is resent at most once, and if the resend
+// could not even be made the server's first answer is returned.
+//
+// This is safe when Unauthenticated comes from an authentication layer that
+// runs before the handler, as a server interceptor such as jwtauth does: the
+// handler never saw the first attempt. A handler that answers
+// Unauthenticated itself after doing work would see the call twice; mark
+// such calls with [NoRetryOnUnauthenticated], or turn the retry off here.
 func WithRetryOnUnauthenticated(on bool) Option { return func(o *options) { o.retry = &on } }
 
 // WithRefreshOptions configures the refresh engine that [WithTokenSource]

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
 	"github.com/grpccreds/grpccreds/internal/testserver"
@@ -416,14 +415,14 @@ func TestRejectedPerCallTokenInvalidatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := len(srv.Auth())
-	if err := call(creds.WithToken(context.Background(), "own"), c); status.Code(err) != codes.Unauthenticated {
+	if err := call(c.WithToken(context.Background(), "own"), c); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("rejected per-call token: %v, want Unauthenticated", err)
 	}
 	if got := srv.Auth()[before:]; len(got) != 1 || got[0][0] != "Bearer own" {
 		t.Fatalf("the server saw %q, want the per-call token once", got)
 	}
 	before = len(srv.Auth())
-	if err := call(creds.WithToken(context.Background(), "own\n"), c); status.Code(err) != codes.Unauthenticated {
+	if err := call(c.WithToken(context.Background(), "own\n"), c); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("unusable per-call token: %v, want Unauthenticated", err)
 	}
 	if n := len(srv.Auth()) - before; n != 0 {

@@ -10,16 +10,29 @@ import (
 	"google.golang.org/grpc/status"
 )
 
+// NoRetryOnUnauthenticated is a call option that keeps this one call from
+// being resent when the server answers Unauthenticated. Use it for a call
+// that is not idempotent and whose handler may itself answer Unauthenticated
+// after doing part of its work: the resend described at
+// [WithRetryOnUnauthenticated] is safe only when the refusal came from an
+// authentication layer that ran before the handler.
+func NoRetryOnUnauthenticated() grpc.CallOption { return noRetry{} }
+
+type noRetry struct{ grpc.EmptyCallOption }
+
 // retryUnauthenticated resends a unary call once when the server answers
 // Unauthenticated, with a token newer than the one it rejected. The bearer
 // credential records on the call which token generation it sent; only that
 // generation is invalidated, and a call refused before anything was sent (or
-// one that carried its own token, creds.WithToken) is not retried. The engine
-// rate-limits invalidations, so a server that rejects every token costs a few
-// token requests, not one per call. If no newer token can be had, the
-// server's answer stands.
+// one that carried its own token, Connection.WithToken) is not retried. The
+// engine rate-limits invalidations, so a server that rejects every token
+// costs a few token requests, not one per call. If no newer token can be
+// had, the server's answer stands.
 func retryUnauthenticated(eng *tokensource.Refresher) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if optedOut(opts) {
+			return invoke(ctx, method, req, reply, cc, opts...)
+		}
 		first := callstate.Next(ctx)
 		err := invoke(callstate.With(ctx, first), method, req, reply, cc, opts...)
 		sent := first.Sent()
@@ -34,4 +47,13 @@ func retryUnauthenticated(eng *tokensource.Refresher) grpc.UnaryClientIntercepto
 		}
 		return retryErr
 	}
+}
+
+func optedOut(opts []grpc.CallOption) bool {
+	for _, o := range opts {
+		if _, ok := o.(noRetry); ok {
+			return true
+		}
+	}
+	return false
 }

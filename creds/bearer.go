@@ -22,7 +22,7 @@ import (
 // Pair it with [tokensource.Refreshing] so that fetching a token is also
 // lock-free; with a plain oauth2.TokenSource each call goes to that source.
 //
-// A token set on the call's context with [WithToken] takes the place of the
+// A token set for one call with [Bearer.WithToken] takes the place of the
 // source's token for that call.
 type Bearer struct {
 	src   tokensource.ContextTokenSource
@@ -37,12 +37,18 @@ type bearerEntry struct {
 }
 
 // NewBearer returns bearer credentials over ts. The token source is consulted
-// only after the connection's security has been checked.
+// only after the connection's security has been checked. ts may be nil: the
+// Bearer then sends only the tokens set with [Bearer.WithToken], and nothing
+// on other calls, as a service that forwards its callers' tokens wants.
 func NewBearer(ts oauth2.TokenSource, opts ...Option) *Bearer {
 	o := newOptions(opts)
 	o.header = strings.ToLower(o.header)
-	eng, _ := ts.(*tokensource.Refresher)
-	return &Bearer{src: tokensource.AsContext(ts), eng: eng, opts: o}
+	b := &Bearer{opts: o}
+	if ts != nil {
+		b.src = tokensource.AsContext(ts)
+		b.eng, _ = ts.(*tokensource.Refresher)
+	}
+	return b
 }
 
 // GetRequestMetadata implements credentials.PerRPCCredentials. Over the
@@ -50,12 +56,16 @@ func NewBearer(ts oauth2.TokenSource, opts ...Option) *Bearer {
 // that a connection retrying an Unauthenticated call invalidates exactly that
 // one, and never after a refusal made here.
 func (b *Bearer) GetRequestMetadata(ctx context.Context, _ ...string) (map[string]string, error) {
+	st := callstate.From(ctx)
+	own, hasOwn := st.Token(b)
+	if !hasOwn && b.src == nil {
+		return nil, nil
+	}
 	if err := checkTransport(ctx, b.opts.allowLoopback); err != nil {
 		return nil, err
 	}
-	st := callstate.From(ctx)
-	if st != nil && st.HasOverride {
-		return b.metadata(st.Override)
+	if hasOwn {
+		return b.metadata(own)
 	}
 	tok, gen, err := b.token(ctx, st)
 	if err != nil {
@@ -92,7 +102,7 @@ func (b *Bearer) cached(tok *oauth2.Token) (map[string]string, error) {
 
 // RequireTransportSecurity reports whether the credentials need a secure
 // connection. It is false only with [AllowInsecureLoopback], in which case
-// each call checks the peer instead.
+// each call checks what the [InsecureLoopback] handshake found instead.
 func (b *Bearer) RequireTransportSecurity() bool { return !b.opts.allowLoopback }
 
 // String describes the credentials without the token.

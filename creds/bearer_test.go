@@ -100,47 +100,14 @@ func TestInsecureConnectionNeverReachesTheSource(t *testing.T) {
 	}
 }
 
-func TestLoopbackOptIn(t *testing.T) {
-	src := staticSource("tok")
-	b := NewBearer(src, AllowInsecureLoopback())
-	for _, addr := range []net.Addr{
-		&net.TCPAddr{IP: net.IPv4(10, 0, 0, 7), Port: 443},
-		&net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 443},
-	} {
-		if _, err := b.GetRequestMetadata(plainCtx(addr)); status.Code(err) != codes.Unauthenticated {
-			t.Errorf("non-loopback %v: %v, want Unauthenticated", addr, err)
-		}
-	}
-	if src.calls.Load() != 0 {
-		t.Fatal("token source reached for a non-loopback peer")
-	}
-	for _, addr := range []net.Addr{
-		&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1},
-		&net.TCPAddr{IP: net.IPv6loopback, Port: 1},
-		&net.UnixAddr{Name: "/tmp/s", Net: "unix"},
-	} {
-		if _, err := b.GetRequestMetadata(plainCtx(addr)); err != nil {
-			t.Errorf("loopback %v: %v", addr, err)
-		}
-	}
-
-	// And for real: a plaintext server on 127.0.0.1.
-	srv := testserver.Start(t, testserver.Config{Insecure: true})
-	if err := check(context.Background(), dialPlain(t, srv.Addr, b)); err != nil {
-		t.Fatalf("plaintext loopback call with opt-in: %v", err)
-	}
-	if got := srv.Auth(); len(got) != 1 || got[0][0] != "Bearer tok" {
-		t.Fatalf("server saw %v", got)
-	}
-}
-
 func TestPerCallOverrideSendsOneHeader(t *testing.T) {
 	srv := testserver.Start(t, testserver.Config{})
-	conn := dialTLS(t, srv, NewBearer(staticSource("default")))
-	if err := check(WithToken(context.Background(), "override"), conn); err != nil {
+	b := NewBearer(staticSource("default"))
+	conn := dialTLS(t, srv, b)
+	if err := check(b.WithToken(context.Background(), "override"), conn); err != nil {
 		t.Fatal(err)
 	}
-	if err := check(WithToken(context.Background(), "bad\r\nx: y"), conn); status.Code(err) != codes.Unauthenticated {
+	if err := check(b.WithToken(context.Background(), "bad\r\nx: y"), conn); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("bad override: %v, want Unauthenticated", err)
 	}
 	if err := check(context.Background(), conn); err != nil {

@@ -58,7 +58,7 @@ func TestBearerRecordsTheGenerationItSent(t *testing.T) {
 		t.Fatalf("a refused call recorded generation %d", st.Sent())
 	}
 	// A per-call token is not the engine's: nothing recorded.
-	st = &callstate.State{Override: "own", HasOverride: true}
+	st = callstate.From(b.WithToken(context.Background(), "own"))
 	if v, err := metadataFor(t, b, tlsCtx(), st); err != nil || v != "Bearer own" || st.Sent() != 0 {
 		t.Fatalf("per-call token: %q, %v, recorded %d; want own, nothing recorded", v, err, st.Sent())
 	}

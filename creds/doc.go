@@ -4,9 +4,10 @@
 //
 // Every credential here refuses to send anything over a connection without
 // privacy and integrity (TLS, ALTS, a local Unix socket), and checks this
-// before any token is fetched. [AllowInsecureLoopback] relaxes that for
-// plaintext peers on 127.0.0.0/8, ::1 or a Unix socket only, for local
-// development.
+// before any token is fetched. [AllowInsecureLoopback] relaxes that, for
+// local development, to plaintext connections that [InsecureLoopback]
+// transport credentials found to end on this machine: a loopback target
+// reached directly (not through a proxy), or a Unix socket.
 //
 // Errors are gRPC status errors:
 //   - Unavailable: the identity provider is unreachable, timed out, or

@@ -43,7 +43,10 @@ func ExampleNewPlugin() {
 
 // One call on behalf of another identity, through the same credential so only
 // one authorization header is sent.
-func ExampleWithToken() {
-	ctx := creds.WithToken(context.Background(), "token-for-this-call")
-	_ = ctx // pass to the generated client's method
+// The token is bound to this Bearer: a call through another credential, on
+// another connection, does not carry it even with the same context.
+func ExampleBearer_WithToken() {
+	bearer := creds.NewBearer(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "service-token"}))
+	ctx := bearer.WithToken(context.Background(), "token-for-this-call")
+	_ = ctx // pass to the generated client's method on the connection using bearer
 }

@@ -3,6 +3,7 @@ package creds
 import (
 	"context"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,8 +13,9 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
+
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 )
 
@@ -65,14 +67,19 @@ func dialTLS(t *testing.T, srv *testserver.Server, pc credentials.PerRPCCredenti
 	return conn
 }
 
-func dialPlain(t *testing.T, addr string, pc credentials.PerRPCCredentials) *grpc.ClientConn {
+func dialWith(t *testing.T, addr string, tc credentials.TransportCredentials, pc credentials.PerRPCCredentials) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(pc))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(tc), grpc.WithPerRPCCredentials(pc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// authorization returns the one authorization value of an incoming call.
+func authorization(ctx context.Context) string {
+	return strings.Join(metadata.ValueFromIncomingContext(ctx, "authorization"), ",")
 }
 
 func check(ctx context.Context, conn *grpc.ClientConn) error {

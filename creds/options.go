@@ -18,8 +18,12 @@ func newOptions(opts []Option) options {
 }
 
 // AllowInsecureLoopback lets the credential send its metadata over a
-// plaintext connection, but only when the peer is 127.0.0.0/8, ::1 or a Unix
-// socket; any other insecure peer is still refused, call by call. It is meant
+// plaintext connection made with [InsecureLoopback] transport credentials
+// whose handshake found that the connection ends on this machine: a loopback
+// target reached directly, or a Unix socket. Any other plaintext connection
+// is still refused, call by call, with Unauthenticated naming the reason;
+// that includes insecure.NewCredentials connections, whose peer address
+// cannot tell a local server from a local proxy to a remote one. It is meant
 // for local development against a server without TLS.
 func AllowInsecureLoopback() Option { return func(o *options) { o.allowLoopback = true } }
 

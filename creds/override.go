@@ -6,18 +6,15 @@ import (
 	"github.com/grpccreds/grpccreds/internal/callstate"
 )
 
-// WithToken returns a context whose calls carry token instead of the one a
-// [Bearer] would fetch. The same credential writes it, so a call never carries
-// two authorization headers. The token is checked when the call is made; an
-// unusable one fails the call with Unauthenticated.
-func WithToken(ctx context.Context, token string) context.Context {
-	return callstate.With(ctx, &callstate.State{Override: token, HasOverride: true})
-}
-
-// TokenOverride returns the token WithToken set on ctx, if any.
-func TokenOverride(ctx context.Context) (string, bool) {
-	if s := callstate.From(ctx); s != nil && s.HasOverride {
-		return s.Override, true
-	}
-	return "", false
+// WithToken returns a context whose calls through this Bearer carry token
+// instead of the one it would fetch. The token is bound to b: another Bearer,
+// on another connection, ignores it, so a service that forwards one incoming
+// context to several downstream services sends a user's token only where it
+// was meant to go. b writes the token itself, so a call never carries two
+// authorization headers, and it still checks the connection's security
+// first. The token is checked when the call is made; an unusable one fails
+// the call with Unauthenticated. A call that carries its own token is never
+// resent by a connection's retry on Unauthenticated.
+func (b *Bearer) WithToken(ctx context.Context, token string) context.Context {
+	return callstate.WithToken(ctx, b, token)
 }

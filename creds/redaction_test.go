@@ -22,7 +22,7 @@ func TestFormattingNeverShowsSecrets(t *testing.T) {
 	p := NewPlugin(func(context.Context, RequestInfo) (map[string]string, error) {
 		return map[string]string{"x-k": secret}, nil
 	})
-	_, overrideErr := b.GetRequestMetadata(WithToken(tlsCtx(), secret+"\n"))
+	_, overrideErr := b.GetRequestMetadata(b.WithToken(tlsCtx(), secret+"\n"))
 	_, keyErr := NewAPIKey("x-api-key", secret+" x")
 	values := []any{b, NewBearer(ext), k, p, ext, r, overrideErr, keyErr, errors.Unwrap(keyErr)}
 	for _, v := range values {

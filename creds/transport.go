@@ -7,15 +7,16 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
 
 var errInsecure = status.Error(codes.Unauthenticated,
-	"grpccreds: refusing to send credentials over a connection without privacy and integrity (use TLS, or AllowInsecureLoopback for a loopback peer)")
+	"grpccreds: refusing to send credentials over a connection without privacy and integrity (use TLS, or AllowInsecureLoopback with InsecureLoopback transport credentials for a local server)")
 
 // checkTransport allows a call whose connection has privacy and integrity,
-// or, when allowLoopback is set, a plaintext call to a loopback peer. Unlike
+// or, when allowLoopback is set, a plaintext connection whose handshake
+// (InsecureLoopback) found that it ends on this machine. The peer address
+// alone proves nothing: through a local proxy it is the proxy's. Unlike
 // credentials.CheckSecurityLevel it refuses connections that report no
 // security level at all.
 func checkTransport(ctx context.Context, allowLoopback bool) error {
@@ -23,10 +24,21 @@ func checkTransport(ctx context.Context, allowLoopback bool) error {
 	if securityLevel(ri.AuthInfo) == credentials.PrivacyAndIntegrity {
 		return nil
 	}
-	if allowLoopback && loopbackPeer(ctx) {
+	if !allowLoopback {
+		return errInsecure
+	}
+	return loopbackOnly(ri.AuthInfo)
+}
+
+func loopbackOnly(ai credentials.AuthInfo) error {
+	err := errNotLoopbackTransport
+	if li, ok := ai.(LoopbackAuthInfo); ok {
+		err = li.Err()
+	}
+	if err == nil {
 		return nil
 	}
-	return errInsecure
+	return status.Errorf(codes.Unauthenticated, "grpccreds: refusing to send credentials in plaintext: %v", err)
 }
 
 type commonAuthInfo interface {
@@ -38,14 +50,6 @@ func securityLevel(ai credentials.AuthInfo) credentials.SecurityLevel {
 		return c.GetCommonAuthInfo().SecurityLevel
 	}
 	return credentials.InvalidSecurityLevel
-}
-
-func loopbackPeer(ctx context.Context) bool {
-	p, ok := peer.FromContext(ctx)
-	if !ok || p.Addr == nil {
-		return false
-	}
-	return IsLoopback(p.Addr)
 }
 
 // IsLoopback reports whether addr is a Unix socket or an IP address on

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
 	"github.com/grpccreds/grpccreds/internal/authority"
 	"github.com/grpccreds/grpccreds/internal/demo"
@@ -128,10 +127,10 @@ func refusedUpdate(conn *connection.Connection, token, what string) error {
 	return nil
 }
 
-// rejected sends token for one call only (creds.WithToken), to show what the
+// rejected sends token for one call only (Connection.WithToken), to show what the
 // server does with it.
 func rejected(conn *connection.Connection, what, token string) error {
-	err := demo.Call(creds.WithToken(context.Background(), token), conn)
+	err := demo.Call(conn.WithToken(context.Background(), token), conn)
 	return demo.Expect("a call with "+what, codes.Unauthenticated, err)
 }
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
 	"github.com/grpccreds/grpccreds/internal/authority"
 	"github.com/grpccreds/grpccreds/internal/demo"
@@ -79,10 +78,10 @@ func run() error {
 	return demo.Run(
 		func() error { return demo.Expect("call with a Trader's token", codes.OK, demo.Call(ctx, conn)) },
 		func() error {
-			return demo.Expect("call with a Reader's token", codes.PermissionDenied, demo.Call(creds.WithToken(ctx, reader), conn))
+			return demo.Expect("call with a Reader's token", codes.PermissionDenied, demo.Call(conn.WithToken(ctx, reader), conn))
 		},
 		func() error {
-			return demo.Expect("call with a tampered token", codes.Unauthenticated, demo.Call(creds.WithToken(ctx, trader[:len(trader)-4]+"AAAA"), conn))
+			return demo.Expect("call with a tampered token", codes.Unauthenticated, demo.Call(conn.WithToken(ctx, trader[:len(trader)-4]+"AAAA"), conn))
 		},
 		func() error { return demo.Expect("call without a token", codes.Unauthenticated, demo.Call(ctx, plain)) },
 	)

@@ -9,14 +9,34 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestNextKeepsTheOverrideAndNothingElse(t *testing.T) {
-	prev := &State{Override: "t", HasOverride: true, After: 3}
+func TestNextKeepsTheTokensAndNothingElse(t *testing.T) {
+	owner := new(int)
+	prev := From(WithToken(context.Background(), owner, "t"))
+	prev.After = 3
 	prev.Record(4)
 	s := Next(With(context.Background(), prev))
-	if s.Override != "t" || !s.HasOverride || s.After != 0 || s.Sent() != 0 {
-		t.Fatalf("Next = %+v (sent %d), want the override only", s, s.Sent())
+	if tok, ok := s.Token(owner); tok != "t" || !ok || s.After != 0 || s.Sent() != 0 {
+		t.Fatalf("Next = token %q %v, after %d, sent %d; want the token only", tok, ok, s.After, s.Sent())
 	}
 	if From(context.Background()) != nil {
 		t.Fatal("From an empty context is not nil")
+	}
+}
+
+func TestTokensAreBoundToTheirOwner(t *testing.T) {
+	a, b, c := new(int), new(int), new(int)
+	ctx := WithToken(context.Background(), a, "for-a")
+	ctx = WithToken(ctx, b, "for-b")
+	inner := WithToken(ctx, a, "for-a-again")
+	s, outer := From(inner), From(ctx)
+	for _, tc := range []struct {
+		s     *State
+		owner *int
+		want  string
+		ok    bool
+	}{{s, a, "for-a-again", true}, {s, b, "for-b", true}, {s, c, "", false}, {outer, a, "for-a", true}} {
+		if got, ok := tc.s.Token(tc.owner); got != tc.want || ok != tc.ok {
+			t.Errorf("Token = %q, %v; want %q, %v", got, ok, tc.want, tc.ok)
+		}
 	}
 }

@@ -121,7 +121,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	for _, bad := range []string{tok.AccessToken + " x", tok.AccessToken + "\r\n", apiKey + "é"} {
 		ev.add(conn.UpdateAccessToken(bad))
 	}
-	ev.add(conn.Invoke(creds.WithToken(ctx, apiKey+"\n"), "/grpc.health.v1.Health/Check", &struct{}{}, &struct{}{}))
+	ev.add(conn.Invoke(conn.WithToken(ctx, apiKey+"\n"), "/grpc.health.v1.Health/Check", &struct{}{}, &struct{}{}))
 	conn.Close()
 	key, err := creds.NewAPIKey("x-api-key", apiKey)
 	ev.add(err, key)
