@@ -37,3 +37,36 @@ func ExampleWithTokenSource() {
 	}
 	defer conn.Close()
 }
+
+// A service that calls two others on behalf of its caller: the caller's token
+// goes to the orders service only, however far the context travels.
+func ExampleConnection_WithToken() {
+	orders, err := connection.WithTLS("orders.example.com:443", nil)
+	if err != nil {
+		panic(err)
+	}
+	defer orders.Close()
+	audit, err := connection.WithTLS("audit.example.com:443", nil)
+	if err != nil {
+		panic(err)
+	}
+	defer audit.Close()
+
+	ctx := orders.WithToken(context.Background(), "the-caller's-token")
+	_ = healthpb.NewHealthClient(orders) // calls with ctx carry the caller's token
+	_ = healthpb.NewHealthClient(audit)  // calls with ctx carry none
+	_ = ctx
+}
+
+// A call whose handler may itself answer Unauthenticated after doing work is
+// not resent.
+func ExampleNoRetryOnUnauthenticated() {
+	conn, err := connection.WithTLS("api.example.com:443", nil)
+	if err != nil {
+		panic(err)
+	}
+	defer conn.Close()
+	_, err = healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{},
+		connection.NoRetryOnUnauthenticated())
+	_ = err
+}
