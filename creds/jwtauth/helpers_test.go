@@ -115,6 +115,11 @@ func (j *jwks) config() Config {
 		RequiredClaims: []string{"name", "oid"}}
 }
 
+// staticConfig verifies the test tokens with static keys.
+func staticConfig(kids ...string) Config {
+	return Config{StaticKeys: staticKeys(kids...), Issuer: issuer, Audience: audience}
+}
+
 // serve runs a TLS gRPC server (health service) behind v and returns a client.
 func serve(t testing.TB, v *Validator) healthpb.HealthClient {
 	t.Helper()

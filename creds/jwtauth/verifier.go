@@ -30,7 +30,13 @@ type Verifier struct {
 }
 
 // NewVerifier checks cfg and, with a JWKS URL, starts keeping the keys fresh.
+//
+// It refuses a Config without an Issuer or an Audience unless the matching
+// SkipIssuerCheck or SkipAudienceCheck says that is meant.
 func NewVerifier(cfg Config) (*Verifier, error) {
+	if err := checkIssuerAudience(cfg); err != nil {
+		return nil, err
+	}
 	algs, err := allowedAlgorithms(cfg.Algorithms)
 	if err != nil {
 		return nil, err
