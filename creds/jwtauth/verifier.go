@@ -80,9 +80,19 @@ func (v *Verifier) Close() error {
 	return nil
 }
 
-// Verify checks a raw token (without the "Bearer " scheme) and returns its
-// claims, or an Unauthenticated status error.
+// Verify checks a raw token (without the "Bearer " scheme) and returns a copy
+// of its claims, the caller's to change, or an Unauthenticated status error.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	c, err := v.verified(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return c.Clone(), nil
+}
+
+// verified is Verify without the copy: the claims may be the cache's, shared
+// by every call with the token, so they must only be read.
+func (v *Verifier) verified(ctx context.Context, token string) (*Claims, error) {
 	if v.cache == nil {
 		return v.verify(ctx, token)
 	}
@@ -119,7 +129,7 @@ func (v *Verifier) check(ctx context.Context, method string, _ metadata.MD) (con
 	if err != nil {
 		return nil, err
 	}
-	claims, err := v.Verify(ctx, token)
+	claims, err := v.verified(ctx, token)
 	if err != nil {
 		return nil, err
 	}
