@@ -59,10 +59,13 @@ type Config struct {
 	// MethodRoles maps a full method name ("/pkg.Service/Method") or a
 	// service wildcard ("/pkg.Service/*") to roles. A caller needs at least one
 	// of the listed roles in its "roles" claim, or the call is answered
-	// PermissionDenied. Methods not listed need no role.
+	// PermissionDenied. Methods not listed need no role, so NewVerifier
+	// refuses a key that is not a method name or lists no roles, and
+	// [Verifier.CheckMethods] finds keys no registered method matches.
 	MethodRoles map[string][]string
 
 	// Skip lists full method names that need no token (health, reflection).
+	// An entry may not also be a MethodRoles key.
 	Skip []string
 
 	// CacheSize bounds the verified-token cache (default 10 000 entries).

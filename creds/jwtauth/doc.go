@@ -5,7 +5,9 @@
 // from a JWKS URL kept fresh by github.com/MicahParks/keyfunc, or static
 // keys), exp/nbf/iat with a leeway, issuer, audience, required claims, and a
 // per-method role table. Issuer and audience are required: a Config without
-// them is refused unless SkipIssuerCheck or SkipAudienceCheck says so. Verified tokens are cached by their SHA-256, so a
+// them is refused unless SkipIssuerCheck or SkipAudienceCheck says so. So are
+// MethodRoles keys and Skip entries that are not method names;
+// [Verifier.CheckMethods] checks them against a server's services. Verified tokens are cached by their SHA-256, so a
 // client that reuses its token costs a hash and a map lookup, not an RSA
 // verification; an entry never outlives the token's exp.
 //

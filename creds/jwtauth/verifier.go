@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,11 +33,17 @@ type Verifier struct {
 // NewVerifier checks cfg and, with a JWKS URL, starts keeping the keys fresh.
 //
 // It refuses a Config without an Issuer or an Audience unless the matching
-// SkipIssuerCheck or SkipAudienceCheck says that is meant.
+// SkipIssuerCheck or SkipAudienceCheck says that is meant, and MethodRoles
+// keys or Skip entries that are not method names ([Verifier.CheckMethods]
+// then checks them against a server).
 func NewVerifier(cfg Config) (*Verifier, error) {
 	if err := checkIssuerAudience(cfg); err != nil {
 		return nil, err
 	}
+	if err := checkMethodNames(cfg); err != nil {
+		return nil, err
+	}
+	cfg.MethodRoles, cfg.Skip = copyRoles(cfg.MethodRoles), slices.Clone(cfg.Skip)
 	algs, err := allowedAlgorithms(cfg.Algorithms)
 	if err != nil {
 		return nil, err
