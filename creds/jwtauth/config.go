@@ -80,3 +80,11 @@ type Config struct {
 	// Now replaces time.Now, for tests.
 	Now func() time.Time
 }
+
+// checkConfig refuses a Config that would admit more than it says.
+func checkConfig(cfg Config) error {
+	if err := checkIssuerAudience(cfg); err != nil {
+		return err
+	}
+	return checkMethodNames(cfg)
+}
