@@ -116,11 +116,11 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, keyRef, e
 	all := jwt.MapClaims{}
 	var by keyRef
 	if _, err := v.parser.ParseWithClaims(token, all, v.keys.keyfunc(ctx, &by)); err != nil {
-		return nil, by, status.Error(codes.Unauthenticated, "invalid token: "+describe(err))
+		return nil, keyRef{}, status.Error(codes.Unauthenticated, "invalid token: "+describe(err))
 	}
 	for _, name := range v.cfg.RequiredClaims {
 		if val, ok := all[name]; !ok || val == nil || val == "" {
-			return nil, by, status.Errorf(codes.Unauthenticated, "invalid token: required claim %q is missing", name)
+			return nil, keyRef{}, status.Errorf(codes.Unauthenticated, "invalid token: required claim %q is missing", name)
 		}
 	}
 	return tokensource.NewClaims(all), by, nil
