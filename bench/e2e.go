@@ -88,7 +88,7 @@ func EndToEnd(libs []Lib, rounds, calls int) (map[string]Samples, []string) {
 func ServerVerification(rounds, calls int) (map[string]Samples, []string) {
 	key := &testjwt.Key().PublicKey
 	cfg := jwtauth.Config{StaticKeys: map[string]crypto.PublicKey{"test-key-1": key},
-		Audience: "api://grpccreds-test", RequiredClaims: []string{"name", "oid"}}
+		Issuer: testjwt.Issuer, Audience: testjwt.Audience, RequiredClaims: []string{"name", "oid"}}
 	cached, _ := jwtauth.NewVerifier(cfg)
 	cfg.DisableCache = true
 	uncached, _ := jwtauth.NewVerifier(cfg)
@@ -127,7 +127,7 @@ func parseEveryCall(key crypto.PublicKey) grpc.UnaryServerInterceptor {
 			return nil, status.Error(codes.Unauthenticated, "no token")
 		}
 		_, err := jwt.Parse(strings.TrimPrefix(auth[0], "Bearer "), func(*jwt.Token) (any, error) { return key, nil },
-			jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience("api://grpccreds-test"))
+			jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer(testjwt.Issuer), jwt.WithAudience(testjwt.Audience))
 		if err != nil {
 			return nil, status.Error(codes.Unauthenticated, "bad token")
 		}

@@ -67,7 +67,9 @@ func BenchmarkServerVerification(b *testing.B) {
 func BenchmarkCheck(b *testing.B) {
 	in := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+sign("k1", claims())))
 	for _, disable := range []bool{false, true} {
-		v, _ := NewVerifier(Config{StaticKeys: staticKeys("k1"), RequiredClaims: []string{"name", "oid"}, DisableCache: disable})
+		cfg := staticConfig("k1")
+		cfg.RequiredClaims, cfg.DisableCache = []string{"name", "oid"}, disable
+		v, _ := NewVerifier(cfg)
 		name := map[bool]string{false: "cached", true: "uncached"}[disable]
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()

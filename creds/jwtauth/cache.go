@@ -1,26 +1,36 @@
 package jwtauth
 
 import (
+	"cmp"
 	"crypto/sha256"
+	"maps"
 	"sync"
 	"time"
 )
 
 // cache remembers verified tokens by the SHA-256 of their text, so the text
-// itself is not kept. Entries expire with their token.
+// itself is not kept. Entries expire with their token, and those verified by
+// a JWKS key go when a fetch of the JWKS no longer has that key's ID. A JWKS
+// token without a kid (its key cannot be told) is not cached.
 type cache struct {
 	mu      sync.RWMutex
 	max     int
 	entries map[[32]byte]cached
+	kids    map[string]bool // the key IDs in the JWKS as last fetched
 }
 
 type cached struct {
 	claims *Claims
 	until  time.Time
+	by     keyRef
 }
 
-func newCache(max int) *cache {
-	return &cache{max: max, entries: make(map[[32]byte]cached)}
+// configCache returns the cache cfg asks for, nil if DisableCache.
+func configCache(cfg Config) *cache {
+	if cfg.DisableCache {
+		return nil
+	}
+	return &cache{max: cmp.Or(max(cfg.CacheSize, 0), 10000), entries: make(map[[32]byte]cached)}
 }
 
 func (c *cache) get(key [32]byte, now time.Time) (*Claims, bool) {
@@ -33,16 +43,20 @@ func (c *cache) get(key [32]byte, now time.Time) (*Claims, bool) {
 	return e.claims, true
 }
 
-// put stores claims until the token's expiry. When full it makes room for an
-// eighth of the entries at once, so the sweep is amortised: expired entries
-// go first, then arbitrary ones (Go's map order is random).
-func (c *cache) put(key [32]byte, claims *Claims, until time.Time, now time.Time) {
+// put stores e, unless the JWKS key that verified it has gone meanwhile.
+// When full it makes room for an eighth of the entries at once, so the sweep
+// is amortised: expired entries go first, then arbitrary ones (Go's map
+// order is random).
+func (c *cache) put(key [32]byte, e cached, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !e.by.static && !c.kids[e.by.kid] {
+		return
+	}
 	if len(c.entries) >= c.max {
 		c.evict(now)
 	}
-	c.entries[key] = cached{claims: claims, until: until}
+	c.entries[key] = e
 }
 
 func (c *cache) evict(now time.Time) {
@@ -57,6 +71,26 @@ func (c *cache) evict(now time.Time) {
 			return
 		}
 		delete(c.entries, k)
+	}
+}
+
+// setKids records the key IDs a JWKS fetch found and drops the entries
+// verified by a JWKS key that is no longer among them. A nil cache ignores
+// them.
+func (c *cache) setKids(kids map[string]bool) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if maps.Equal(kids, c.kids) {
+		return
+	}
+	c.kids = kids
+	for k, e := range c.entries {
+		if !e.by.static && !kids[e.by.kid] {
+			delete(c.entries, k)
+		}
 	}
 }
 

@@ -27,9 +27,29 @@ type Config struct {
 	// and ES256/384/512 may be listed; "none" and HMAC are always refused.
 	Algorithms []string
 
-	// Issuer and Audience, if set, must match the iss and aud claims.
-	Issuer   string
+	// Issuer must equal the token's iss claim. It is required: Azure AD signs
+	// the tokens of every tenant with the same keys, so without it a token
+	// from any tenant would pass. For Azure AD it is
+	// "https://login.microsoftonline.com/<tenant-id>/v2.0" (v2.0 tokens).
+	Issuer string
+	// SkipIssuerCheck accepts a token whatever its issuer, as long as a key
+	// verifies it. It costs the tenant boundary: with keys shared across
+	// tenants, anyone who can get a token from any tenant gets in. Setting it
+	// together with Issuer is an error.
+	SkipIssuerCheck bool
+
+	// Audience must be one of the token's aud values. It is required: an
+	// issuer signs tokens for all its applications with the same keys, so
+	// without it a token meant for any other app would pass. For Azure AD it
+	// is the API's application (client) ID or its App ID URI (api://…),
+	// whichever the tokens carry.
 	Audience string
+	// SkipAudienceCheck accepts a token whatever its audience. It costs the
+	// application boundary: a token the issuer minted for any other app
+	// (which that app, or anyone it leaks to, could replay here) gets in.
+	// Setting it together with Audience is an error.
+	SkipAudienceCheck bool
+
 	// Leeway for exp, nbf and iat (default 30 seconds; negative means 0).
 	Leeway time.Duration
 
@@ -39,10 +59,13 @@ type Config struct {
 	// MethodRoles maps a full method name ("/pkg.Service/Method") or a
 	// service wildcard ("/pkg.Service/*") to roles. A caller needs at least one
 	// of the listed roles in its "roles" claim, or the call is answered
-	// PermissionDenied. Methods not listed need no role.
+	// PermissionDenied. Methods not listed need no role, so NewVerifier
+	// refuses a key that is not a method name or lists no roles, and
+	// [Verifier.CheckMethods] finds keys no registered method matches.
 	MethodRoles map[string][]string
 
 	// Skip lists full method names that need no token (health, reflection).
+	// An entry may not also be a MethodRoles key.
 	Skip []string
 
 	// CacheSize bounds the verified-token cache (default 10 000 entries).
@@ -56,4 +79,12 @@ type Config struct {
 
 	// Now replaces time.Now, for tests.
 	Now func() time.Time
+}
+
+// checkConfig refuses a Config that would admit more than it says.
+func checkConfig(cfg Config) error {
+	if err := checkIssuerAudience(cfg); err != nil {
+		return err
+	}
+	return checkMethodNames(cfg)
 }

@@ -3,10 +3,13 @@ package jwtauth_test
 import (
 	"context"
 	"fmt"
+	"log"
 
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -27,7 +30,11 @@ func ExampleNewVerifier() {
 	}
 	defer v.Close()
 	srv := grpc.NewServer(grpc.UnaryInterceptor(v.UnaryServerInterceptor()), grpc.StreamInterceptor(v.StreamServerInterceptor()))
-	_ = srv
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	// … register trading.v1.Orders, then, before Serve:
+	if err := v.CheckMethods(srv); err != nil {
+		log.Fatal(err) // a MethodRoles key or Skip entry names no registered method
+	}
 }
 
 // In a handler, the verified claims are in the context.

@@ -18,7 +18,9 @@ func FuzzHeader(f *testing.F) {
 	f.Add("Bearer " + strings.Repeat("j", 10<<10))
 	f.Add("Bearer eyJhbGciOiJub25lIn0.e30.")
 	f.Add(good)
-	v, err := NewVerifier(Config{StaticKeys: staticKeys("k1"), RequiredClaims: []string{"name", "oid"}})
+	cfg := staticConfig("k1")
+	cfg.RequiredClaims = []string{"name", "oid"}
+	v, err := NewVerifier(cfg)
 	if err != nil {
 		f.Fatal(err)
 	}

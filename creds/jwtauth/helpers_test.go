@@ -115,8 +115,14 @@ func (j *jwks) config() Config {
 		RequiredClaims: []string{"name", "oid"}}
 }
 
-// serve runs a TLS gRPC server (health service) behind v and returns a client.
-func serve(t testing.TB, v *Validator) healthpb.HealthClient {
+// staticConfig verifies the test tokens with static keys.
+func staticConfig(kids ...string) Config {
+	return Config{StaticKeys: staticKeys(kids...), Issuer: issuer, Audience: audience}
+}
+
+// serve runs a TLS gRPC server (health service) behind v, then the unary
+// interceptors after, and returns a client.
+func serve(t testing.TB, v *Validator, after ...grpc.UnaryServerInterceptor) healthpb.HealthClient {
 	t.Helper()
 	ca := testpki.NewCA("ca")
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -124,7 +130,7 @@ func serve(t testing.TB, v *Validator) healthpb.HealthClient {
 		t.Fatal(err)
 	}
 	tc := credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{ca.Server().TLS}})
-	s := grpc.NewServer(grpc.Creds(tc), grpc.UnaryInterceptor(v.UnaryServerInterceptor()),
+	s := grpc.NewServer(grpc.Creds(tc), grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{v.UnaryServerInterceptor()}, after...)...),
 		grpc.StreamInterceptor(v.StreamServerInterceptor()))
 	healthpb.RegisterHealthServer(s, health.NewServer())
 	go s.Serve(lis)

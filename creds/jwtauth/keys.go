@@ -1,17 +1,14 @@
 package jwtauth
 
 import (
-	"cmp"
 	"context"
 	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
-	"golang.org/x/time/rate"
 )
 
 // keySet finds the key for a token: static keys by kid, then the JWKS.
@@ -21,7 +18,16 @@ type keySet struct {
 	cancel context.CancelFunc
 }
 
-func newKeySet(cfg Config) (*keySet, error) {
+// keyRef names the key that verified a token: a static key, or the JWKS
+// key with the ID kid ("" if the token named none).
+type keyRef struct {
+	kid    string
+	static bool
+}
+
+// newKeySet starts keeping the JWKS fresh, if cfg has one; changed learns
+// the JWKS's key IDs after every fetch.
+func newKeySet(cfg Config, changed func(kids map[string]bool)) (*keySet, error) {
 	ks := &keySet{static: cfg.StaticKeys, cancel: func() {}}
 	if cfg.JWKSURL == "" {
 		if len(ks.static) == 0 {
@@ -30,18 +36,7 @@ func newKeySet(cfg Config) (*keySet, error) {
 		return ks, nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	unknown := cfg.UnknownKIDRefresh
-	if unknown <= 0 {
-		unknown = 5 * time.Minute
-	}
-	jwks, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
-		Client:                  cfg.HTTPClient,
-		HTTPTimeout:             10 * time.Second,
-		RefreshInterval:         cmp.Or(max(cfg.JWKSRefresh, 0), time.Hour),
-		RefreshUnknownKID:       rate.NewLimiter(rate.Every(unknown), 1),
-		RateLimitWaitMax:        10 * time.Second, // also bounds the refetch itself; a longer limiter wait fails at once
-		RefreshErrorHandlerFunc: refreshErrorHandler(cfg.Logger),
-	})
+	jwks, err := newJWKS(ctx, cfg, changed)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("grpccreds: jwtauth: JWKS: %w", err)
@@ -54,19 +49,19 @@ func (ks *keySet) close() { ks.cancel() }
 
 // refreshErrorHandler logs a failed JWKS refresh to l, or drops it if l is
 // nil (keyfunc's default would log to slog.Default).
-func refreshErrorHandler(l *slog.Logger) func(string) func(context.Context, error) {
-	return func(url string) func(context.Context, error) {
-		return func(ctx context.Context, err error) {
-			if l != nil && ctx.Err() == nil {
-				l.WarnContext(ctx, "grpccreds: JWKS refresh failed; the last good keys stay in use", "url", url, "error", err)
-			}
+func refreshErrorHandler(l *slog.Logger, url string) func(context.Context, error) {
+	return func(ctx context.Context, err error) {
+		if l != nil && ctx.Err() == nil {
+			l.WarnContext(ctx, "grpccreds: JWKS refresh failed; the last good keys stay in use", "url", url, "error", err)
 		}
 	}
 }
 
-func (ks *keySet) keyfunc(ctx context.Context) jwt.Keyfunc {
+// keyfunc finds a token's key and records in by which key it was.
+func (ks *keySet) keyfunc(ctx context.Context, by *keyRef) jwt.Keyfunc {
 	return func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
+		*by = keyRef{kid: kid, static: true}
 		if k, ok := ks.static[kid]; ok {
 			return k, nil
 		}
@@ -78,6 +73,7 @@ func (ks *keySet) keyfunc(ctx context.Context) jwt.Keyfunc {
 		if ks.jwks == nil {
 			return nil, errors.New("unknown key ID")
 		}
+		by.static = false
 		return ks.jwks.KeyfuncCtx(ctx)(t)
 	}
 }

@@ -1,10 +1,10 @@
 package jwtauth
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,23 +30,28 @@ type Verifier struct {
 }
 
 // NewVerifier checks cfg and, with a JWKS URL, starts keeping the keys fresh.
+//
+// It refuses a Config without an Issuer or an Audience unless the matching
+// SkipIssuerCheck or SkipAudienceCheck says that is meant, and MethodRoles
+// keys or Skip entries that are not method names ([Verifier.CheckMethods]
+// then checks them against a server).
 func NewVerifier(cfg Config) (*Verifier, error) {
+	if err := checkConfig(cfg); err != nil {
+		return nil, err
+	}
 	algs, err := allowedAlgorithms(cfg.Algorithms)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := newKeySet(cfg)
-	if err != nil {
-		return nil, err
-	}
-	v := &Verifier{cfg: cfg, keys: keys, now: cfg.Now}
+	cfg.MethodRoles, cfg.Skip = copyRoles(cfg.MethodRoles), slices.Clone(cfg.Skip)
+	v := &Verifier{cfg: cfg, now: cfg.Now, cache: configCache(cfg)}
 	if v.now == nil {
 		v.now = time.Now
 	}
-	v.parser = jwt.NewParser(parserOptions(cfg, algs, v.now)...)
-	if !cfg.DisableCache {
-		v.cache = newCache(cmp.Or(max(cfg.CacheSize, 0), 10000))
+	if v.keys, err = newKeySet(cfg, v.cache.setKids); err != nil {
+		return nil, err
 	}
+	v.parser = jwt.NewParser(parserOptions(cfg, algs, v.now)...)
 	v.Validator = NewValidator(v.check, cfg.Skip...)
 	v.Validator.noMD = true // check reads only the authorization header
 	return v, nil
@@ -74,38 +79,51 @@ func (v *Verifier) Close() error {
 	return nil
 }
 
-// Verify checks a raw token (without the "Bearer " scheme) and returns its
-// claims, or an Unauthenticated status error.
+// Verify checks a raw token (without the "Bearer " scheme) and returns a copy
+// of its claims, the caller's to change, or an Unauthenticated status error.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	c, err := v.verified(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return c.Clone(), nil
+}
+
+// verified is Verify without the copy: the claims may be the cache's, shared
+// by every call with the token, so they must only be read.
+func (v *Verifier) verified(ctx context.Context, token string) (*Claims, error) {
 	if v.cache == nil {
-		return v.verify(ctx, token)
+		c, _, err := v.verify(ctx, token)
+		return c, err
 	}
 	key := hashToken(token)
 	now := v.now()
 	if c, ok := v.cache.get(key, now); ok {
 		return c, nil
 	}
-	c, err := v.verify(ctx, token)
+	c, by, err := v.verify(ctx, token)
 	if err != nil {
 		return nil, err
 	}
 	if now.Before(c.Expiry) {
-		v.cache.put(key, c, c.Expiry, now)
+		v.cache.put(key, cached{claims: c, until: c.Expiry, by: by}, now)
 	}
 	return c, nil
 }
 
-func (v *Verifier) verify(ctx context.Context, token string) (*Claims, error) {
+// verify checks token and names the key that verified it.
+func (v *Verifier) verify(ctx context.Context, token string) (*Claims, keyRef, error) {
 	all := jwt.MapClaims{}
-	if _, err := v.parser.ParseWithClaims(token, all, v.keys.keyfunc(ctx)); err != nil {
-		return nil, status.Error(codes.Unauthenticated, "invalid token: "+describe(err))
+	var by keyRef
+	if _, err := v.parser.ParseWithClaims(token, all, v.keys.keyfunc(ctx, &by)); err != nil {
+		return nil, keyRef{}, status.Error(codes.Unauthenticated, "invalid token: "+describe(err))
 	}
 	for _, name := range v.cfg.RequiredClaims {
 		if val, ok := all[name]; !ok || val == nil || val == "" {
-			return nil, status.Errorf(codes.Unauthenticated, "invalid token: required claim %q is missing", name)
+			return nil, keyRef{}, status.Errorf(codes.Unauthenticated, "invalid token: required claim %q is missing", name)
 		}
 	}
-	return tokensource.NewClaims(all), nil
+	return tokensource.NewClaims(all), by, nil
 }
 
 func (v *Verifier) check(ctx context.Context, method string, _ metadata.MD) (context.Context, error) {
@@ -113,7 +131,7 @@ func (v *Verifier) check(ctx context.Context, method string, _ metadata.MD) (con
 	if err != nil {
 		return nil, err
 	}
-	claims, err := v.Verify(ctx, token)
+	claims, err := v.verified(ctx, token)
 	if err != nil {
 		return nil, err
 	}

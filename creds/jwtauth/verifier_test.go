@@ -157,7 +157,9 @@ func TestJWKSDownKeepsOldKeys(t *testing.T) {
 
 func TestCachedTokenStopsAtExp(t *testing.T) {
 	clk := clocktest.New(time.Now())
-	v, err := NewVerifier(Config{StaticKeys: staticKeys("k1"), Leeway: -1, Now: clk.Now})
+	cfg := staticConfig("k1")
+	cfg.Leeway, cfg.Now = -1, clk.Now
+	v, err := NewVerifier(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,8 +181,9 @@ func TestCachedTokenStopsAtExp(t *testing.T) {
 }
 
 func TestCacheHitStillChecksRoles(t *testing.T) {
-	v, _ := NewVerifier(Config{StaticKeys: staticKeys("k1"),
-		MethodRoles: map[string][]string{"/grpc.health.v1.Health/Check": {"Admin"}}})
+	cfg := staticConfig("k1")
+	cfg.MethodRoles = map[string][]string{"/grpc.health.v1.Health/Check": {"Admin"}}
+	v, _ := NewVerifier(cfg)
 	defer v.Close()
 	tok := sign("k1", claims())
 	if _, err := v.Verify(context.Background(), tok); err != nil { // now cached
@@ -193,7 +196,9 @@ func TestCacheHitStillChecksRoles(t *testing.T) {
 }
 
 func TestCacheIsBounded(t *testing.T) {
-	v, _ := NewVerifier(Config{StaticKeys: staticKeys("k1"), CacheSize: 16})
+	cfg := staticConfig("k1")
+	cfg.CacheSize = 16
+	v, _ := NewVerifier(cfg)
 	defer v.Close()
 	for i := range 100 {
 		if _, err := v.Verify(context.Background(), sign("k1", with(func(c jwt.MapClaims) { c["jti"] = i }))); err != nil {
@@ -206,7 +211,9 @@ func TestCacheIsBounded(t *testing.T) {
 }
 
 func TestClaimsReachTheHandlerAndSkipList(t *testing.T) {
-	v, _ := NewVerifier(Config{StaticKeys: staticKeys("k1"), Skip: []string{"/grpc.health.v1.Health/Check"}})
+	cfg := staticConfig("k1")
+	cfg.Skip = []string{"/grpc.health.v1.Health/Check"}
+	v, _ := NewVerifier(cfg)
 	defer v.Close()
 	if err := check(serve(t, v.Validator)); err != nil {
 		t.Fatalf("skipped method needs a token: %v", err)
@@ -224,10 +231,10 @@ func TestClaimsReachTheHandlerAndSkipList(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	for name, cfg := range map[string]Config{
-		"no keys":      {},
-		"HS256":        {StaticKeys: staticKeys("k1"), Algorithms: []string{"HS256"}},
-		"none":         {StaticKeys: staticKeys("k1"), Algorithms: []string{"none"}},
-		"bad JWKS URL": {JWKSURL: "::not a url"},
+		"no keys":      {Issuer: issuer, Audience: audience},
+		"HS256":        {StaticKeys: staticKeys("k1"), Issuer: issuer, Audience: audience, Algorithms: []string{"HS256"}},
+		"none":         {StaticKeys: staticKeys("k1"), Issuer: issuer, Audience: audience, Algorithms: []string{"none"}},
+		"bad JWKS URL": {JWKSURL: "::not a url", Issuer: issuer, Audience: audience},
 	} {
 		if v, err := NewVerifier(cfg); err == nil {
 			v.Close()

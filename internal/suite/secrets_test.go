@@ -134,7 +134,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	ev.add(err)
 
 	// The server side refusing tokens.
-	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: s.idp.JWKSURL(), HTTPClient: hc, Audience: "api://other"})
+	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: s.idp.JWKSURL(), HTTPClient: hc, Issuer: s.idp.Issuer(), Audience: "api://other"})
 	ev.add(err, v)
 	for _, h := range []string{"Bearer " + tok.AccessToken, "Bearer " + apiKey, apiKey} {
 		in := metadata.NewIncomingContext(ctx, metadata.Pairs("authorization", h))

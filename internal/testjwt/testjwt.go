@@ -11,6 +11,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
+// Issuer and Audience are the iss and aud of every minted token.
+const (
+	Issuer   = "https://login.example.test/00000000-0000-0000-0000-000000000000/v2.0"
+	Audience = "api://grpccreds-test"
+)
+
 var (
 	keyOnce sync.Once
 	key     *rsa.PrivateKey
@@ -31,8 +37,8 @@ func Key() *rsa.PrivateKey {
 // zero), with the claims of a typical Azure AD access token plus extra.
 func Mint(exp time.Time, extra jwt.MapClaims) string {
 	c := jwt.MapClaims{
-		"iss":   "https://login.example.test/00000000-0000-0000-0000-000000000000/v2.0",
-		"aud":   "api://grpccreds-test",
+		"iss":   Issuer,
+		"aud":   Audience,
 		"sub":   "6f1d2c1e-0b7a-4c55-9d1e-3a6b2f0c9e11",
 		"oid":   "6f1d2c1e-0b7a-4c55-9d1e-3a6b2f0c9e11",
 		"name":  "Test User",
