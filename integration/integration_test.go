@@ -15,6 +15,7 @@ import (
 	"github.com/grpccreds/grpccreds/internal/demo"
 	"github.com/grpccreds/grpccreds/internal/testpki"
 	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 	"google.golang.org/grpc"
@@ -49,7 +50,7 @@ func clientCredentials(p *provider, secret string, opts ...tokensource.Option) *
 
 func msal(t *testing.T, p *provider, secret string) *tokensource.Refresher {
 	t.Helper()
-	r, err := tokensource.Azure{TenantID: tenant, ClientID: clientID, Scopes: []string{audience + "/.default"},
+	r, err := azure.App{TenantID: tenant, ClientID: clientID, Scopes: []string{audience + "/.default"},
 		AuthorityHost: p.authorityHost(),
 		MSAL:          []confidential.Option{confidential.WithInstanceDiscovery(false), confidential.WithHTTPClient(p.httpClient())},
 	}.ClientSecret(secret)

@@ -9,7 +9,9 @@
 // the background before it expires (one fetch at a time), makes callers wait
 // for one shared fetch only when there is no usable token, and retries failures
 // with capped exponential backoff. Wrap any refreshing source in it: an x/oauth2
-// client-credentials config, MSAL, a token file or a plain function.
+// client-credentials config, a token file, a plain function, or the Azure AD
+// sources of package tokensource/azure, which is separate so that nothing
+// else links MSAL.
 //
 // [External] holds a token the application supplies and swaps it atomically,
 // after validating it, for deployments where another component owns the

@@ -79,7 +79,7 @@ func (r *Refresher) fetch(c *call, attempt int, replacing bool) {
 	defer r.wg.Done()
 	r.events.post(Event{Kind: RefreshStarted, Attempt: attempt})
 	r.events.flush(r.cfg.emit)
-	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.fetchTimeout)
+	ctx, cancel := context.WithTimeout(withClock(r.ctx, r.cfg.clock), r.cfg.fetchTimeout)
 	if replacing {
 		ctx = withReplacing(ctx)
 	}

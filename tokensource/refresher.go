@@ -35,8 +35,8 @@ import (
 // refreshed anything. The engine keeps the generation, retries on its backoff
 // schedule until a different token arrives or the old one expires, and warns
 // once ([SourceCachesTokens], [ErrSourceCaches]). Give the engine un-cached
-// sources, such as [ClientCredentials]; the MSAL sources of this package ask
-// the identity provider for a new token whenever the engine replaces one (see
+// sources, such as [ClientCredentials]; the MSAL sources of package
+// tokensource/azure ask the identity provider for a new token whenever the engine replaces one (see
 // [Replacing]).
 type Refresher struct {
 	src  ContextTokenSource

@@ -23,7 +23,7 @@ import (
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
 	"github.com/grpccreds/grpccreds/internal/authority"
 	"github.com/grpccreds/grpccreds/internal/demo"
-	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 )
@@ -48,7 +48,7 @@ func main() {
 }
 
 func realTenant() error {
-	ts, err := tokensource.Azure{
+	ts, err := azure.App{
 		TenantID: os.Getenv("AZURE_TENANT_ID"),
 		ClientID: os.Getenv("AZURE_CLIENT_ID"),
 		Scopes:   []string{os.Getenv("GRPCCREDS_SCOPE")},
@@ -90,7 +90,7 @@ func embedded() error {
 	defer srv.Stop()
 	fmt.Println("TLS gRPC server verifying tokens against the authority's JWKS at", srv.Addr)
 
-	app := tokensource.Azure{TenantID: tenant, ClientID: clientID, Scopes: []string{audience + "/.default"},
+	app := azure.App{TenantID: tenant, ClientID: clientID, Scopes: []string{audience + "/.default"},
 		AuthorityHost: idp.Base(),
 		MSAL:          []confidential.Option{confidential.WithInstanceDiscovery(false), confidential.WithHTTPClient(idp.HTTPClient())}}
 	good, err := dial(srv, app, secret)
@@ -111,7 +111,7 @@ func embedded() error {
 	)
 }
 
-func dial(srv *demo.Server, app tokensource.Azure, secret string) (*connection.Connection, error) {
+func dial(srv *demo.Server, app azure.App, secret string) (*connection.Connection, error) {
 	ts, err := app.ClientSecret(secret)
 	if err != nil {
 		return nil, err

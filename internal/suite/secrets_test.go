@@ -20,6 +20,7 @@ import (
 	"github.com/grpccreds/grpccreds/internal/authority"
 	"github.com/grpccreds/grpccreds/internal/testserver"
 	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -90,7 +91,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	secrets = append(secrets, assertion, "assertion-marker-7f3a")
 	hc := s.idp.HTTPClient()
 	defer hc.CloseIdleConnections()
-	az := tokensource.Azure{TenantID: tenant, ClientID: clientID, Scopes: []string{"api://grpccreds/.default"},
+	az := azure.App{TenantID: tenant, ClientID: clientID, Scopes: []string{"api://grpccreds/.default"},
 		AuthorityHost: s.idp.Base(), Refresh: []tokensource.Option{tokensource.WithLogger(logger), observe},
 		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false), confidential.WithHTTPClient(hc)}}
 	for _, sec := range []string{secret, "wrong-" + secret} {

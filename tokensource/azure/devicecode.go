@@ -1,4 +1,4 @@
-package tokensource
+package azure
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
+	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 )
 
@@ -24,17 +25,16 @@ type DeviceCodePrompt struct {
 // device-code flow: prompt shows the code and URL, and the fetch waits until
 // the user has signed in elsewhere, unless MSAL's cache already holds an
 // account and a token for it. Later fetches replace the engine's token
-// ([Replacing]): they are silent and redeem MSAL's refresh token for a new
+// ([tokensource.Replacing]): they are silent and redeem MSAL's refresh token for a new
 // access token, bypassing MSAL's cached one (see [FromMSAL] for why); only if
 // that fails is the user prompted again.
 //
 // The engine's fetch timeout defaults to 15 minutes here, the lifetime of a
-// device code; WithFetchTimeout in opts overrides it.
-func DeviceCode(client public.Client, scopes []string, prompt func(context.Context, DeviceCodePrompt), opts ...Option) *Refresher {
-	cfg := newConfig(opts)
-	src := Func(func(ctx context.Context) (*oauth2.Token, error) {
+// device code; tokensource.WithFetchTimeout in opts overrides it.
+func DeviceCode(client public.Client, scopes []string, prompt func(context.Context, DeviceCodePrompt), opts ...tokensource.Option) *tokensource.Refresher {
+	src := tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
 		if res, err := silent(ctx, client, scopes); err == nil {
-			return msalToken(res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn, cfg.now()), nil
+			return msalToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 		}
 		dc, err := client.AcquireTokenByDeviceCode(ctx, scopes)
 		if err != nil {
@@ -46,9 +46,9 @@ func DeviceCode(client public.Client, scopes []string, prompt func(context.Conte
 		if err != nil {
 			return nil, classifyMSAL(err)
 		}
-		return msalToken(res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn, cfg.now()), nil
+		return msalToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 	})
-	return Refreshing(src, append([]Option{WithFetchTimeout(15 * time.Minute)}, opts...)...)
+	return tokensource.Refreshing(src, append([]tokensource.Option{tokensource.WithFetchTimeout(15 * time.Minute)}, opts...)...)
 }
 
 var errNoAccount = errors.New("no cached account")
@@ -62,7 +62,7 @@ func silent(ctx context.Context, client public.Client, scopes []string) (public.
 		return public.AuthResult{}, errNoAccount
 	}
 	opts := []public.AcquireSilentOption{public.WithSilentAccount(accounts[0])}
-	if Replacing(ctx) {
+	if tokensource.Replacing(ctx) {
 		opts = append(opts, public.WithClaims(refreshClaims(time.Now())))
 	}
 	return client.AcquireTokenSilent(ctx, scopes, opts...)

@@ -1,4 +1,4 @@
-package tokensource_test
+package azure_test
 
 import (
 	"bytes"
@@ -24,42 +24,25 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/grpccreds/grpccreds/internal/authority"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
+	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
-	"golang.org/x/oauth2"
+	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-const (
-	tenant   = "11111111-2222-3333-4444-555555555555"
-	clientID = "app-1"
-	secret   = "Sup3r-S3cret~value.for-tests"
-)
-
-// idp starts the HTTPS test authority with one registered client.
-func idp(t *testing.T) *authority.Server {
-	t.Helper()
-	s, err := authority.NewServer(tenant, "api://grpccreds")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Stop)
-	s.Register(clientID, authority.Client{Secret: secret, Identity: authority.Identity{Name: "svc", OID: "o-1", Roles: []string{"Trader"}}})
-	return s
-}
-
-// azure describes the registered client at s, for the real MSAL code path.
-func azure(t *testing.T, s *authority.Server, opts ...tokensource.Option) tokensource.Azure {
+// app describes the registered client at s, for the real MSAL code path.
+func app(t *testing.T, s *authority.Server, opts ...tokensource.Option) azure.App {
 	hc := s.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
-	return tokensource.Azure{TenantID: tenant, ClientID: clientID, Scopes: []string{"api://grpccreds/.default"},
+	return azure.App{TenantID: enginetest.Tenant, ClientID: enginetest.ClientID, Scopes: []string{enginetest.Scope},
 		AuthorityHost: s.Base(), Refresh: opts,
 		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false), confidential.WithHTTPClient(hc)}}
 }
 
 func TestMSALColdCrowdCausesOneTokenRequest(t *testing.T) {
-	s := idp(t)
-	r, err := azure(t, s).ClientSecret(secret)
+	s := enginetest.Authority(t)
+	r, err := app(t, s).ClientSecret(enginetest.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,18 +65,18 @@ func TestMSALColdCrowdCausesOneTokenRequest(t *testing.T) {
 // With 60 s tokens MSAL would go to the network on every call; the engine
 // refreshes at 75% of the usable lifetime instead.
 func TestMSALShortLivedTokensAreCached(t *testing.T) {
-	s := idp(t)
+	s := enginetest.Authority(t)
 	s.SetLifetime(time.Minute, 0)
 	clk := clocktest.New(time.Now())
 	var refreshes atomic.Int64
 	done := make(chan struct{}, 16)
-	r, err := azure(t, s, tokensource.WithClock(clk.Now), tokensource.WithJitter(0),
+	r, err := app(t, s, tokensource.WithClock(clk.Now), tokensource.WithJitter(0),
 		tokensource.WithObserver(func(e tokensource.Event) {
 			if e.Kind == tokensource.RefreshSucceeded {
 				refreshes.Add(1)
 				done <- struct{}{}
 			}
-		})).ClientSecret(secret)
+		})).ClientSecret(enginetest.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,13 +101,13 @@ func TestMSALShortLivedTokensAreCached(t *testing.T) {
 }
 
 func TestMSALRefreshInMovesTheRefreshPoint(t *testing.T) {
-	s := idp(t)
+	s := enginetest.Authority(t)
 	s.SetLifetime(time.Hour, 10*time.Minute)
 	events := make(chan tokensource.Event, 4)
 	clk := clocktest.New(time.Now())
 	start := clk.Now()
-	r, err := azure(t, s, tokensource.WithClock(clk.Now), tokensource.WithJitter(0),
-		tokensource.WithObserver(func(e tokensource.Event) { events <- e })).ClientSecret(secret)
+	r, err := app(t, s, tokensource.WithClock(clk.Now), tokensource.WithJitter(0),
+		tokensource.WithObserver(func(e tokensource.Event) { events <- e })).ClientSecret(enginetest.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +125,7 @@ func TestMSALRefreshInMovesTheRefreshPoint(t *testing.T) {
 }
 
 func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
-	s := idp(t)
+	s := enginetest.Authority(t)
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var errs []string
@@ -152,12 +135,12 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 		}
 	}
 
-	wrong, _ := azure(t, s, tokensource.WithLogger(logger)).ClientSecret("not-the-" + secret)
+	wrong, _ := app(t, s, tokensource.WithLogger(logger)).ClientSecret("not-the-" + enginetest.Secret)
 	_, err := wrong.Token()
 	wrong.Close()
 	collect(err)
 	if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "invalid_client") {
-		t.Fatalf("wrong secret: %v, want Unauthenticated naming invalid_client", err)
+		t.Fatalf("wrong enginetest.Secret: %v, want Unauthenticated naming invalid_client", err)
 	}
 
 	for mode, want := range map[authority.Mode]codes.Code{
@@ -165,7 +148,7 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 		authority.Garbage: codes.Unavailable, authority.InvalidClient: codes.Unauthenticated,
 	} {
 		s.SetMode(mode)
-		r, _ := azure(t, s, tokensource.WithLogger(logger)).ClientSecret(secret)
+		r, _ := app(t, s, tokensource.WithLogger(logger)).ClientSecret(enginetest.Secret)
 		_, err := r.Token()
 		r.Close()
 		collect(err)
@@ -178,7 +161,7 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 	// Down after expiry: the cached token runs out while the authority is gone.
 	s.SetLifetime(time.Minute, 0)
 	clk := clocktest.New(time.Now())
-	r, _ := azure(t, s, tokensource.WithClock(clk.Now), tokensource.WithLogger(logger)).ClientSecret(secret)
+	r, _ := app(t, s, tokensource.WithClock(clk.Now), tokensource.WithLogger(logger)).ClientSecret(enginetest.Secret)
 	if _, err := r.Token(); err != nil {
 		t.Fatal(err)
 	}
@@ -192,8 +175,8 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 	}
 
 	for _, text := range append(errs, logs.String()) {
-		if strings.Contains(text, secret) {
-			t.Fatalf("the client secret leaked: %s", text)
+		if strings.Contains(text, enginetest.Secret) {
+			t.Fatalf("the client enginetest.Secret leaked: %s", text)
 		}
 		if strings.Contains(text, "AADSTS") {
 			t.Fatalf("a response body leaked: %s", text)
@@ -205,14 +188,14 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 }
 
 func TestWorkloadIdentityRereadsTheFederatedTokenFile(t *testing.T) {
-	s := idp(t)
+	s := enginetest.Authority(t)
 	s.Register("wi-app", authority.Client{Identity: authority.Identity{Name: "wi", OID: "o-2"}})
 	file := filepath.Join(t.TempDir(), "azure-identity-token")
 	os.WriteFile(file, []byte("h.first.sig\n"), 0o600)
-	t.Setenv("AZURE_TENANT_ID", tenant)
+	t.Setenv("AZURE_TENANT_ID", enginetest.Tenant)
 	t.Setenv("AZURE_CLIENT_ID", "wi-app")
 	t.Setenv("AZURE_FEDERATED_TOKEN_FILE", file)
-	a := azure(t, s)
+	a := app(t, s)
 	a.TenantID, a.ClientID = "", ""
 	s.SetLifetime(time.Minute, 0) // too short for MSAL's cache: every fetch asks again
 	r, err := a.WorkloadIdentity()
@@ -238,9 +221,9 @@ func TestWorkloadIdentityRereadsTheFederatedTokenFile(t *testing.T) {
 }
 
 func TestClientCertificate(t *testing.T) {
-	s := idp(t)
+	s := enginetest.Authority(t)
 	s.Register("cert-app", authority.Client{Identity: authority.Identity{Name: "c", OID: "o-3"}})
-	a := azure(t, s)
+	a := app(t, s)
 	a.ClientID = "cert-app"
 	r, err := a.ClientCertificate(rsaCertPEM(t), "")
 	if err != nil {
@@ -275,7 +258,7 @@ func rsaCertPEM(t *testing.T) []byte {
 // Invalidate) is silent and redeems the refresh token for a new access token,
 // rather than taking MSAL's cached one.
 func TestDeviceCodeReplacingFetchIsSilentAndNew(t *testing.T) {
-	s := idp(t)
+	s := enginetest.Authority(t)
 	hc := s.HTTPClient()
 	defer hc.CloseIdleConnections()
 	client, err := public.New("cli-app", public.WithAuthority(s.AuthorityURL()),
@@ -283,13 +266,13 @@ func TestDeviceCodeReplacingFetchIsSilentAndNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var prompts []tokensource.DeviceCodePrompt
-	f, opts := newFakeTime(t)
-	r := tokensource.DeviceCode(client, []string{"api://grpccreds/.default"}, func(_ context.Context, p tokensource.DeviceCodePrompt) {
+	var prompts []azure.DeviceCodePrompt
+	f, opts := enginetest.New(t)
+	r := azure.DeviceCode(client, []string{"api://grpccreds/.default"}, func(_ context.Context, p azure.DeviceCodePrompt) {
 		prompts = append(prompts, p)
 	}, opts...)
 	defer r.Close()
-	first, _, err := f.call(r)
+	first, _, err := f.Call(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +283,7 @@ func TestDeviceCodeReplacingFetchIsSilentAndNew(t *testing.T) {
 	requests := s.TokenRequests()
 	r.Invalidate(r.Generation()) // force another fetch: it must be silent
 	r.Token()
-	if e := f.outcome(); e.Kind != tokensource.RefreshSucceeded {
+	if e := f.Outcome(); e.Kind != tokensource.RefreshSucceeded {
 		t.Fatalf("refresh after Invalidate: %v", e.Err)
 	}
 	tok, err := r.Token()
@@ -313,57 +296,6 @@ func TestDeviceCodeReplacingFetchIsSilentAndNew(t *testing.T) {
 	if tok.AccessToken == first.AccessToken || s.TokenRequests() != requests+1 || s.ClaimsRequests() != 1 {
 		t.Fatalf("new token: %v, token requests %d more, with claims %d; want a new token from one refresh-token request with claims",
 			tok.AccessToken != first.AccessToken, s.TokenRequests()-requests, s.ClaimsRequests())
-	}
-}
-
-// fakeTime drives an engine on a fake clock and follows its refreshes.
-type fakeTime struct {
-	t      *testing.T
-	clk    *clocktest.Clock
-	events chan tokensource.Event
-	due    time.Time // when the engine fetches next; zero: at the next call
-}
-
-// newFakeTime returns a driver and the engine options that bind it: the fake
-// clock, no jitter, and an observer.
-func newFakeTime(t *testing.T) (*fakeTime, []tokensource.Option) {
-	f := &fakeTime{t: t, clk: clocktest.New(time.Now()), events: make(chan tokensource.Event, 64)}
-	return f, []tokensource.Option{tokensource.WithClock(f.clk.Now), tokensource.WithJitter(0),
-		tokensource.WithObserver(func(e tokensource.Event) { f.events <- e })}
-}
-
-// call calls r.Token. If the call is due to start a fetch (no token yet, or
-// the refresh point or next retry has come), it also waits for the fetch's
-// outcome, so that fake time never runs ahead of a fetch, and returns it.
-func (f *fakeTime) call(r *tokensource.Refresher) (*oauth2.Token, *tokensource.Event, error) {
-	due := f.due.IsZero() || !f.clk.Now().Before(f.due)
-	tok, err := r.Token()
-	if !due {
-		return tok, nil, err
-	}
-	e := f.outcome()
-	return tok, &e, err
-}
-
-// outcome waits (at most 10 s) for the next fetch to succeed or fail, and
-// notes when the engine will fetch again.
-func (f *fakeTime) outcome() tokensource.Event {
-	f.t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case e := <-f.events:
-			switch e.Kind {
-			case tokensource.RefreshSucceeded:
-				f.due = e.RefreshAt
-				return e
-			case tokensource.RefreshFailed:
-				f.due = e.NextRetry
-				return e
-			}
-		case <-timeout:
-			f.t.Fatal("no fetch outcome within 10 s")
-		}
 	}
 }
 
@@ -382,10 +314,10 @@ func notBefore(t *testing.T, access string) int64 {
 // 5 minutes before expiry; each refresh of the engine must reach the authority
 // and bring a new token.
 func TestMSALEachRefreshFetchesANewToken(t *testing.T) {
-	s := idp(t)
+	s := enginetest.Authority(t)
 	s.SetLifetime(time.Hour, 0)
-	f, opts := newFakeTime(t)
-	r, err := azure(t, s, opts...).ClientSecret(secret)
+	f, opts := enginetest.New(t)
+	r, err := app(t, s, opts...).ClientSecret(enginetest.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,20 +325,20 @@ func TestMSALEachRefreshFetchesANewToken(t *testing.T) {
 	// Usable life 1h − 30s leeway = 59m30s; refresh at the earlier of 54m30s
 	// (5 min before) and 75 % = 44m37.5s, i.e. at the next call, a whole minute.
 	const refreshAfter = 44*time.Minute + 37500*time.Millisecond
-	start := f.clk.Now()
+	start := f.Clock.Now()
 	var at []time.Duration // fake time of each token request
 	tokens := map[string]bool{}
 	for range 180 { // a call every minute for 3 hours
 		before := s.TokenRequests()
-		tok, _, err := f.call(r)
+		tok, _, err := f.Call(r)
 		if err != nil {
-			t.Fatalf("call at %v: %v", f.clk.Now().Sub(start), err)
+			t.Fatalf("call at %v: %v", f.Clock.Now().Sub(start), err)
 		}
 		tokens[tok.AccessToken] = true
 		if s.TokenRequests() > before {
-			at = append(at, f.clk.Now().Sub(start))
+			at = append(at, f.Clock.Now().Sub(start))
 		}
-		f.clk.Advance(time.Minute)
+		f.Clock.Advance(time.Minute)
 	}
 	want := []time.Duration{0, 45 * time.Minute, 90 * time.Minute, 135 * time.Minute}
 	if !slices.Equal(at, want) {
@@ -427,11 +359,11 @@ func TestMSALEachRefreshFetchesANewToken(t *testing.T) {
 // call is still served, and the first retry after it returns brings a new
 // token.
 func TestMSALOutageMidLifetime(t *testing.T) {
-	s := idp(t)
+	s := enginetest.Authority(t)
 	s.SetLifetime(time.Hour, 0)
-	f, opts := newFakeTime(t)
+	f, opts := enginetest.New(t)
 	opts = append(opts, tokensource.WithBackoff(time.Second, time.Minute))
-	r, err := azure(t, s, opts...).ClientSecret(secret)
+	r, err := app(t, s, opts...).ClientSecret(enginetest.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,9 +372,9 @@ func TestMSALOutageMidLifetime(t *testing.T) {
 	var failedCalls, failedRefreshes int
 	renewedAt := -1
 	for m := range 75 {
-		outage(t, s, m)
-		tok, e, err := f.call(r)
-		f.clk.Advance(time.Minute)
+		enginetest.Outage(t, s, m)
+		tok, e, err := f.Call(r)
+		f.Clock.Advance(time.Minute)
 		if err != nil {
 			failedCalls++
 			continue
@@ -468,21 +400,21 @@ func TestMSALOutageMidLifetime(t *testing.T) {
 // After Invalidate (the server refused the token) MSAL must not hand back the
 // same token from its cache.
 func TestMSALInvalidateFetchesANewToken(t *testing.T) {
-	s := idp(t)
-	f, opts := newFakeTime(t)
-	r, err := azure(t, s, opts...).ClientSecret(secret)
+	s := enginetest.Authority(t)
+	f, opts := enginetest.New(t)
+	r, err := app(t, s, opts...).ClientSecret(enginetest.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	first, _, err := f.call(r)
+	first, _, err := f.Call(r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	asked := time.Now().Unix()
 	r.Invalidate(r.Generation())
 	r.Token() // waits for the new token, or starts its fetch, depending on the engine
-	if e := f.outcome(); e.Kind != tokensource.RefreshSucceeded {
+	if e := f.Outcome(); e.Kind != tokensource.RefreshSucceeded {
 		t.Fatalf("refresh after Invalidate: %v", e.Err)
 	}
 	tok, err := r.Token()

@@ -1,4 +1,4 @@
-package tokensource
+package azure
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
+	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 )
 
@@ -21,8 +22,8 @@ import (
 // requests), no background refresh, and never serves a token that lives 5
 // minutes or less from its cache; the engine adds all three. Each fetch calls
 // AcquireTokenByCredential. The first fetch consults MSAL's cache. A fetch
-// that replaces the engine's token ([Replacing]: a background refresh, a
-// refresh after [Refresher.Invalidate], a fetch after expiry) bypasses it and
+// that replaces the engine's token ([tokensource.Replacing]: a background
+// refresh, a refresh after Invalidate, a fetch after expiry) bypasses it and
 // asks Azure AD for a token not issued before now: MSAL would otherwise hand
 // back the token the engine already holds until 5 minutes before it expires,
 // and the revoked one after Invalidate. ExpiresOn becomes the token's expiry
@@ -31,20 +32,19 @@ import (
 // MSAL errors map to codes: invalid_client, unauthorized_client and other
 // rejections to Unauthenticated; network failures, 5xx and 429 to
 // Unavailable. No secret, assertion or response body reaches a message.
-func FromMSAL(client confidential.Client, scopes []string, opts ...Option) *Refresher {
-	cfg := newConfig(opts)
-	src := Func(func(ctx context.Context) (*oauth2.Token, error) {
+func FromMSAL(client confidential.Client, scopes []string, opts ...tokensource.Option) *tokensource.Refresher {
+	src := tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
 		var acquire []confidential.AcquireByCredentialOption
-		if Replacing(ctx) {
+		if tokensource.Replacing(ctx) {
 			acquire = append(acquire, confidential.WithClaims(refreshClaims(time.Now())))
 		}
 		res, err := client.AcquireTokenByCredential(ctx, scopes, acquire...)
 		if err != nil {
 			return nil, classifyMSAL(err)
 		}
-		return msalToken(res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn, cfg.now()), nil
+		return msalToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 	})
-	return Refreshing(src, opts...)
+	return tokensource.Refreshing(src, opts...)
 }
 
 // refreshClaims is the claims request that makes MSAL fetch a new token from
@@ -60,10 +60,11 @@ func refreshClaims(now time.Time) string {
 }
 
 // msalToken maps an MSAL result onto a token. MSAL states instants on the
-// wall clock; they are carried over as durations from now, so the engine's
-// clock (a fake one in tests) stays authoritative.
-func msalToken(access string, expiresOn, refreshOn, now time.Time) *oauth2.Token {
-	wall := time.Now()
+// wall clock; they are carried over as durations from now onto the clock of
+// the engine fetching on ctx, so that clock (a fake one in tests) stays
+// authoritative.
+func msalToken(ctx context.Context, access string, expiresOn, refreshOn time.Time) *oauth2.Token {
+	now, wall := tokensource.Now(ctx), time.Now()
 	tok := &oauth2.Token{AccessToken: access, TokenType: "Bearer", Expiry: now.Add(expiresOn.Sub(wall))}
 	if !refreshOn.IsZero() {
 		tok = tok.WithExtra(map[string]any{"refresh_in": refreshOn.Sub(wall).Seconds()})
@@ -71,19 +72,16 @@ func msalToken(access string, expiresOn, refreshOn, now time.Time) *oauth2.Token
 	return tok
 }
 
-// classifyMSAL turns an MSAL error into a FetchError. An HTTP error is
-// classified by its status and the OAuth2 error code in its body; everything
-// else (network, timeouts) by Classify. MSAL's own message, which quotes the
-// response body, is never used.
+// classifyMSAL turns an MSAL error into a tokensource.FetchError. An HTTP
+// error is classified by its status and the OAuth2 error code in its body,
+// as x/oauth2's are; everything else (network, timeouts) as it comes. MSAL's
+// own message, which quotes the response body, is never used.
 func classifyMSAL(err error) error {
 	var ce msalerrors.CallErr
 	if !errors.As(err, &ce) || ce.Resp == nil {
-		return Classify(err)
+		return tokensource.Classify(err)
 	}
-	re := &oauth2.RetrieveError{Response: ce.Resp, ErrorCode: oauthErrorCode(ce.Resp)}
-	fe := classifyRetrieve(re)
-	fe.err = err
-	return fe
+	return tokensource.Classify(&oauth2.RetrieveError{Response: ce.Resp, ErrorCode: oauthErrorCode(ce.Resp)})
 }
 
 // oauthErrorCode reads the "error" field of an OAuth2 error body.
@@ -95,5 +93,5 @@ func oauthErrorCode(r *http.Response) string {
 		Error string `json:"error"`
 	}
 	json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body)
-	return safeCode(body.Error)
+	return body.Error
 }

@@ -1,4 +1,4 @@
-package tokensource
+package azure
 
 import (
 	"cmp"
@@ -9,12 +9,13 @@ import (
 	"strings"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+	"github.com/grpccreds/grpccreds/tokensource"
 )
 
-// Azure describes an application registered in Azure AD (Entra ID), for the
-// convenience constructors below. They build an MSAL confidential client and
-// hand it to [FromMSAL].
-type Azure struct {
+// App describes an application registered in Azure AD (Entra ID), for the
+// constructors below. Each builds an MSAL confidential client and hands it to
+// [FromMSAL].
+type App struct {
 	TenantID string
 	ClientID string
 	// Scopes, e.g. "api://my-api/.default".
@@ -25,11 +26,11 @@ type Azure struct {
 	// or confidential.WithInstanceDiscovery(false) for a private authority.
 	MSAL []confidential.Option
 	// Refresh configures the refresh engine.
-	Refresh []Option
+	Refresh []tokensource.Option
 }
 
 // ClientSecret authenticates with a client secret.
-func (a Azure) ClientSecret(secret string) (*Refresher, error) {
+func (a App) ClientSecret(secret string) (*tokensource.Refresher, error) {
 	cred, err := confidential.NewCredFromSecret(secret)
 	if err != nil {
 		return nil, errors.New("grpccreds: azure: the client secret is empty")
@@ -39,7 +40,7 @@ func (a Azure) ClientSecret(secret string) (*Refresher, error) {
 
 // ClientCertificate authenticates with a certificate and its RSA private key,
 // both PEM-encoded in pemData (password for an encrypted key, else "").
-func (a Azure) ClientCertificate(pemData []byte, password string) (*Refresher, error) {
+func (a App) ClientCertificate(pemData []byte, password string) (*tokensource.Refresher, error) {
 	certs, key, err := confidential.CertFromPEM(pemData, password)
 	if err != nil {
 		return nil, fmt.Errorf("grpccreds: azure: client certificate: %v", err)
@@ -53,7 +54,7 @@ func (a Azure) ClientCertificate(pemData []byte, password string) (*Refresher, e
 
 // ClientAssertion authenticates with a signed assertion that fn returns for
 // each token request (for example a federated token).
-func (a Azure) ClientAssertion(fn func(ctx context.Context) (string, error)) (*Refresher, error) {
+func (a App) ClientAssertion(fn func(ctx context.Context) (string, error)) (*tokensource.Refresher, error) {
 	cred := confidential.NewCredFromAssertionCallback(func(ctx context.Context, _ confidential.AssertionRequestOptions) (string, error) {
 		return fn(ctx)
 	})
@@ -65,24 +66,24 @@ func (a Azure) ClientAssertion(fn func(ctx context.Context) (string, error)) (*R
 // AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE (and the
 // host from AZURE_AUTHORITY_HOST if set); the file is re-read for every token
 // request, since the kubelet rotates it. Fields already set in a win.
-func (a Azure) WorkloadIdentity() (*Refresher, error) {
+func (a App) WorkloadIdentity() (*tokensource.Refresher, error) {
 	a.TenantID = cmp.Or(a.TenantID, os.Getenv("AZURE_TENANT_ID"))
 	a.ClientID = cmp.Or(a.ClientID, os.Getenv("AZURE_CLIENT_ID"))
 	a.AuthorityHost = cmp.Or(a.AuthorityHost, os.Getenv("AZURE_AUTHORITY_HOST"))
 	file := os.Getenv("AZURE_FEDERATED_TOKEN_FILE")
 	if a.TenantID == "" || a.ClientID == "" || file == "" {
-		return nil, errors.New("grpccreds: azure workload identity needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE")
+		return nil, errors.New("grpccreds: azure: workload identity needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE")
 	}
 	return a.ClientAssertion(func(context.Context) (string, error) {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", Unavailable("reading the federated token file: "+err.Error(), nil)
+			return "", tokensource.Unavailable("reading the federated token file: "+err.Error(), nil)
 		}
 		return strings.TrimSpace(string(b)), nil
 	})
 }
 
-func (a Azure) with(cred confidential.Credential) (*Refresher, error) {
+func (a App) with(cred confidential.Credential) (*tokensource.Refresher, error) {
 	if a.TenantID == "" || a.ClientID == "" {
 		return nil, errors.New("grpccreds: azure: TenantID and ClientID are required")
 	}

@@ -1,0 +1,101 @@
+// Package enginetest drives the refresh engine on a fake clock against the
+// HTTPS test authority, for the tests of package tokensource and of the
+// provider packages beside it.
+package enginetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/internal/clocktest"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"golang.org/x/oauth2"
+)
+
+// The test authority's tenant and its one registered client.
+const (
+	Tenant   = "11111111-2222-3333-4444-555555555555"
+	ClientID = "app-1"
+	Secret   = "Sup3r-S3cret~value.for-tests"
+	Scope    = "api://grpccreds/.default"
+)
+
+// Authority starts the HTTPS test authority with ClientID registered, and
+// stops it when the test ends.
+func Authority(t testing.TB) *authority.Server {
+	t.Helper()
+	s, err := authority.NewServer(Tenant, "api://grpccreds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	s.Register(ClientID, authority.Client{Secret: Secret, Identity: authority.Identity{Name: "svc", OID: "o-1", Roles: []string{"Trader"}}})
+	return s
+}
+
+// Outage takes the authority down at minute 30 and brings it back on the same
+// port at minute 57: 50 % to 95 % of a 1 h token's lifetime.
+func Outage(t testing.TB, s *authority.Server, minute int) {
+	t.Helper()
+	switch minute {
+	case 30:
+		s.Stop()
+	case 57:
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Driver drives an engine on a fake clock and follows its refreshes.
+type Driver struct {
+	// Clock is the engine's clock.
+	Clock  *clocktest.Clock
+	t      testing.TB
+	events chan tokensource.Event
+	due    time.Time // when the engine fetches next; zero: at the next call
+}
+
+// New returns a driver and the engine options that bind it: the fake clock,
+// no jitter, and an observer.
+func New(t testing.TB) (*Driver, []tokensource.Option) {
+	d := &Driver{t: t, Clock: clocktest.New(time.Now()), events: make(chan tokensource.Event, 64)}
+	return d, []tokensource.Option{tokensource.WithClock(d.Clock.Now), tokensource.WithJitter(0),
+		tokensource.WithObserver(func(e tokensource.Event) { d.events <- e })}
+}
+
+// Call calls r.Token. If the call is due to start a fetch (no token yet, or
+// the refresh point or next retry has come), it also waits for the fetch's
+// outcome, so that fake time never runs ahead of a fetch, and returns it.
+func (d *Driver) Call(r *tokensource.Refresher) (*oauth2.Token, *tokensource.Event, error) {
+	due := d.due.IsZero() || !d.Clock.Now().Before(d.due)
+	tok, err := r.Token()
+	if !due {
+		return tok, nil, err
+	}
+	e := d.Outcome()
+	return tok, &e, err
+}
+
+// Outcome waits (at most 10 s) for the next fetch to succeed or fail, and
+// notes when the engine will fetch again.
+func (d *Driver) Outcome() tokensource.Event {
+	d.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case e := <-d.events:
+			switch e.Kind {
+			case tokensource.RefreshSucceeded:
+				d.due = e.RefreshAt
+				return e
+			case tokensource.RefreshFailed:
+				d.due = e.NextRetry
+				return e
+			}
+		case <-timeout:
+			d.t.Fatal("no fetch outcome within 10 s")
+		}
+	}
+}

@@ -1,0 +1,26 @@
+package suite
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// Only the Azure package links MSAL: a server that verifies JWTs, or a client
+// with any other token source, does not.
+func TestOnlyTheAzurePackageLinksMSAL(t *testing.T) {
+	const msal = "github.com/AzureAD/microsoft-authentication-library-for-go"
+	for _, pkg := range []string{"tokensource", "creds", "creds/jwtauth", "connection", "composite"} {
+		out, err := exec.Command("go", "list", "-deps", "github.com/grpccreds/grpccreds/"+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		if strings.Contains(string(out), msal) {
+			t.Errorf("%s links MSAL", pkg)
+		}
+	}
+	out, err := exec.Command("go", "list", "-deps", "github.com/grpccreds/grpccreds/tokensource/azure").Output()
+	if err != nil || !strings.Contains(string(out), msal) {
+		t.Fatalf("go list -deps tokensource/azure: %v; MSAL not found, so the check above proves nothing", err)
+	}
+}
