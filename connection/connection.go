@@ -111,7 +111,7 @@ func (c *Connection) dial(rootPEM []byte, o options, ts oauth2.TokenSource, retr
 	c.bearer = creds.NewBearer(ts, bearerOpts(o)...)
 	dial := []grpc.DialOption{grpc.WithTransportCredentials(transport), grpc.WithPerRPCCredentials(c.bearer)}
 	if retry && c.engine != nil {
-		dial = append(dial, grpc.WithChainUnaryInterceptor(retryUnauthenticated(c.engine)))
+		dial = append(dial, grpc.WithChainUnaryInterceptor(retryUnauthenticated(c.engine, c.bearer)))
 	}
 	c.cc, err = grpc.NewClient(c.target, append(dial, o.dial...)...)
 	if err != nil {

@@ -44,25 +44,30 @@ func WithServerName(name string) Option {
 // sent to a loopback peer. It is for local development only.
 func WithInsecureLoopback() Option { return func(o *options) { o.loopback = true } }
 
-// WithRetryOnUnauthenticated sets whether a unary call that the server answers
-// with Unauthenticated is resent once with a fresh token. It is on by default
-// for [WithTokenSource] and off for [WithExternalAccessToken], whose token
-// only the application can replace.
+// WithRetryOnUnauthenticated sets whether a unary call that ends with
+// Unauthenticated is resent once with a fresh token. It is on by default for
+// [WithTokenSource]. [WithExternalAccessToken] never resends, whatever this
+// says: only the application can replace its token.
 //
 // A call is resent only when all of these hold: it is unary (a stream is
-// never resent); it carried a token from the connection's refresh engine,
-// not one set with [Connection.WithToken], and was not refused locally; the
-// server answered Unauthenticated; the caller's context is still live; the
-// engine accepts the invalidation (invalidations are rate-limited on the
-// backoff schedule); and a token newer than the rejected one can be had
-// before the caller's deadline. It is resent at most once, and if the resend
-// could not even be made the server's first answer is returned.
+// never resent); the connection's credential sent a token from the refresh
+// engine on it (not one set with [Connection.WithToken]; a call refused
+// before that sent none); the call ended with Unauthenticated; the caller's
+// context is still live; the engine accepts the invalidation (invalidations
+// are rate-limited on the backoff schedule); and a token newer than the
+// rejected one arrives before the caller's deadline. It is resent at most
+// once. If no newer token can be had, the first answer is returned; if the
+// caller's deadline passes while waiting for one, DeadlineExceeded is.
 //
 // This is safe when Unauthenticated comes from an authentication layer that
 // runs before the handler, as a server interceptor such as jwtauth does: the
 // handler never saw the first attempt. A handler that answers
 // Unauthenticated itself after doing work would see the call twice; mark
 // such calls with [NoRetryOnUnauthenticated], or turn the retry off here.
+// One Unauthenticated does not come from the server at all: another per-RPC
+// credential added with [WithDialOptions] that refuses the call after this
+// connection's token was written. The call is then resent once too, at the
+// cost of one token request; the server saw neither attempt.
 func WithRetryOnUnauthenticated(on bool) Option { return func(o *options) { o.retry = &on } }
 
 // WithRefreshOptions configures the refresh engine that [WithTokenSource]

@@ -4,7 +4,10 @@ import (
 	"context"
 	"testing"
 
+	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/internal/testserver"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -101,5 +104,30 @@ func TestNoRetryOnUnauthenticatedOptsOneCallOut(t *testing.T) {
 	}
 	if err := call(context.Background(), c); err != nil {
 		t.Fatalf("next call: %v", err)
+	}
+}
+
+// A second credential on the connection (here a service header from its own
+// engine) must not make the retry resend a call that carried a per-call
+// token, nor make the connection's engine drop its token.
+func TestPerCallTokenIsNotResentBecauseOfAnotherCredential(t *testing.T) {
+	srv := testserver.Start(t, testserver.Config{Check: rejecting("user-token", true)})
+	own, svc := &countingSource{}, &countingSource{}
+	svcEngine := tokensource.Refreshing(svc)
+	defer svcEngine.Close()
+	c, err := WithTokenSource(srv.Addr, srv.CA.PEM, own,
+		WithDialOptions(grpc.WithPerRPCCredentials(creds.NewBearer(svcEngine, creds.WithHeader("x-service-auth")))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := call(context.Background(), c); err != nil { // the engine's first token
+		t.Fatal(err)
+	}
+	if err := call(c.WithToken(context.Background(), "user-token"), c); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("rejected per-call token: %v, want the server's Unauthenticated", err)
+	}
+	if n := len(srv.Auth()); n != 2 || own.n.Load() != 1 {
+		t.Fatalf("server saw %d calls and the engine fetched %d times; want 2 and 1 (no resend, no invalidation)", n, own.n.Load())
 	}
 }

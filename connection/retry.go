@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 
+	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/internal/callstate"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"google.golang.org/grpc"
@@ -28,19 +29,20 @@ type noRetry struct{ grpc.EmptyCallOption }
 // engine rate-limits invalidations, so a server that rejects every token
 // costs a few token requests, not one per call. If no newer token can be
 // had, the server's answer stands.
-func retryUnauthenticated(eng *tokensource.Refresher) grpc.UnaryClientInterceptor {
+func retryUnauthenticated(eng *tokensource.Refresher, bearer *creds.Bearer) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if optedOut(opts) {
 			return invoke(ctx, method, req, reply, cc, opts...)
 		}
 		first := callstate.Next(ctx)
+		first.Owner = bearer
 		err := invoke(callstate.With(ctx, first), method, req, reply, cc, opts...)
 		sent := first.Sent()
 		if sent == 0 || status.Code(err) != codes.Unauthenticated || ctx.Err() != nil || !eng.Invalidate(sent) {
 			return err
 		}
 		again := callstate.Next(ctx)
-		again.After = sent
+		again.Owner, again.After = bearer, sent
 		retryErr := invoke(callstate.With(ctx, again), method, req, reply, cc, opts...)
 		if again.Sent() == 0 && ctx.Err() == nil {
 			return err

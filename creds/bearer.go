@@ -65,8 +65,10 @@ func (b *Bearer) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 		return nil, err
 	}
 	if hasOwn {
-		return b.metadata(own)
+		pc := own.(perCall)
+		return pc.md, pc.err
 	}
+	st = st.For(b)
 	tok, gen, err := b.token(ctx, st)
 	if err != nil {
 		return nil, toStatus(ctx, err)

@@ -21,6 +21,9 @@ import (
 
 func metadataFor(t *testing.T, b *Bearer, ctx context.Context, st *callstate.State) (string, error) {
 	t.Helper()
+	if st.Owner == nil {
+		st.Owner = b
+	}
 	md, err := b.GetRequestMetadata(callstate.With(ctx, st))
 	if err != nil {
 		return "", err
@@ -152,5 +155,24 @@ func TestBearerWaitsForTheReplacementOnlyWhenAsked(t *testing.T) {
 	}
 	if n := fetches.Load(); n != 2 {
 		t.Fatalf("fetches = %d, want 2", n)
+	}
+}
+
+// A credential reads After and records only in the state its own connection
+// made for the call: another credential seeing the same context (a second
+// credential on the connection, or a call to another connection with that
+// context) leaves it alone.
+func TestBearerIgnoresAnotherCredentialsCallState(t *testing.T) {
+	var fetches atomic.Int64
+	eng := tokensource.Refreshing(tokensource.Func(func(context.Context) (*oauth2.Token, error) {
+		n := fetches.Add(1)
+		return &oauth2.Token{AccessToken: fmt.Sprintf("tok-%d", n), Expiry: time.Now().Add(time.Hour)}, nil
+	}))
+	defer eng.Close()
+	b, other := NewBearer(eng), NewBearer(staticSource("x"))
+	st := &callstate.State{Owner: other, After: 5}
+	if v, err := metadataFor(t, b, tlsCtx(), st); err != nil || v != "Bearer tok-1" || st.Sent() != 0 || fetches.Load() != 1 {
+		t.Fatalf("%q, %v, recorded %d, %d fetches; want tok-1 with nothing recorded and no wait for generation 5",
+			v, err, st.Sent(), fetches.Load())
 	}
 }

@@ -20,7 +20,8 @@ import (
 // A client connection counts as loopback when its authority (the target's
 // host, as gRPC passes it to the handshake) is localhost, 127.0.0.0/8 or ::1,
 // and the connection itself goes to a loopback address on the authority's
-// port (443 when it names none), or is a Unix socket. A connection tunnelled
+// port (443 when it names none), or is a Unix socket (gRPC's unix: targets
+// have the authority localhost). A connection tunnelled
 // through a local HTTP CONNECT proxy to a remote host therefore does not
 // count: its remote address is the proxy's, but its authority is the remote
 // host. Calls still flow over such a connection; only tokens are withheld.
@@ -30,10 +31,13 @@ import (
 func InsecureLoopback() credentials.TransportCredentials { return loopbackCreds{} }
 
 // LoopbackAuthInfo is the AuthInfo of a connection made with
-// [InsecureLoopback]. Its security level is NoSecurity.
+// [InsecureLoopback]. Its security level is NoSecurity. Only the handshake
+// can make one that vouches for a loopback destination: the zero value does
+// not.
 type LoopbackAuthInfo struct {
 	credentials.CommonAuthInfo
-	err error
+	verified bool
+	err      error
 }
 
 // AuthType implements credentials.AuthInfo.
@@ -41,7 +45,14 @@ func (LoopbackAuthInfo) AuthType() string { return "insecure-loopback" }
 
 // Err is nil when the connection was found to end on this machine, and
 // otherwise says why it was not.
-func (i LoopbackAuthInfo) Err() error { return i.err }
+func (i LoopbackAuthInfo) Err() error {
+	if i.err == nil && !i.verified {
+		return errUnverified
+	}
+	return i.err
+}
+
+var errUnverified = errors.New("this LoopbackAuthInfo was not made by an InsecureLoopback handshake")
 
 type loopbackCreds struct{}
 
@@ -67,20 +78,26 @@ func (loopbackCreds) Clone() credentials.TransportCredentials { return loopbackC
 func (loopbackCreds) OverrideServerName(string) error { return nil }
 
 func newLoopbackInfo(err error) LoopbackAuthInfo {
-	return LoopbackAuthInfo{CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.NoSecurity}, err: err}
+	return LoopbackAuthInfo{CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.NoSecurity}, verified: err == nil, err: err}
 }
 
 // destination returns nil if a connection to remote, made for authority,
 // ends on this machine, and otherwise the reason it does not.
 func destination(authority string, remote net.Addr) error {
+	if remote == nil {
+		return errors.New("the connection has no remote address")
+	}
+	host, port := splitAuthority(authority)
 	if isUnix(remote) {
+		if !loopbackHost(host) {
+			return fmt.Errorf("the target host %q is not a loopback address; the connection reaches it through the Unix socket %s, a proxy or tunnel", host, remote)
+		}
 		return nil
 	}
 	ap, err := netip.ParseAddrPort(remote.String())
 	if err != nil || !ap.Addr().Unmap().IsLoopback() {
 		return fmt.Errorf("the connection goes to %s, which is not a loopback address", remote)
 	}
-	host, port := splitAuthority(authority)
 	if !loopbackHost(host) {
 		return fmt.Errorf("the target host %q is not a loopback address; the connection reaches it through %s, a proxy or tunnel", host, remote)
 	}

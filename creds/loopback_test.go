@@ -36,6 +36,8 @@ func TestLoopbackDestination(t *testing.T) {
 		{"localhost:50051", tcp("127.0.0.1", 3128), "the connection goes to 127.0.0.1:3128, not to port 50051 of the target: it passes through a proxy or tunnel"},
 		{"localhost", tcp("127.0.0.1", 8080), "not to port 443 of the target"},
 		{"localhost:50051", tcp("10.0.0.7", 50051), "the connection goes to 10.0.0.7:50051, which is not a loopback address"},
+		{"api.example.com:443", &net.UnixAddr{Name: "/run/forwarder.sock", Net: "unix"}, "through the Unix socket /run/forwarder.sock, a proxy or tunnel"},
+		{"localhost:50051", nil, "no remote address"},
 	} {
 		err := destination(tc.authority, tc.remote)
 		switch {
@@ -139,3 +141,16 @@ type addrConn struct {
 }
 
 func (c *addrConn) RemoteAddr() net.Addr { return c.remote }
+
+// Only the handshake can vouch: a LoopbackAuthInfo made by hand (or by other
+// transport credentials) does not.
+func TestLoopbackAuthInfoZeroValueDoesNotVouch(t *testing.T) {
+	b := NewBearer(staticSource("tok"), AllowInsecureLoopback())
+	ctx := credentials.NewContextWithRequestInfo(context.Background(), credentials.RequestInfo{AuthInfo: LoopbackAuthInfo{}})
+	if _, err := b.GetRequestMetadata(ctx); status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "not made by an InsecureLoopback handshake") {
+		t.Fatalf("zero LoopbackAuthInfo: %v, want Unauthenticated", err)
+	}
+	if IsLoopback(nil) || IsLoopback((*net.TCPAddr)(nil)) {
+		t.Fatal("a missing address counts as loopback")
+	}
+}

@@ -15,6 +15,17 @@ import (
 // first. The token is checked when the call is made; an unusable one fails
 // the call with Unauthenticated. A call that carries its own token is never
 // resent by a connection's retry on Unauthenticated.
+//
+// The token is bound to b, not to a connection: a Bearer shared by several
+// connections sends it on each. It is checked only for what a header value
+// may hold (no expiry or JWT checks, unlike tokensource.External).
 func (b *Bearer) WithToken(ctx context.Context, token string) context.Context {
-	return callstate.WithToken(ctx, b, token)
+	md, err := b.metadata(token)
+	return callstate.WithToken(ctx, b, perCall{md: md, err: err})
+}
+
+// perCall is a per-call token's metadata, built once when it is set.
+type perCall struct {
+	md  map[string]string
+	err error
 }

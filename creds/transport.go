@@ -55,11 +55,14 @@ func securityLevel(ai credentials.AuthInfo) credentials.SecurityLevel {
 // IsLoopback reports whether addr is a Unix socket or an IP address on
 // 127.0.0.0/8 or ::1.
 func IsLoopback(addr net.Addr) bool {
+	if addr == nil {
+		return false
+	}
 	switch a := addr.(type) {
 	case *net.UnixAddr:
 		return true
 	case *net.TCPAddr:
-		return a.IP.IsLoopback()
+		return a != nil && a.IP.IsLoopback()
 	}
 	if addr.Network() == "unix" {
 		return true

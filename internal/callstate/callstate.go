@@ -16,16 +16,21 @@ type key struct{}
 // goroutines (one per attempt) while the caller waits, hence the atomic.
 type State struct {
 	tokens *token
+	// Owner is the credential whose connection made this State for the call;
+	// only it reads After and records what it sent, since other credentials
+	// may see the same context (a second credential on the connection, or a
+	// call to another connection made with the same context).
+	Owner any
 	// After, if not 0, asks for a token of a later generation than After.
 	After uint64
 	sent  atomic.Uint64
 }
 
-// token is a per-call token meant for one credential, in a list that a
+// token is a per-call value meant for one credential, in a list that a
 // context and the contexts derived from it share and never modify.
 type token struct {
 	owner any
-	value string
+	value any
 	next  *token
 }
 
@@ -49,9 +54,10 @@ func Next(ctx context.Context) *State {
 	return s
 }
 
-// WithToken returns ctx carrying value as the per-call token for owner, in
-// addition to any tokens ctx carries for other owners.
-func WithToken(ctx context.Context, owner any, value string) context.Context {
+// WithToken returns ctx carrying value as the per-call token for owner (in
+// whatever form owner keeps it), in addition to any tokens ctx carries for
+// other owners.
+func WithToken(ctx context.Context, owner any, value any) context.Context {
 	s := Next(ctx)
 	s.tokens = &token{owner: owner, value: value, next: s.tokens}
 	return With(ctx, s)
@@ -59,16 +65,25 @@ func WithToken(ctx context.Context, owner any, value string) context.Context {
 
 // Token returns the per-call token set for owner, if any. The nearest one
 // wins. A nil State has none.
-func (s *State) Token(owner any) (string, bool) {
+func (s *State) Token(owner any) (any, bool) {
 	if s == nil {
-		return "", false
+		return nil, false
 	}
 	for t := s.tokens; t != nil; t = t.next {
 		if t.owner == owner {
 			return t.value, true
 		}
 	}
-	return "", false
+	return nil, false
+}
+
+// For returns s if owner is its Owner, else nil: the state a credential may
+// read After from and record in.
+func (s *State) For(owner any) *State {
+	if s == nil || s.Owner != owner {
+		return nil
+	}
+	return s
 }
 
 // Record notes the generation a credential sent (0: none a retry could act on).

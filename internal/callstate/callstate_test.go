@@ -32,11 +32,19 @@ func TestTokensAreBoundToTheirOwner(t *testing.T) {
 	for _, tc := range []struct {
 		s     *State
 		owner *int
-		want  string
+		want  any
 		ok    bool
-	}{{s, a, "for-a-again", true}, {s, b, "for-b", true}, {s, c, "", false}, {outer, a, "for-a", true}} {
+	}{{s, a, "for-a-again", true}, {s, b, "for-b", true}, {s, c, nil, false}, {outer, a, "for-a", true}} {
 		if got, ok := tc.s.Token(tc.owner); got != tc.want || ok != tc.ok {
 			t.Errorf("Token = %q, %v; want %q, %v", got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+func TestForIsTheOwnersStateOnly(t *testing.T) {
+	a, b := new(int), new(int)
+	s := &State{Owner: a}
+	if s.For(a) != s || s.For(b) != nil || (*State)(nil).For(a) != nil {
+		t.Fatal("For did not return the state to its owner alone")
 	}
 }
