@@ -84,7 +84,7 @@ func (m ManagedIdentity) fetch(client managedidentity.Client, source managediden
 		if err != nil {
 			return nil, classifyManaged(err, source)
 		}
-		return msalToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
+		return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 	}
 }
 
