@@ -45,12 +45,15 @@ type AzureCLI struct {
 // run `az login`. Nothing az writes to stderr is copied into an error, since
 // it may quote a token or a secret.
 func (c AzureCLI) TokenSource() (*tokensource.Refresher, error) {
+	return engine(c.runner(), c.Scope, c.TenantID, c.Refresh)
+}
+
+func (c AzureCLI) runner() cliRunner {
 	args := []string{"account", "get-access-token", "--output", "json", "--scope", c.Scope}
 	if c.TenantID != "" {
 		args = append(args, "--tenant", c.TenantID)
 	}
-	r := cliRunner{tool: "Azure CLI (az)", name: "az", login: "az login", args: args, timeout: c.Timeout, parse: parseAz}
-	return r.engine(c.Scope, c.TenantID, c.Refresh)
+	return cliRunner{tool: "Azure CLI (az)", name: "az", login: "az login", args: args, timeout: c.Timeout, parse: parseAz}
 }
 
 // DeveloperCLI gets tokens from the Azure Developer CLI, as the developer
@@ -70,12 +73,15 @@ type DeveloperCLI struct {
 // TokenSource is [AzureCLI.TokenSource] for azd; its sign-in hint is
 // `azd auth login`.
 func (c DeveloperCLI) TokenSource() (*tokensource.Refresher, error) {
+	return engine(c.runner(), c.Scope, c.TenantID, c.Refresh)
+}
+
+func (c DeveloperCLI) runner() cliRunner {
 	args := []string{"auth", "token", "--output", "json", "--scope", c.Scope}
 	if c.TenantID != "" {
 		args = append(args, "--tenant-id", c.TenantID)
 	}
-	r := cliRunner{tool: "Azure Developer CLI (azd)", name: "azd", login: "azd auth login", args: args, timeout: c.Timeout, parse: parseAzd}
-	return r.engine(c.Scope, c.TenantID, c.Refresh)
+	return cliRunner{tool: "Azure Developer CLI (azd)", name: "azd", login: "azd auth login", args: args, timeout: c.Timeout, parse: parseAzd}
 }
 
 // cliRunner runs one CLI, with no shell, and reads its token.
@@ -86,7 +92,16 @@ type cliRunner struct {
 	parse             func([]byte) (string, time.Time, error)
 }
 
-func (r cliRunner) engine(scope, tenant string, opts []tokensource.Option) (*tokensource.Refresher, error) {
+func engine(r cliRunner, scope, tenant string, opts []tokensource.Option) (*tokensource.Refresher, error) {
+	src, err := r.source(scope, tenant)
+	if err != nil {
+		return nil, err
+	}
+	return tokensource.Refreshing(src, opts...), nil
+}
+
+// source checks the scope and tenant and returns the fetch that runs r.
+func (r cliRunner) source(scope, tenant string) (tokensource.Func, error) {
 	if !validScope(scope) {
 		return nil, fmt.Errorf("grpccreds: azure: %s: scope %q is empty, starts with -, or has characters other than letters, digits and . - _ : /", r.tool, scope)
 	}
@@ -96,7 +111,7 @@ func (r cliRunner) engine(scope, tenant string, opts []tokensource.Option) (*tok
 	if r.timeout <= 0 {
 		r.timeout = defaultCLITimeout
 	}
-	return tokensource.Refreshing(tokensource.Func(r.fetch), opts...), nil
+	return r.fetch, nil
 }
 
 func (r cliRunner) fetch(ctx context.Context) (*oauth2.Token, error) {

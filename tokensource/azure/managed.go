@@ -55,6 +55,14 @@ type ManagedIdentity struct {
 // An identity the host does not have (IMDS answers 400 "Identity not found")
 // is Unauthenticated.
 func (m ManagedIdentity) TokenSource() (*tokensource.Refresher, error) {
+	src, err := m.source()
+	if err != nil {
+		return nil, err
+	}
+	return tokensource.Refreshing(src, m.Refresh...), nil
+}
+
+func (m ManagedIdentity) source() (tokensource.Func, error) {
 	id, err := m.id()
 	if err != nil {
 		return nil, err
@@ -71,7 +79,7 @@ func (m ManagedIdentity) TokenSource() (*tokensource.Refresher, error) {
 		return nil, fmt.Errorf("grpccreds: azure: managed identity: %v", err)
 	}
 	source, _ := managedidentity.GetSource()
-	return tokensource.Refreshing(m.fetch(client, source), m.Refresh...), nil
+	return m.fetch(client, source), nil
 }
 
 func (m ManagedIdentity) fetch(client managedidentity.Client, source managedidentity.Source) tokensource.Func {

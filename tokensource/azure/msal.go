@@ -33,7 +33,13 @@ import (
 // rejections to Unauthenticated; network failures, 5xx and 429 to
 // Unavailable. No secret, assertion or response body reaches a message.
 func FromMSAL(client confidential.Client, scopes []string, opts ...tokensource.Option) *tokensource.Refresher {
-	src := tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
+	return tokensource.Refreshing(confidentialSource(client, scopes), opts...)
+}
+
+// confidentialSource fetches app-only tokens from client, as FromMSAL
+// describes.
+func confidentialSource(client confidential.Client, scopes []string) tokensource.Func {
+	return func(ctx context.Context) (*oauth2.Token, error) {
 		var acquire []confidential.AcquireByCredentialOption
 		if tokensource.Replacing(ctx) {
 			acquire = append(acquire, confidential.WithClaims(refreshClaims(time.Now())))
@@ -43,8 +49,7 @@ func FromMSAL(client confidential.Client, scopes []string, opts ...tokensource.O
 			return nil, classifyMSAL(err)
 		}
 		return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
-	})
-	return tokensource.Refreshing(src, opts...)
+	}
 }
 
 // refreshClaims is the claims request that makes MSAL fetch a new token from
