@@ -49,6 +49,11 @@ func (a *Authority) Issue(id Identity, lifetime time.Duration) (string, error) {
 // sign is Issue for a token whose iat and nbf are not before notBefore (zero:
 // no such demand), as a client's claims request can ask.
 func (a *Authority) sign(id Identity, lifetime time.Duration, notBefore time.Time) (string, error) {
+	return a.signFor(id, a.Audience, lifetime, notBefore)
+}
+
+// signFor is sign for a token whose aud is audience.
+func (a *Authority) signFor(id Identity, audience string, lifetime time.Duration, notBefore time.Time) (string, error) {
 	now := time.Now()
 	iat := now.Unix()
 	nbf := now.Add(-time.Minute).Unix()
@@ -57,7 +62,7 @@ func (a *Authority) sign(id Identity, lifetime time.Duration, notBefore time.Tim
 	}
 	claims := jwt.MapClaims{
 		"iss":   a.Issuer,
-		"aud":   a.Audience,
+		"aud":   audience,
 		"sub":   id.OID,
 		"oid":   id.OID,
 		"name":  id.Name,

@@ -63,6 +63,13 @@ type Server struct {
 	addr           string
 	srv            *http.Server
 	cert           tls.Certificate
+
+	managed    []ManagedIdentity
+	arcFile    string
+	arcKey     string
+	miRequests atomic.Int64
+	miAddr     string
+	miSrv      *http.Server
 }
 
 // NewServer starts an authority for tenant that issues tokens for audience.
@@ -150,12 +157,17 @@ func (s *Server) Start() error {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", s.deviceCode)
 	s.srv = &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{s.cert}}, ErrorLog: log.New(io.Discard, "", 0)}
 	go s.srv.ServeTLS(lis, "", "")
-	return nil
+	return s.startManaged()
 }
 
-// Stop closes the listener and every connection: clients now get
+// Stop closes the listeners and every connection: clients now get
 // "connection refused".
-func (s *Server) Stop() { s.srv.Close() }
+func (s *Server) Stop() {
+	s.srv.Close()
+	if s.miSrv != nil {
+		s.miSrv.Close()
+	}
+}
 
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	base := s.AuthorityURL()
@@ -188,30 +200,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if r.PostForm.Get("claims") != "" {
 		s.claimsRequests.Add(1)
 	}
-	switch Mode(s.mode.Load()) {
-	case Fail500:
-		writeJSON(w, http.StatusInternalServerError, oauthError("server_error", "AADSTS50000: temporary failure"))
+	if s.misbehave(w, r) {
 		return
-	case Fail429:
-		w.Header().Set("Retry-After", "7")
-		writeJSON(w, http.StatusTooManyRequests, oauthError("temporarily_unavailable", "AADSTS50196: throttled"))
-		return
-	case Garbage:
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte("<html>proxy error</html>"))
-		return
-	case InvalidClient:
-		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "AADSTS7000215: Invalid client secret provided."))
-		return
-	case BlackHole:
-		<-r.Context().Done()
-		return
-	case Slow:
-		select {
-		case <-time.After(10 * time.Second):
-		case <-r.Context().Done():
-			return
-		}
 	}
 	nbf, err := notBefore(r.PostForm.Get("claims"))
 	if err != nil {
@@ -283,4 +273,32 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(v)
+}
+
+// misbehave answers as the current Mode says, and reports whether it did.
+// Slow delays and then lets the request through.
+func (s *Server) misbehave(w http.ResponseWriter, r *http.Request) bool {
+	switch Mode(s.mode.Load()) {
+	case Fail500:
+		writeJSON(w, http.StatusInternalServerError, oauthError("server_error", "AADSTS50000: temporary failure"))
+	case Fail429:
+		w.Header().Set("Retry-After", "7")
+		writeJSON(w, http.StatusTooManyRequests, oauthError("temporarily_unavailable", "AADSTS50196: throttled"))
+	case Garbage:
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("<html>proxy error</html>"))
+	case InvalidClient:
+		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "AADSTS7000215: Invalid client secret provided."))
+	case BlackHole:
+		<-r.Context().Done()
+	case Slow:
+		select {
+		case <-time.After(10 * time.Second):
+			return false
+		case <-r.Context().Done():
+		}
+	default:
+		return false
+	}
+	return true
 }

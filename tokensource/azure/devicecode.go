@@ -34,7 +34,7 @@ type DeviceCodePrompt struct {
 func DeviceCode(client public.Client, scopes []string, prompt func(context.Context, DeviceCodePrompt), opts ...tokensource.Option) *tokensource.Refresher {
 	src := tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
 		if res, err := silent(ctx, client, scopes); err == nil {
-			return msalToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
+			return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 		}
 		dc, err := client.AcquireTokenByDeviceCode(ctx, scopes)
 		if err != nil {
@@ -46,7 +46,7 @@ func DeviceCode(client public.Client, scopes []string, prompt func(context.Conte
 		if err != nil {
 			return nil, classifyMSAL(err)
 		}
-		return msalToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
+		return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 	})
 	return tokensource.Refreshing(src, append([]tokensource.Option{tokensource.WithFetchTimeout(15 * time.Minute)}, opts...)...)
 }

@@ -33,7 +33,13 @@ import (
 // rejections to Unauthenticated; network failures, 5xx and 429 to
 // Unavailable. No secret, assertion or response body reaches a message.
 func FromMSAL(client confidential.Client, scopes []string, opts ...tokensource.Option) *tokensource.Refresher {
-	src := tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
+	return tokensource.Refreshing(confidentialSource(client, scopes), opts...)
+}
+
+// confidentialSource fetches app-only tokens from client, as FromMSAL
+// describes.
+func confidentialSource(client confidential.Client, scopes []string) tokensource.Func {
+	return func(ctx context.Context) (*oauth2.Token, error) {
 		var acquire []confidential.AcquireByCredentialOption
 		if tokensource.Replacing(ctx) {
 			acquire = append(acquire, confidential.WithClaims(refreshClaims(time.Now())))
@@ -42,9 +48,8 @@ func FromMSAL(client confidential.Client, scopes []string, opts ...tokensource.O
 		if err != nil {
 			return nil, classifyMSAL(err)
 		}
-		return msalToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
-	})
-	return tokensource.Refreshing(src, opts...)
+		return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
+	}
 }
 
 // refreshClaims is the claims request that makes MSAL fetch a new token from
@@ -59,11 +64,11 @@ func refreshClaims(now time.Time) string {
 	return `{"access_token":{"nbf":{"essential":true,"value":"` + strconv.FormatInt(now.Unix(), 10) + `"}}}`
 }
 
-// msalToken maps an MSAL result onto a token. MSAL states instants on the
-// wall clock; they are carried over as durations from now onto the clock of
-// the engine fetching on ctx, so that clock (a fake one in tests) stays
-// authoritative.
-func msalToken(ctx context.Context, access string, expiresOn, refreshOn time.Time) *oauth2.Token {
+// engineToken maps an access token and the wall-clock instants an identity
+// provider (MSAL, a CLI) states for it onto a token. The instants are carried
+// over as durations from now onto the clock of the engine fetching on ctx, so
+// that clock (a fake one in tests) stays authoritative.
+func engineToken(ctx context.Context, access string, expiresOn, refreshOn time.Time) *oauth2.Token {
 	now, wall := tokensource.Now(ctx), time.Now()
 	tok := &oauth2.Token{AccessToken: access, TokenType: "Bearer", Expiry: now.Add(expiresOn.Sub(wall))}
 	if !refreshOn.IsZero() {

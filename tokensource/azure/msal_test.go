@@ -4,13 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -225,7 +219,7 @@ func TestClientCertificate(t *testing.T) {
 	s.Register("cert-app", authority.Client{Identity: authority.Identity{Name: "c", OID: "o-3"}})
 	a := app(t, s)
 	a.ClientID = "cert-app"
-	r, err := a.ClientCertificate(rsaCertPEM(t), "")
+	r, err := a.ClientCertificate(enginetest.RSACertPEM(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,19 +233,6 @@ func TestClientCertificate(t *testing.T) {
 	if _, err := a.ClientCertificate([]byte("garbage"), ""); err == nil {
 		t.Fatal("garbage certificate PEM accepted")
 	}
-}
-
-func rsaCertPEM(t *testing.T) []byte {
-	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "cert-app"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
 }
 
 // The first fetch prompts; a fetch that replaces the token (here after

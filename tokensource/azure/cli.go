@@ -1,0 +1,225 @@
+package azure
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/grpccreds/grpccreds/tokensource"
+	"golang.org/x/oauth2"
+)
+
+// defaultCLITimeout bounds one run of a CLI: starting Python (az) or
+// refreshing a token can take a few seconds.
+const defaultCLITimeout = 10 * time.Second
+
+// AzureCLI gets tokens from the Azure CLI, as the developer signed in with
+// `az login`: it runs `az account get-access-token --output json --scope
+// SCOPE [--tenant TENANT]` for each fetch.
+//
+// The CLI keeps its own token cache and hands out a new token only shortly
+// before the current one expires, so the engine's early refreshes may bring
+// back the same token; the engine then keeps serving it and retries on its
+// backoff schedule (see tokensource.Refreshing).
+type AzureCLI struct {
+	// Scope is the one scope to get tokens for, e.g.
+	// "api://energy-trading/.default".
+	Scope string
+	// TenantID, if set, asks for a token from that tenant.
+	TenantID string
+	// Timeout bounds each run of az (default 10 seconds).
+	Timeout time.Duration
+	// Refresh configures the refresh engine.
+	Refresh []tokensource.Option
+}
+
+// TokenSource checks the scope and tenant and returns the refresh engine in
+// front of az. A missing az is reported by the first fetch, as Unavailable
+// naming the tool; a CLI that is not signed in, as Unauthenticated saying to
+// run `az login`. Nothing az writes to stderr is copied into an error, since
+// it may quote a token or a secret.
+func (c AzureCLI) TokenSource() (*tokensource.Refresher, error) {
+	return engine(c.runner(), c.Scope, c.TenantID, c.Refresh)
+}
+
+func (c AzureCLI) runner() cliRunner {
+	args := []string{"account", "get-access-token", "--output", "json", "--scope", c.Scope}
+	if c.TenantID != "" {
+		args = append(args, "--tenant", c.TenantID)
+	}
+	return cliRunner{tool: "Azure CLI (az)", name: "az", login: "az login", args: args, timeout: c.Timeout, parse: parseAz}
+}
+
+// DeveloperCLI gets tokens from the Azure Developer CLI, as the developer
+// signed in with `azd auth login`: it runs `azd auth token --output json
+// --scope SCOPE [--tenant-id TENANT]` for each fetch.
+type DeveloperCLI struct {
+	// Scope is the one scope to get tokens for.
+	Scope string
+	// TenantID, if set, asks for a token from that tenant.
+	TenantID string
+	// Timeout bounds each run of azd (default 10 seconds).
+	Timeout time.Duration
+	// Refresh configures the refresh engine.
+	Refresh []tokensource.Option
+}
+
+// TokenSource is [AzureCLI.TokenSource] for azd; its sign-in hint is
+// `azd auth login`.
+func (c DeveloperCLI) TokenSource() (*tokensource.Refresher, error) {
+	return engine(c.runner(), c.Scope, c.TenantID, c.Refresh)
+}
+
+func (c DeveloperCLI) runner() cliRunner {
+	args := []string{"auth", "token", "--output", "json", "--scope", c.Scope}
+	if c.TenantID != "" {
+		args = append(args, "--tenant-id", c.TenantID)
+	}
+	return cliRunner{tool: "Azure Developer CLI (azd)", name: "azd", login: "azd auth login", args: args, timeout: c.Timeout, parse: parseAzd}
+}
+
+// cliRunner runs one CLI, with no shell, and reads its token.
+type cliRunner struct {
+	tool, name, login string
+	args              []string
+	timeout           time.Duration
+	parse             func([]byte) (string, time.Time, error)
+}
+
+func engine(r cliRunner, scope, tenant string, opts []tokensource.Option) (*tokensource.Refresher, error) {
+	src, err := r.source(scope, tenant)
+	if err != nil {
+		return nil, err
+	}
+	return tokensource.Refreshing(src, opts...), nil
+}
+
+// source checks the scope and tenant and returns the fetch that runs r.
+func (r cliRunner) source(scope, tenant string) (tokensource.Func, error) {
+	if !validScope(scope) {
+		return nil, fmt.Errorf("grpccreds: azure: %s: scope %q is empty, starts with -, or has characters other than letters, digits and . - _ : /", r.tool, scope)
+	}
+	if tenant != "" && !validTenant(tenant) {
+		return nil, fmt.Errorf("grpccreds: azure: %s: tenant %q starts with - or has characters other than letters, digits, . and -", r.tool, tenant)
+	}
+	if r.timeout <= 0 {
+		r.timeout = defaultCLITimeout
+	}
+	return r.fetch, nil
+}
+
+func (r cliRunner) fetch(ctx context.Context) (*oauth2.Token, error) {
+	out, err := r.run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	access, expires, err := r.parse(out)
+	if err != nil {
+		return nil, tokensource.Unavailable(r.tool+" printed no usable token: "+err.Error(), nil)
+	}
+	return engineToken(ctx, access, expires, time.Time{}), nil
+}
+
+// run runs the CLI and returns its standard output, or a classified error.
+func (r cliRunner) run(ctx context.Context) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, r.name, r.args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &limited{buf: &stdout}, &limited{buf: &stderr}
+	cmd.WaitDelay = time.Second // do not wait on pipes held open by the CLI's children
+	err := cmd.Run()
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		return nil, tokensource.Unavailable(r.tool+" is not installed (no "+r.name+" on PATH)", nil)
+	case err != nil && ctx.Err() != nil:
+		return nil, tokensource.Unavailable(fmt.Sprintf("%s did not answer within %v", r.tool, r.timeout), nil)
+	case err != nil && notSignedIn(stderr.String()):
+		return nil, tokensource.Rejected(r.tool+" is not signed in: run `"+r.login+"`", nil)
+	case err != nil:
+		return nil, tokensource.Unavailable(fmt.Sprintf("%s failed (%v); run `%s %s` to see why", r.tool, exitStatus(err), r.name, strings.Join(r.args, " ")), nil)
+	}
+	return stdout.Bytes(), nil
+}
+
+// notSignedIn recognises the CLIs' "sign in first" messages.
+func notSignedIn(stderr string) bool {
+	s := strings.ToLower(stderr)
+	return strings.Contains(s, "az login") || strings.Contains(s, "azd auth login") || strings.Contains(s, "not logged in")
+}
+
+func exitStatus(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return "exit status " + strconv.Itoa(ee.ExitCode())
+	}
+	return "could not run it"
+}
+
+// parseAz reads az's accessToken and expires_on (Unix seconds; older
+// versions only print expiresOn, a local time).
+func parseAz(out []byte) (string, time.Time, error) {
+	var v struct {
+		AccessToken string `json:"accessToken"`
+		ExpiresOn   string `json:"expiresOn"`
+		Unix        *int64 `json:"expires_on"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil || v.AccessToken == "" {
+		return "", time.Time{}, errors.New("no accessToken in its JSON")
+	}
+	if v.Unix != nil {
+		return v.AccessToken, time.Unix(*v.Unix, 0), nil
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04:05.999999", v.ExpiresOn, time.Local)
+	if err != nil {
+		return "", time.Time{}, errors.New("no expires_on or expiresOn in its JSON")
+	}
+	return v.AccessToken, t, nil
+}
+
+// parseAzd reads azd's token and expiresOn (RFC 3339).
+func parseAzd(out []byte) (string, time.Time, error) {
+	var v struct {
+		Token     string    `json:"token"`
+		ExpiresOn time.Time `json:"expiresOn"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil || v.Token == "" || v.ExpiresOn.IsZero() {
+		return "", time.Time{}, errors.New("no token and expiresOn in its JSON")
+	}
+	return v.Token, v.ExpiresOn, nil
+}
+
+// validScope and validTenant accept what scopes and tenants are made of, and
+// nothing a CLI could take for an option.
+func validScope(s string) bool {
+	return s != "" && !strings.HasPrefix(s, "-") && allowed(s, ".-_:/")
+}
+
+func validTenant(s string) bool { return !strings.HasPrefix(s, "-") && allowed(s, ".-") }
+
+func allowed(s, punct string) bool {
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(punct, r)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// limited keeps the first 1 MiB written to it, so a runaway CLI cannot
+// exhaust memory.
+type limited struct{ buf *bytes.Buffer }
+
+func (l *limited) Write(p []byte) (int, error) {
+	if room := 1<<20 - l.buf.Len(); room > 0 {
+		l.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}

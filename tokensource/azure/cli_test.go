@@ -1,0 +1,150 @@
+package azure_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/tokensource/azure"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// fakeCLI writes an executable script called name into a fresh directory at
+// the front of PATH. The script records its arguments, one per line, in the
+// file it returns, and then runs body.
+func fakeCLI(t *testing.T, name, body string) (argsFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	argsFile = filepath.Join(dir, "args")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" > '" + argsFile + "'\n" + body + "\n"
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return argsFile
+}
+
+func args(t *testing.T, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+func TestAzureCLI(t *testing.T) {
+	exp := time.Now().Add(time.Hour).Truncate(time.Second)
+	file := fakeCLI(t, "az", `echo '{"accessToken": "az-token-1", "expiresOn": "2000-01-01 00:00:00.000000", "expires_on": `+
+		strconv.FormatInt(exp.Unix(), 10)+`, "tokenType": "Bearer"}'`)
+	r, err := azure.AzureCLI{Scope: "api://energy-trading/.default", TenantID: "contoso.onmicrosoft.com"}.TokenSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tok, err := r.Token()
+	if err != nil || tok.AccessToken != "az-token-1" || tok.Expiry.Sub(exp).Abs() > time.Second {
+		t.Fatalf("token %+v, %v; want az-token-1 expiring at %v", tok, err, exp)
+	}
+	want := "account get-access-token --output json --scope api://energy-trading/.default --tenant contoso.onmicrosoft.com"
+	if got := strings.Join(args(t, file), " "); got != want {
+		t.Fatalf("az ran with %q, want %q", got, want)
+	}
+}
+
+func TestDeveloperCLI(t *testing.T) {
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	file := fakeCLI(t, "azd", `echo '{"token": "azd-token-1", "expiresOn": "`+exp.Format(time.RFC3339)+`"}'`)
+	r, err := azure.DeveloperCLI{Scope: "api://energy-trading/.default", TenantID: "t-1"}.TokenSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tok, err := r.Token()
+	if err != nil || tok.AccessToken != "azd-token-1" || tok.Expiry.Sub(exp).Abs() > time.Second {
+		t.Fatalf("token %+v, %v; want azd-token-1 expiring at %v", tok, err, exp)
+	}
+	if got := strings.Join(args(t, file), " "); got != "auth token --output json --scope api://energy-trading/.default --tenant-id t-1" {
+		t.Fatalf("azd ran with %q", got)
+	}
+}
+
+// Each failure has its code and a message that names the fix, and nothing
+// the CLI printed reaches the error.
+func TestCLIFailures(t *testing.T) {
+	const leak = "eyJ0eXAi.secret-marker-77c1.sig"
+	for _, tc := range []struct {
+		name, tool, body string
+		timeout          time.Duration
+		code             codes.Code
+		says             string
+	}{
+		{"az not signed in", "az", `echo "ERROR: Please run 'az login' to setup account. ` + leak + `" >&2; exit 1`, 0, codes.Unauthenticated, "run `az login`"},
+		{"azd not signed in", "azd", "echo 'ERROR: not logged in, run `azd auth login` to login " + leak + "' >&2; exit 1", 0, codes.Unauthenticated, "run `azd auth login`"},
+		{"az fails", "az", `echo "AADSTS50076: client_secret=` + leak + `" >&2; exit 2`, 0, codes.Unavailable, "exit status 2"},
+		{"az prints garbage", "az", `echo '<html>` + leak + `</html>'`, 0, codes.Unavailable, "printed no usable token"},
+		{"az hangs", "az", `exec sleep 30`, 300 * time.Millisecond, codes.Unavailable, "did not answer within 300ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fakeCLI(t, tc.tool, tc.body)
+			r := cliSource(t, tc.tool, tc.timeout)
+			began := time.Now()
+			_, err := r.Token()
+			if status.Code(err) != tc.code || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("%v, want %v saying %q", err, tc.code, tc.says)
+			}
+			if strings.Contains(err.Error(), "secret-marker") {
+				t.Fatalf("the error quotes the CLI's output: %v", err)
+			}
+			if took := time.Since(began); took > 10*time.Second {
+				t.Fatalf("took %v", took)
+			}
+		})
+	}
+}
+
+func cliSource(t *testing.T, tool string, timeout time.Duration) *tokensource.Refresher {
+	t.Helper()
+	var r *tokensource.Refresher
+	var err error
+	if tool == "az" {
+		r, err = azure.AzureCLI{Scope: "api://x/.default", Timeout: timeout}.TokenSource()
+	} else {
+		r, err = azure.DeveloperCLI{Scope: "api://x/.default", Timeout: timeout}.TokenSource()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func TestCLINotInstalled(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	for tool, name := range map[string]string{"az": "Azure CLI (az)", "azd": "Azure Developer CLI (azd)"} {
+		_, err := cliSource(t, tool, 0).Token()
+		if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), name+" is not installed") {
+			t.Errorf("%s missing: %v", tool, err)
+		}
+	}
+}
+
+// Scopes and tenants go to the CLI as arguments; anything but the characters
+// they are made of is refused before a process starts.
+func TestCLIRefusesOddScopesAndTenants(t *testing.T) {
+	file := fakeCLI(t, "az", "exit 1")
+	for _, c := range []azure.AzureCLI{{Scope: ""}, {Scope: "api://x/.default; rm -rf /"}, {Scope: "--help"},
+		{Scope: "api://x/.default", TenantID: "t --debug"}, {Scope: "api://x/.default", TenantID: "-t"}, {Scope: "api://x/.default\n"}} {
+		if _, err := c.TokenSource(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+	if _, err := os.Stat(file); err == nil {
+		t.Fatal("az ran")
+	}
+}

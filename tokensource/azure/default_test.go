@@ -1,0 +1,227 @@
+package azure
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/internal/enginetest"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// chainHost is a machine for the default chain: the authority (with its
+// managed-identity endpoints), none of the chain's variables set, and no az
+// or azd on PATH. Its HTTP client trusts the authority and dials only
+// loopback: the authority's HTTPS address as asked, anything else (IMDS's
+// 169.254.169.254) at mi, the managed-identity endpoints or a closed port.
+type chainHost struct {
+	s   *authority.Server
+	bin string // the directory on PATH
+	mi  string
+}
+
+func newChainHost(t *testing.T, imdsAnswers bool) *chainHost {
+	t.Helper()
+	s, _ := managedHost(t)
+	h := &chainHost{s: s, bin: t.TempDir(), mi: s.ManagedIdentityAddr()}
+	if !imdsAnswers {
+		h.mi = closedPort(t)
+	}
+	for _, k := range []string{"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
+		"AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_TOKEN_CREDENTIALS"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AZURE_AUTHORITY_HOST", s.Base())
+	t.Setenv("PATH", h.bin)
+	return h
+}
+
+func closedPort(t *testing.T) string {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+	return addr
+}
+
+func (h *chainHost) client() *http.Client {
+	https := strings.TrimPrefix(h.s.Base(), "https://")
+	dial := func(ctx context.Context, _, addr string) (net.Conn, error) {
+		if addr != https {
+			addr = h.mi
+		}
+		return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	}
+	c := newManagedClient(dial)
+	c.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: h.s.CA.Pool()}
+	return c
+}
+
+// cli puts an executable script called name on PATH that prints out.
+func (h *chainHost) cli(t *testing.T, name, out string) {
+	t.Helper()
+	script := "#!/bin/sh\necho run >> '" + filepath.Join(h.bin, name+".runs") + "'\n" + out + "\n"
+	if err := os.WriteFile(filepath.Join(h.bin, name), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *chainHost) runs(name string) int {
+	b, _ := os.ReadFile(filepath.Join(h.bin, name+".runs"))
+	return strings.Count(string(b), "run")
+}
+
+func (h *chainHost) token(t *testing.T) (string, error) {
+	t.Helper()
+	r, err := Default{Scope: scope(t), HTTPClient: h.client(), MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}}.TokenSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	tok, err := r.Token()
+	if err != nil {
+		return "", err
+	}
+	return tok.AccessToken, nil
+}
+
+func (h *chainHost) app(t *testing.T) {
+	t.Setenv("AZURE_TENANT_ID", enginetest.Tenant)
+	t.Setenv("AZURE_CLIENT_ID", enginetest.ClientID)
+}
+
+const azOut = `echo '{"accessToken": "az-token", "expires_on": 4102444800}'`
+const azdOut = `echo '{"token": "azd-token", "expiresOn": "2100-01-01T00:00:00Z"}'`
+
+func TestDefaultEnvironmentSecret(t *testing.T) {
+	h := newChainHost(t, true)
+	h.app(t)
+	t.Setenv("AZURE_CLIENT_SECRET", enginetest.Secret)
+	h.cli(t, "az", azOut)
+	if _, err := h.token(t); err != nil || h.s.TokenRequests() != 1 || h.s.ManagedIdentityRequests() != 0 || h.runs("az") != 0 {
+		t.Fatalf("%v; %d token requests, %d managed-identity requests, %d az runs; want the environment's secret alone",
+			err, h.s.TokenRequests(), h.s.ManagedIdentityRequests(), h.runs("az"))
+	}
+}
+
+func TestDefaultEnvironmentCertificate(t *testing.T) {
+	h := newChainHost(t, true)
+	h.app(t)
+	file := filepath.Join(t.TempDir(), "app.pem")
+	os.WriteFile(file, enginetest.RSACertPEM(t), 0o600)
+	t.Setenv("AZURE_CLIENT_CERTIFICATE_PATH", file)
+	if _, err := h.token(t); err != nil || h.s.TokenRequests() != 1 || strings.Count(h.s.LastAssertion(), ".") != 2 {
+		t.Fatalf("%v; %d token requests; want one with a signed assertion", err, h.s.TokenRequests())
+	}
+}
+
+func TestDefaultWorkloadIdentity(t *testing.T) {
+	h := newChainHost(t, true)
+	h.app(t)
+	file := filepath.Join(t.TempDir(), "federated")
+	os.WriteFile(file, []byte("eyJhbGciOiJSUzI1NiJ9.federated-marker.sig"), 0o600)
+	t.Setenv("AZURE_FEDERATED_TOKEN_FILE", file)
+	if _, err := h.token(t); err != nil || h.s.LastAssertion() != "eyJhbGciOiJSUzI1NiJ9.federated-marker.sig" {
+		t.Fatalf("%v; assertion %q; want the federated token", err, h.s.LastAssertion())
+	}
+}
+
+func TestDefaultManagedIdentity(t *testing.T) {
+	h := newChainHost(t, true)
+	h.cli(t, "az", azOut)
+	if _, err := h.token(t); err != nil || h.s.ManagedIdentityRequests() != 1 || h.runs("az") != 0 {
+		t.Fatalf("%v; %d managed-identity requests, %d az runs; want the managed identity", err, h.s.ManagedIdentityRequests(), h.runs("az"))
+	}
+}
+
+// Off Azure the chain passes the managed identity and reaches the CLIs; the
+// first that works is kept.
+func TestDefaultCLIsAndTheFirstThatWorksIsKept(t *testing.T) {
+	h := newChainHost(t, false)
+	h.cli(t, "az", `echo "ERROR: Please run 'az login' to setup account." >&2; exit 1`)
+	h.cli(t, "azd", azdOut)
+	r, err := Default{Scope: scope(t), HTTPClient: h.client()}.TokenSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tok, gen, err := r.TokenGeneration(context.Background(), 0)
+	if err != nil || tok.AccessToken != "azd-token" {
+		t.Fatalf("%v, %v; want azd's token", tok, err)
+	}
+	h.cli(t, "az", azOut) // az would work now, but azd was chosen
+	r.Invalidate(gen)
+	if _, _, err := r.TokenGeneration(context.Background(), gen); err == nil {
+		t.Fatal("azd hands back the same token, so no newer generation should exist")
+	}
+	if h.runs("az") != 1 || h.runs("azd") != 2 {
+		t.Fatalf("az ran %d times, azd %d; want 1 and 2", h.runs("az"), h.runs("azd"))
+	}
+}
+
+// A wrong secret in the environment stops the chain: another identity must
+// not stand in for the one configured.
+func TestDefaultStopsAtARejectedSecret(t *testing.T) {
+	h := newChainHost(t, true)
+	h.app(t)
+	t.Setenv("AZURE_CLIENT_SECRET", "wrong-secret-marker-1e4b")
+	h.cli(t, "az", azOut)
+	_, err := h.token(t)
+	if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "stopped at EnvironmentCredential") ||
+		strings.Contains(err.Error(), "marker") || h.runs("az") != 0 || h.s.ManagedIdentityRequests() != 0 {
+		t.Fatalf("%v; %d az runs; want Unauthenticated naming EnvironmentCredential, nothing after it", err, h.runs("az"))
+	}
+}
+
+func TestDefaultNothingWorks(t *testing.T) {
+	h := newChainHost(t, false)
+	_, err := h.token(t)
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("%v, want Unavailable", err)
+	}
+	for _, want := range []string{"EnvironmentCredential: skipped", "WorkloadIdentityCredential: skipped", "ManagedIdentityCredential: managed identity: IMDS",
+		"AzureCLICredential: Azure CLI (az) is not installed", "AzureDeveloperCLICredential: Azure Developer CLI (azd) is not installed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
+}
+
+func TestDefaultNarrowedByAzureTokenCredentials(t *testing.T) {
+	h := newChainHost(t, true)
+	h.app(t)
+	t.Setenv("AZURE_CLIENT_SECRET", enginetest.Secret)
+	h.cli(t, "az", azOut)
+	for _, tc := range []struct{ v, want string }{{"dev", "az-token"}, {"AzureCLICredential", "az-token"}, {"azureclicredential", "az-token"}} {
+		t.Setenv("AZURE_TOKEN_CREDENTIALS", tc.v)
+		if tok, err := h.token(t); err != nil || tok != tc.want {
+			t.Errorf("%s: %q, %v; want %s", tc.v, tok, err, tc.want)
+		}
+	}
+	if h.s.TokenRequests() != 0 {
+		t.Fatalf("dev asked the environment's credential: %d token requests", h.s.TokenRequests())
+	}
+	t.Setenv("AZURE_TOKEN_CREDENTIALS", "prod")
+	if _, err := h.token(t); err != nil || h.s.TokenRequests() != 1 || h.runs("az") != 3 {
+		t.Fatalf("prod: %v, %d token requests, %d az runs", err, h.s.TokenRequests(), h.runs("az"))
+	}
+	t.Setenv("AZURE_TOKEN_CREDENTIALS", "ManagedIdentityCredential")
+	t.Setenv("AZURE_CLIENT_ID", "") // else it names a user-assigned identity this host lacks
+	if _, err := h.token(t); err != nil || h.s.ManagedIdentityRequests() != 1 {
+		t.Fatalf("ManagedIdentityCredential alone: %v, %d managed-identity requests", err, h.s.ManagedIdentityRequests())
+	}
+	t.Setenv("AZURE_TOKEN_CREDENTIALS", "laptop")
+	if _, err := (Default{Scope: "api://x/.default"}).TokenSource(); err == nil || !strings.Contains(err.Error(), "want dev, prod or one of") {
+		t.Fatalf("an unknown AZURE_TOKEN_CREDENTIALS: %v", err)
+	}
+}

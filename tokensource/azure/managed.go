@@ -1,0 +1,152 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/managedidentity"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"golang.org/x/oauth2"
+)
+
+// imdsConnectTimeout bounds how long connecting to a managed-identity
+// endpoint may take. Every such endpoint is on the machine or link-local, so
+// a healthy one connects in well under a millisecond; off Azure, IMDS's
+// address 169.254.169.254 usually drops the connection attempt, and without
+// this bound the first fetch would hang until the engine's fetch timeout.
+const imdsConnectTimeout = time.Second
+
+// ManagedIdentity describes an Azure managed identity: the identity Azure
+// gives a VM, App Service, Functions, Container Apps, an Arc-enabled server,
+// Cloud Shell, Service Fabric or Azure ML. MSAL's managedidentity package
+// detects which of these hosts the program runs on from its environment and
+// speaks its protocol.
+type ManagedIdentity struct {
+	// ClientID, ObjectID or ResourceID selects a user-assigned identity; set
+	// at most one. With none, the host's system-assigned identity is used.
+	ClientID   string
+	ObjectID   string
+	ResourceID string
+	// Scope is the one resource to get tokens for, e.g.
+	// "api://energy-trading/.default" (the "/.default" suffix is optional).
+	Scope string
+	// HTTPClient, if set, replaces the client that reaches the endpoint. The
+	// default never uses a proxy and gives up connecting after 1 second.
+	HTTPClient *http.Client
+	// Refresh configures the refresh engine.
+	Refresh []tokensource.Option
+}
+
+// TokenSource returns the refresh engine in front of the managed identity.
+//
+// Retries are the engine's alone: MSAL's own retry policy is turned off, so a
+// failing endpoint sees one request per engine attempt, spaced by the
+// engine's backoff, instead of MSAL's three back-to-back tries inside each.
+// A fetch that replaces the engine's token bypasses MSAL's token cache (see
+// [FromMSAL]); IMDS itself may still hand back a token it caches, which the
+// engine serves until a new one comes (see tokensource.Refreshing).
+//
+// Off Azure, the first fetch fails within about 1 second (the connect bound
+// above) with Unavailable, saying that no managed-identity endpoint answered.
+// An identity the host does not have (IMDS answers 400 "Identity not found")
+// is Unauthenticated.
+func (m ManagedIdentity) TokenSource() (*tokensource.Refresher, error) {
+	src, err := m.source()
+	if err != nil {
+		return nil, err
+	}
+	return tokensource.Refreshing(src, m.Refresh...), nil
+}
+
+func (m ManagedIdentity) source() (tokensource.Func, error) {
+	id, err := m.id()
+	if err != nil {
+		return nil, err
+	}
+	if m.Scope == "" {
+		return nil, errors.New("grpccreds: azure: managed identity needs a Scope")
+	}
+	hc := m.HTTPClient
+	if hc == nil {
+		hc = newManagedClient((&net.Dialer{}).DialContext)
+	}
+	client, err := managedidentity.New(id, managedidentity.WithHTTPClient(hc), managedidentity.WithRetryPolicyDisabled())
+	if err != nil {
+		return nil, fmt.Errorf("grpccreds: azure: managed identity: %v", err)
+	}
+	source, _ := managedidentity.GetSource()
+	return m.fetch(client, source), nil
+}
+
+func (m ManagedIdentity) fetch(client managedidentity.Client, source managedidentity.Source) tokensource.Func {
+	return func(ctx context.Context) (*oauth2.Token, error) {
+		var opts []managedidentity.AcquireTokenOption
+		if tokensource.Replacing(ctx) {
+			opts = append(opts, managedidentity.WithClaims(refreshClaims(time.Now())))
+		}
+		res, err := client.AcquireToken(ctx, m.Scope, opts...)
+		if err != nil {
+			return nil, classifyManaged(err, source)
+		}
+		return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
+	}
+}
+
+// id turns the configured selector into MSAL's.
+func (m ManagedIdentity) id() (managedidentity.ID, error) {
+	var ids []managedidentity.ID
+	if m.ClientID != "" {
+		ids = append(ids, managedidentity.UserAssignedClientID(m.ClientID))
+	}
+	if m.ObjectID != "" {
+		ids = append(ids, managedidentity.UserAssignedObjectID(m.ObjectID))
+	}
+	if m.ResourceID != "" {
+		ids = append(ids, managedidentity.UserAssignedResourceID(m.ResourceID))
+	}
+	switch len(ids) {
+	case 0:
+		return managedidentity.SystemAssigned(), nil
+	case 1:
+		return ids[0], nil
+	}
+	return nil, errors.New("grpccreds: azure: managed identity: set at most one of ClientID, ObjectID and ResourceID")
+}
+
+// classifyManaged is classifyMSAL, with a plain answer when no endpoint
+// could be reached at all.
+func classifyManaged(err error, source managedidentity.Source) error {
+	var ne net.Error
+	if !errors.As(err, &ne) {
+		return classifyMSAL(err)
+	}
+	why := ne.Error()
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		why = oe.Error()
+	}
+	if source == managedidentity.DefaultToIMDS {
+		return tokensource.Unavailable("managed identity: IMDS (169.254.169.254) did not answer; this does not look like an Azure host with a managed identity: "+why, err)
+	}
+	return tokensource.Unavailable("managed identity: the "+string(source)+" endpoint did not answer: "+why, err)
+}
+
+// newManagedClient returns the HTTP client for managed-identity endpoints:
+// no proxy (the endpoints are local or link-local, and a proxy must never see
+// these requests), and a bounded connect.
+func newManagedClient(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			ctx, cancel := context.WithTimeout(ctx, imdsConnectTimeout)
+			defer cancel()
+			return dial(ctx, network, addr)
+		},
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     90 * time.Second,
+	}}
+}

@@ -1,0 +1,262 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/internal/enginetest"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// The identities the test authority's managed-identity endpoints know.
+var (
+	systemMI = authority.ManagedIdentity{Identity: authority.Identity{Name: "vm", OID: "oid-system"}}
+	userMI   = authority.ManagedIdentity{ClientID: "mi-client-1", ObjectID: "mi-object-1",
+		ResourceID: "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u1",
+		Identity:   authority.Identity{Name: "u1", OID: "oid-user"}}
+)
+
+// loopback is a dialer that connects to the test authority's
+// managed-identity endpoints whatever address it is asked for, so IMDS's
+// 169.254.169.254 is never dialled, and records what it was asked.
+type loopback struct {
+	to    string
+	mu    sync.Mutex
+	asked []string
+}
+
+func (l *loopback) dial(ctx context.Context, _, addr string) (net.Conn, error) {
+	l.mu.Lock()
+	l.asked = append(l.asked, addr)
+	l.mu.Unlock()
+	return (&net.Dialer{}).DialContext(ctx, "tcp", l.to)
+}
+
+func (l *loopback) addrs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.asked...)
+}
+
+// managedHost starts the authority with both identities, clears the
+// environment variables MSAL reads to pick a host, and returns the authority
+// and a loopback dialer to it.
+func managedHost(t *testing.T) (*authority.Server, *loopback) {
+	t.Helper()
+	s := enginetest.Authority(t)
+	s.AddManagedIdentity(systemMI)
+	s.AddManagedIdentity(userMI)
+	for _, k := range []string{"IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT"} {
+		t.Setenv(k, "")
+	}
+	return s, &loopback{to: s.ManagedIdentityAddr()}
+}
+
+// scope is a resource of the test's own: MSAL's managed-identity token cache
+// is one per process, so tests must not share resources.
+func scope(t *testing.T) string { return "api://" + strings.ToLower(t.Name()) + "/.default" }
+
+// managed returns the engine for m, reaching the endpoints through l.
+func managed(t *testing.T, m ManagedIdentity, l *loopback) *tokensource.Refresher {
+	t.Helper()
+	m.HTTPClient = newManagedClient(l.dial)
+	if m.Scope == "" {
+		m.Scope = scope(t)
+	}
+	r, err := m.TokenSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// oid fetches a token from r and returns its oid and aud claims.
+func oid(t *testing.T, r *tokensource.Refresher) (string, string) {
+	t.Helper()
+	tok, err := r.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tokensource.ParseClaims(tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oid, _ := c["oid"].(string)
+	aud, _ := c["aud"].(string)
+	return oid, aud
+}
+
+func TestManagedIdentityIMDS(t *testing.T) {
+	s, l := managedHost(t)
+	for _, tc := range []struct {
+		name string
+		m    ManagedIdentity
+		want string
+	}{
+		{"system", ManagedIdentity{}, "oid-system"},
+		{"client", ManagedIdentity{ClientID: userMI.ClientID}, "oid-user"},
+		{"object", ManagedIdentity{ObjectID: userMI.ObjectID}, "oid-user"},
+		{"resource", ManagedIdentity{ResourceID: userMI.ResourceID}, "oid-user"},
+	} {
+		tc.m.Scope = "api://imds-" + tc.name + "/.default"
+		got, aud := oid(t, managed(t, tc.m, l))
+		if got != tc.want || aud != "api://imds-"+tc.name {
+			t.Errorf("%s: oid %q aud %q, want %q for api://imds-%s", tc.name, got, aud, tc.want, tc.name)
+		}
+	}
+	for _, a := range l.addrs() {
+		if a != "169.254.169.254:80" {
+			t.Fatalf("the IMDS client asked for %s", a)
+		}
+	}
+	if n := s.ManagedIdentityRequests(); n != 4 {
+		t.Fatalf("%d requests, want 4", n)
+	}
+}
+
+func TestManagedIdentityAppService(t *testing.T) {
+	s, l := managedHost(t)
+	t.Setenv("IDENTITY_ENDPOINT", s.ManagedIdentityBase()+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", authority.AppServiceHeader)
+	if got, _ := oid(t, managed(t, ManagedIdentity{ClientID: userMI.ClientID}, l)); got != "oid-user" {
+		t.Fatalf("oid %q, want oid-user", got)
+	}
+	if a := l.addrs(); len(a) != 1 || a[0] != s.ManagedIdentityAddr() {
+		t.Fatalf("dialled %q, want the App Service endpoint", a)
+	}
+}
+
+func TestManagedIdentityCloudShellAndAzureML(t *testing.T) {
+	s, l := managedHost(t)
+	t.Setenv("MSI_ENDPOINT", s.ManagedIdentityBase()+"/msi/token")
+	if got, _ := oid(t, managed(t, ManagedIdentity{Scope: "api://cloudshell/.default"}, l)); got != "oid-system" {
+		t.Fatalf("Cloud Shell: oid %q, want oid-system", got)
+	}
+	t.Setenv("MSI_SECRET", authority.AzureMLSecret)
+	if got, _ := oid(t, managed(t, ManagedIdentity{ClientID: userMI.ClientID, Scope: "api://azureml/.default"}, l)); got != "oid-user" {
+		t.Fatalf("Azure ML: oid %q, want oid-user", got)
+	}
+}
+
+// Azure Arc challenges for a key that the agent keeps in a file MSAL only
+// reads from /var/opt/azcmagent/tokens.
+func TestManagedIdentityAzureArc(t *testing.T) {
+	s, l := managedHost(t)
+	const dir = "/var/opt/azcmagent/tokens"
+	created := false
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatalf("MSAL reads Arc keys only from %s, which this test cannot create: %v", dir, err)
+		}
+		created = true
+	}
+	file := filepath.Join(dir, "grpccreds-test-"+strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")+".key")
+	const key = "arc-key-marker-3d9a"
+	if err := os.WriteFile(file, []byte(key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.Remove(file)
+		if created {
+			os.RemoveAll("/var/opt/azcmagent")
+		}
+	})
+	s.SetArcKey(file, key)
+	t.Setenv("IDENTITY_ENDPOINT", s.ManagedIdentityBase()+"/metadata/identity/oauth2/token")
+	t.Setenv("IMDS_ENDPOINT", s.ManagedIdentityBase())
+	if got, _ := oid(t, managed(t, ManagedIdentity{}, l)); got != "oid-system" {
+		t.Fatalf("oid %q, want oid-system", got)
+	}
+	if n := s.ManagedIdentityRequests(); n != 2 {
+		t.Fatalf("%d requests, want 2 (the challenge, then the token)", n)
+	}
+}
+
+// MSAL's retries are off: a failing endpoint gets one request per engine
+// attempt, and the engine's backoff spaces them.
+func TestManagedIdentityRetriesAreTheEngines(t *testing.T) {
+	s, l := managedHost(t)
+	d, opts := enginetest.New(t)
+	r := managed(t, ManagedIdentity{Refresh: opts}, l)
+	s.SetMode(authority.Fail500)
+	_, e, err := d.Call(r)
+	if status.Code(err) != codes.Unavailable || e.Kind != tokensource.RefreshFailed || s.ManagedIdentityRequests() != 1 {
+		t.Fatalf("first attempt: %v, %d requests; want Unavailable after 1 request", err, s.ManagedIdentityRequests())
+	}
+	s.SetMode(authority.Healthy)
+	d.Clock.Advance(e.NextRetry.Sub(d.Clock.Now()))
+	if _, e, err := d.Call(r); err != nil || e.Kind != tokensource.RefreshSucceeded || s.ManagedIdentityRequests() != 2 {
+		t.Fatalf("after the backoff: %v, %d requests; want a token after 2", err, s.ManagedIdentityRequests())
+	}
+}
+
+// A fetch that replaces the engine's token reaches the endpoint instead of
+// MSAL's cache.
+func TestManagedIdentityInvalidateFetchesANewToken(t *testing.T) {
+	s, l := managedHost(t)
+	r := managed(t, ManagedIdentity{}, l)
+	first, gen, err := r.TokenGeneration(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Invalidate(gen)
+	next, _, err := r.TokenGeneration(context.Background(), gen)
+	if err != nil || next.AccessToken == first.AccessToken || s.ManagedIdentityRequests() != 2 {
+		t.Fatalf("after Invalidate: %v, new token %v, %d requests; want a new token from a second request",
+			err, next != nil && next.AccessToken != first.AccessToken, s.ManagedIdentityRequests())
+	}
+}
+
+// Off Azure nothing answers at 169.254.169.254. The first fetch must fail
+// fast and say so, not hang until the engine's 30 s fetch timeout.
+func TestManagedIdentityOffAzureFailsFast(t *testing.T) {
+	managedHost(t)
+	blackhole := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		<-ctx.Done() // a dropped SYN
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: ctx.Err()}
+	}
+	r, err := ManagedIdentity{Scope: scope(t), HTTPClient: newManagedClient(blackhole)}.TokenSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	began := time.Now()
+	_, err = r.Token()
+	took := time.Since(began)
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "IMDS (169.254.169.254) did not answer") {
+		t.Fatalf("off Azure: %v, want Unavailable naming IMDS", err)
+	}
+	if took > 10*imdsConnectTimeout {
+		t.Fatalf("off Azure the first fetch took %v; the bound is %v", took, imdsConnectTimeout)
+	}
+}
+
+func TestManagedIdentityErrors(t *testing.T) {
+	s, l := managedHost(t)
+	_, err := managed(t, ManagedIdentity{ClientID: "not-assigned"}, l).Token()
+	if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "HTTP 400") {
+		t.Fatalf("an identity the host lacks: %v, want Unauthenticated", err)
+	}
+	t.Setenv("IDENTITY_ENDPOINT", s.ManagedIdentityBase()+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", "wrong-"+authority.AppServiceHeader)
+	_, err = managed(t, ManagedIdentity{Scope: "api://wrong-header/.default"}, l).Token()
+	if status.Code(err) != codes.Unauthenticated || strings.Contains(err.Error(), authority.AppServiceHeader) {
+		t.Fatalf("a wrong App Service header: %v, want Unauthenticated without the header", err)
+	}
+	for _, m := range []ManagedIdentity{{Scope: "s", ClientID: "a", ObjectID: "b"}, {}} {
+		if _, err := m.TokenSource(); err == nil {
+			t.Errorf("%+v accepted", m)
+		}
+	}
+}
