@@ -1,15 +1,19 @@
-// Command azure-ad gets app-only tokens from Azure AD through MSAL, kept fresh
-// by the refresh engine, and calls a gRPC API with them.
+// Command azure-ad gets tokens from Azure AD through the default credential
+// chain (azure.Default: environment, workload identity, managed identity,
+// az, azd), kept fresh by the refresh engine, and calls a gRPC API with them.
 //
 // With no environment it runs against an embedded HTTPS authority (OIDC
 // discovery, token endpoint, JWKS) and an embedded TLS server that verifies
-// the tokens against that JWKS. To use a real tenant instead, set
+// the tokens against that JWKS; it sets the chain's environment variables for
+// itself, so the chain picks the environment credential. To use a real
+// tenant instead, set
 //
-//	AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET
 //	GRPCCREDS_TARGET   host:port of your gRPC API (TLS, system roots)
 //	GRPCCREDS_SCOPE    e.g. api://your-api/.default
 //
-// and it calls the standard health service on GRPCCREDS_TARGET.
+// and whatever the chain should find: AZURE_TENANT_ID, AZURE_CLIENT_ID and
+// AZURE_CLIENT_SECRET, a managed identity, or `az login`. It calls the
+// standard health service on GRPCCREDS_TARGET.
 package main
 
 import (
@@ -37,7 +41,7 @@ const (
 
 func main() {
 	run := embedded
-	if os.Getenv("AZURE_TENANT_ID") != "" {
+	if os.Getenv("GRPCCREDS_TARGET") != "" {
 		run = realTenant
 	}
 	if err := run(); err != nil {
@@ -48,11 +52,7 @@ func main() {
 }
 
 func realTenant() error {
-	ts, err := azure.App{
-		TenantID: os.Getenv("AZURE_TENANT_ID"),
-		ClientID: os.Getenv("AZURE_CLIENT_ID"),
-		Scopes:   []string{os.Getenv("GRPCCREDS_SCOPE")},
-	}.ClientSecret(os.Getenv("AZURE_CLIENT_SECRET"))
+	ts, err := azure.Default{Scope: os.Getenv("GRPCCREDS_SCOPE")}.TokenSource()
 	if err != nil {
 		return err
 	}
@@ -90,15 +90,18 @@ func embedded() error {
 	defer srv.Stop()
 	fmt.Println("TLS gRPC server verifying tokens against the authority's JWKS at", srv.Addr)
 
-	app := azure.App{TenantID: tenant, ClientID: clientID, Scopes: []string{audience + "/.default"},
-		AuthorityHost: idp.Base(),
-		MSAL:          []confidential.Option{confidential.WithInstanceDiscovery(false), confidential.WithHTTPClient(idp.HTTPClient())}}
-	good, err := dial(srv, app, secret)
+	// What a deployment would set; the chain reads it when TokenSource is called.
+	for k, v := range map[string]string{"AZURE_TENANT_ID": tenant, "AZURE_CLIENT_ID": clientID, "AZURE_AUTHORITY_HOST": idp.Base()} {
+		os.Setenv(k, v)
+	}
+	chain := azure.Default{Scope: audience + "/.default", HTTPClient: idp.HTTPClient(),
+		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}}
+	good, err := dial(srv, chain, secret)
 	if err != nil {
 		return err
 	}
 	defer good.Close()
-	bad, err := dial(srv, app, "wrong-secret")
+	bad, err := dial(srv, chain, "wrong-secret")
 	if err != nil {
 		return err
 	}
@@ -106,13 +109,15 @@ func embedded() error {
 	return demo.Run(
 		func() error { return fiftyAtOnce(good, idp) },
 		func() error {
+			// A configured secret that Azure AD rejects stops the chain: no other identity stands in.
 			return demo.Expect("a call with a wrong client secret", codes.Unauthenticated, demo.Call(context.Background(), bad))
 		},
 	)
 }
 
-func dial(srv *demo.Server, app azure.App, secret string) (*connection.Connection, error) {
-	ts, err := app.ClientSecret(secret)
+func dial(srv *demo.Server, chain azure.Default, secret string) (*connection.Connection, error) {
+	os.Setenv("AZURE_CLIENT_SECRET", secret)
+	ts, err := chain.TokenSource()
 	if err != nil {
 		return nil, err
 	}

@@ -202,7 +202,7 @@ func (c *chain) fetch(ctx context.Context) (*oauth2.Token, error) {
 		}
 		report = append(report, l.name+": "+strings.TrimPrefix(err.Error(), "grpccreds: "))
 		if l.final && status.Code(err) == codes.Unauthenticated {
-			return nil, tokensource.Rejected("azure.Default stopped at "+strings.Join(report, "; "), nil)
+			return nil, status.Error(codes.Unauthenticated, "grpccreds: azure.Default stopped at "+strings.Join(report, "; "))
 		}
 		if ctx.Err() != nil {
 			break
@@ -211,5 +211,5 @@ func (c *chain) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if len(report) == 0 {
 		report = append(report, "AZURE_TOKEN_CREDENTIALS left no credential")
 	}
-	return nil, tokensource.Unavailable("azure.Default found no credential that works: "+strings.Join(report, "; "), nil)
+	return nil, status.Error(codes.Unavailable, "grpccreds: azure.Default found no credential that works: "+strings.Join(report, "; "))
 }
