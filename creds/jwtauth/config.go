@@ -65,7 +65,8 @@ type Config struct {
 	MethodRoles map[string][]string
 
 	// Skip lists full method names that need no token (health, reflection).
-	// An entry may not also be a MethodRoles key.
+	// An entry may not also be a MethodRoles key, nor be in a service whose
+	// wildcard ("/pkg.Service/*") is one.
 	Skip []string
 
 	// CacheSize bounds the verified-token cache (default 10 000 entries).
