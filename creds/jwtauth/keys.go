@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
@@ -46,7 +47,7 @@ func fingerprintOf(key any) (fingerprint, bool) {
 // newKeySet starts keeping the JWKS fresh, if cfg has one; changed learns
 // the fingerprints of the JWKS's keys after every fetch.
 func newKeySet(cfg Config, changed func(keys map[fingerprint]bool)) (*keySet, error) {
-	ks := &keySet{static: cfg.StaticKeys, cancel: func() {}}
+	ks := &keySet{static: maps.Clone(cfg.StaticKeys), cancel: func() {}} // the caller's map may change later
 	if cfg.JWKSURL == "" {
 		if len(ks.static) == 0 {
 			return nil, errors.New("grpccreds: jwtauth: set JWKSURL or StaticKeys")

@@ -1,12 +1,35 @@
 package jwtauth
 
 import (
+	"context"
 	"maps"
 	"testing"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
+
+// Changing the StaticKeys map after NewVerifier changes nothing: a key added
+// later is not trusted, and a key replaced later still is.
+func TestStaticKeysCopied(t *testing.T) {
+	cfg := staticConfig("k1")
+	v, err := NewVerifier(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	cfg.StaticKeys["k2"] = &key("k2").PublicKey
+	cfg.StaticKeys["k1"] = &key("k3").PublicKey
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, sign("k2", claims())); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("token of a key added to the map later: %v, want Unauthenticated", err)
+	}
+	if _, err := v.Verify(ctx, sign("k1", claims())); err != nil {
+		t.Errorf("token of the key given at NewVerifier, replaced in the map later: %v", err)
+	}
+}
 
 // A fetched private key counts by its public half, as keyfunc verifies with
 // it; a key set, as keyfunc offers for a token without a kid, has no
