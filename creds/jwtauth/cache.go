@@ -10,13 +10,14 @@ import (
 
 // cache remembers verified tokens by the SHA-256 of their text, so the text
 // itself is not kept. Entries expire with their token, and those verified by
-// a JWKS key go when a fetch of the JWKS no longer has that key's ID. A JWKS
-// token without a kid (its key cannot be told) is not cached.
+// a JWKS key go when a fetch of the JWKS no longer has that key's material
+// (its fingerprint), whatever kids it publishes. A JWKS token without a kid
+// (its key cannot be told) is not cached.
 type cache struct {
 	mu      sync.RWMutex
 	max     int
 	entries map[[32]byte]cached
-	kids    map[string]bool // the key IDs in the JWKS as last fetched
+	keys    map[fingerprint]bool // the JWKS's keys as last fetched
 }
 
 type cached struct {
@@ -50,7 +51,7 @@ func (c *cache) get(key [32]byte, now time.Time) (*Claims, bool) {
 func (c *cache) put(key [32]byte, e cached, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !e.by.static && !c.kids[e.by.kid] {
+	if !c.trusts(e.by) {
 		return
 	}
 	if len(c.entries) >= c.max {
@@ -74,21 +75,25 @@ func (c *cache) evict(now time.Time) {
 	}
 }
 
-// setKids records the key IDs a JWKS fetch found and drops the entries
-// verified by a JWKS key that is no longer among them. A nil cache ignores
-// them.
-func (c *cache) setKids(kids map[string]bool) {
+// trusts reports whether by is a static key or among the JWKS's keys as
+// last fetched. The caller holds c.mu.
+func (c *cache) trusts(by keyRef) bool { return by.static || c.keys[by.fp] }
+
+// setKeys records the fingerprints of the keys a JWKS fetch found and drops
+// the entries verified by a JWKS key that is no longer among them. A nil
+// cache ignores them.
+func (c *cache) setKeys(keys map[fingerprint]bool) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if maps.Equal(kids, c.kids) {
+	if maps.Equal(keys, c.keys) {
 		return
 	}
-	c.kids = kids
+	c.keys = keys
 	for k, e := range c.entries {
-		if !e.by.static && !kids[e.by.kid] {
+		if !c.trusts(e.by) {
 			delete(c.entries, k)
 		}
 	}

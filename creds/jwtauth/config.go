@@ -19,8 +19,9 @@ type Config struct {
 	// HTTPClient fetches the JWKS (default http.DefaultClient).
 	HTTPClient *http.Client
 
-	// StaticKeys are public keys by key ID ("kid"). A token without a kid is
-	// checked against the only static key if there is exactly one.
+	// StaticKeys are public keys by key ID ("kid"), copied by NewVerifier. A
+	// token without a kid is checked against the only static key if there is
+	// exactly one.
 	StaticKeys map[string]crypto.PublicKey
 
 	// Algorithms allowed (default RS256). Only RS256/384/512, PS256/384/512
@@ -65,7 +66,8 @@ type Config struct {
 	MethodRoles map[string][]string
 
 	// Skip lists full method names that need no token (health, reflection).
-	// An entry may not also be a MethodRoles key.
+	// An entry may not also be a MethodRoles key, nor be in a service whose
+	// wildcard ("/pkg.Service/*") is one.
 	Skip []string
 
 	// CacheSize bounds the verified-token cache (default 10 000 entries).

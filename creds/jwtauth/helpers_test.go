@@ -54,10 +54,17 @@ func claims() jwt.MapClaims {
 		"roles": []string{"Reader", "Trader"}, "iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(time.Hour).Unix()}
 }
 
-func sign(kid string, c jwt.MapClaims) string {
+// sign signs c with the test key kid and names it in the header.
+func sign(kid string, c jwt.MapClaims) string { return signWith(kid, kid, c) }
+
+// signWith signs c with the test key name and puts kid in the header, or no
+// kid if it is "".
+func signWith(name, kid string, c jwt.MapClaims) string {
 	t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
-	t.Header["kid"] = kid
-	s, err := t.SignedString(key(kid))
+	if kid != "" {
+		t.Header["kid"] = kid
+	}
+	s, err := t.SignedString(key(name))
 	if err != nil {
 		panic(err)
 	}
@@ -69,37 +76,54 @@ func sign(kid string, c jwt.MapClaims) string {
 type jwks struct {
 	srv      *httptest.Server
 	mu       sync.Mutex
-	kids     []string
+	keys     []servedKey
 	down     bool
 	requests atomic.Int64
 }
 
+// servedKey is a key the JWKS publishes: the public half of the test key
+// name, under the key ID kid (none if "").
+type servedKey struct{ kid, name string }
+
+// ownKIDs publishes each test key under its own name.
+func ownKIDs(kids []string) []servedKey {
+	keys := make([]servedKey, len(kids))
+	for i, k := range kids {
+		keys[i] = servedKey{kid: k, name: k}
+	}
+	return keys
+}
+
 func startJWKS(t *testing.T, kids ...string) *jwks {
-	j := &jwks{kids: kids}
+	j := &jwks{keys: ownKIDs(kids)}
 	j.srv = httptest.NewTLSServer(http.HandlerFunc(j.serve))
 	t.Cleanup(j.srv.Close)
 	return j
 }
 
-func (j *jwks) set(down bool, kids ...string) {
+// set publishes the test keys kids, each under its own name.
+func (j *jwks) set(down bool, kids ...string) { j.publish(down, ownKIDs(kids)...) }
+
+// publish sets what the endpoint serves.
+func (j *jwks) publish(down bool, keys ...servedKey) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.down, j.kids = down, kids
+	j.down, j.keys = down, keys
 }
 
 func (j *jwks) serve(w http.ResponseWriter, r *http.Request) {
 	j.requests.Add(1)
 	j.mu.Lock()
-	down, kids := j.down, j.kids
+	down, keys := j.down, j.keys
 	j.mu.Unlock()
 	if down {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return
 	}
 	store := jwkset.NewMemoryStorage()
-	for _, kid := range kids {
-		jwk, err := jwkset.NewJWKFromKey(&key(kid).PublicKey, jwkset.JWKOptions{
-			Metadata: jwkset.JWKMetadataOptions{KID: kid, ALG: jwkset.AlgRS256, USE: jwkset.UseSig}})
+	for _, k := range keys {
+		jwk, err := jwkset.NewJWKFromKey(&key(k.name).PublicKey, jwkset.JWKOptions{
+			Metadata: jwkset.JWKMetadataOptions{KID: k.kid, ALG: jwkset.AlgRS256, USE: jwkset.UseSig}})
 		if err != nil {
 			panic(err)
 		}

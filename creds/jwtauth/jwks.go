@@ -3,6 +3,7 @@ package jwtauth
 import (
 	"cmp"
 	"context"
+	"crypto"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -12,14 +13,15 @@ import (
 
 // newJWKS fetches the key set at cfg.JWKSURL and keeps it fresh until ctx
 // ends. It is keyfunc.NewDefaultOverrideCtx put together by hand, so that
-// the storage can report to changed the key IDs that each refresh leaves.
-func newJWKS(ctx context.Context, cfg Config, changed func(kids map[string]bool)) (keyfunc.Keyfunc, error) {
+// the storage can report to changed the fingerprints of the keys that each
+// refresh leaves.
+func newJWKS(ctx context.Context, cfg Config, changed func(keys map[fingerprint]bool)) (keyfunc.Keyfunc, error) {
 	unknown := cfg.UnknownKIDRefresh
 	if unknown <= 0 {
 		unknown = 5 * time.Minute
 	}
 	store, err := jwkset.NewStorageFromHTTP(cfg.JWKSURL, jwkset.HTTPClientStorageOptions{
-		Storage:                   kidReporter{MemoryJWKSet: jwkset.NewMemoryStorage(), changed: changed},
+		Storage:                   keyReporter{MemoryJWKSet: jwkset.NewMemoryStorage(), changed: changed},
 		Client:                    cfg.HTTPClient,
 		Ctx:                       ctx,
 		HTTPTimeout:               10 * time.Second,
@@ -41,22 +43,36 @@ func newJWKS(ctx context.Context, cfg Config, changed func(kids map[string]bool)
 	return keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: client})
 }
 
-// kidReporter is the JWKS's key storage: jwkset's memory storage, which
-// reports the key IDs it holds whenever a fetch replaces its keys.
-type kidReporter struct {
+// keyReporter is the JWKS's key storage: jwkset's memory storage, which
+// reports the fingerprints of the keys it holds whenever a fetch replaces
+// them.
+type keyReporter struct {
 	*jwkset.MemoryJWKSet
-	changed func(kids map[string]bool)
+	changed func(keys map[fingerprint]bool)
 }
 
-// KeyReplaceAll stores the fetched keys, then reports their key IDs.
-func (s kidReporter) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error {
+// KeyReplaceAll stores the fetched keys, then reports their fingerprints.
+func (s keyReporter) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error {
 	if err := s.MemoryJWKSet.KeyReplaceAll(ctx, given); err != nil {
 		return err
 	}
-	kids := make(map[string]bool, len(given))
-	for _, k := range given {
-		kids[k.Marshal().KID] = true
-	}
-	s.changed(kids)
+	s.changed(fingerprints(given))
 	return nil
+}
+
+// fingerprints returns the fingerprints of the public keys in keys, taking
+// the public half of a private key as keyfunc does. Keys that are not public
+// keys (HMAC secrets) verify no token here and are left out.
+func fingerprints(keys []jwkset.JWK) map[fingerprint]bool {
+	fps := make(map[fingerprint]bool, len(keys))
+	for _, k := range keys {
+		key := k.Key()
+		if priv, ok := key.(interface{ Public() crypto.PublicKey }); ok {
+			key = priv.Public()
+		}
+		if fp, ok := fingerprintOf(key); ok {
+			fps[fp] = true
+		}
+	}
+	return fps
 }

@@ -3,9 +3,12 @@ package jwtauth
 import (
 	"context"
 	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
@@ -19,16 +22,32 @@ type keySet struct {
 }
 
 // keyRef names the key that verified a token: a static key, or the JWKS
-// key with the ID kid ("" if the token named none).
+// key whose public key has the fingerprint fp. It is the zero fingerprint
+// when keyfunc offered more than one key (a token without a kid), so the key
+// cannot be told and no fetched key matches it.
 type keyRef struct {
-	kid    string
+	fp     fingerprint
 	static bool
 }
 
+// fingerprint is the SHA-256 of a public key's PKIX (DER) encoding: it names
+// the key material itself, whatever kid a JWKS publishes it under.
+type fingerprint [32]byte
+
+// fingerprintOf returns key's fingerprint, or false if key is not a single
+// public key x509 can encode (a jwt.VerificationKeySet, an HMAC secret).
+func fingerprintOf(key any) (fingerprint, bool) {
+	der, err := x509.MarshalPKIXPublicKey(key)
+	if err != nil {
+		return fingerprint{}, false
+	}
+	return sha256.Sum256(der), true
+}
+
 // newKeySet starts keeping the JWKS fresh, if cfg has one; changed learns
-// the JWKS's key IDs after every fetch.
-func newKeySet(cfg Config, changed func(kids map[string]bool)) (*keySet, error) {
-	ks := &keySet{static: cfg.StaticKeys, cancel: func() {}}
+// the fingerprints of the JWKS's keys after every fetch.
+func newKeySet(cfg Config, changed func(keys map[fingerprint]bool)) (*keySet, error) {
+	ks := &keySet{static: maps.Clone(cfg.StaticKeys), cancel: func() {}} // the caller's map may change later
 	if cfg.JWKSURL == "" {
 		if len(ks.static) == 0 {
 			return nil, errors.New("grpccreds: jwtauth: set JWKSURL or StaticKeys")
@@ -61,7 +80,7 @@ func refreshErrorHandler(l *slog.Logger, url string) func(context.Context, error
 func (ks *keySet) keyfunc(ctx context.Context, by *keyRef) jwt.Keyfunc {
 	return func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
-		*by = keyRef{kid: kid, static: true}
+		*by = keyRef{static: true}
 		if k, ok := ks.static[kid]; ok {
 			return k, nil
 		}
@@ -73,7 +92,11 @@ func (ks *keySet) keyfunc(ctx context.Context, by *keyRef) jwt.Keyfunc {
 		if ks.jwks == nil {
 			return nil, errors.New("unknown key ID")
 		}
-		by.static = false
-		return ks.jwks.KeyfuncCtx(ctx)(t)
+		*by = keyRef{}
+		k, err := ks.jwks.KeyfuncCtx(ctx)(t)
+		if err == nil {
+			by.fp, _ = fingerprintOf(k) // a key set leaves it zero
+		}
+		return k, err
 	}
 }

@@ -19,13 +19,29 @@ func checkMethodNames(cfg Config) error {
 		}
 	}
 	for _, m := range cfg.Skip {
-		if !validMethod(m, false) {
-			errs = append(errs, fmt.Errorf(`grpccreds: jwtauth: Skip entry %q is not a method name: want "/pkg.Service/Method"`, m))
-		} else if _, ok := cfg.MethodRoles[m]; ok {
-			errs = append(errs, fmt.Errorf("grpccreds: jwtauth: %q is in both Skip and MethodRoles: a skipped method is never checked, so its roles would not apply", m))
+		if err := checkSkipEntry(m, cfg.MethodRoles); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkSkipEntry refuses a Skip entry that is not a method name, or that
+// MethodRoles gives roles, by name or by its service's wildcard: a skipped
+// method is never checked, so those roles would silently not apply.
+func checkSkipEntry(method string, roles map[string][]string) error {
+	if !validMethod(method, false) {
+		return fmt.Errorf(`grpccreds: jwtauth: Skip entry %q is not a method name: want "/pkg.Service/Method"`, method)
+	}
+	if _, ok := roles[method]; ok {
+		return fmt.Errorf("grpccreds: jwtauth: %q is in both Skip and MethodRoles: a skipped method is never checked, so its roles would not apply", method)
+	}
+	wildcard := method[:strings.LastIndexByte(method, '/')+1] + "*"
+	if _, ok := roles[wildcard]; ok {
+		return fmt.Errorf("grpccreds: jwtauth: Skip entry %q is under MethodRoles[%q]: a skipped method is never checked, "+
+			"so the service's roles would not apply to it (drop the entry, or list the service's methods in MethodRoles instead)", method, wildcard)
+	}
+	return nil
 }
 
 func checkRoleEntry(method string, roles []string) error {

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 )
 
@@ -36,6 +37,8 @@ func TestMethodNamesChecked(t *testing.T) {
 		{"skip without slash", nil, []string{"grpc.health.v1.Health/Check"}, `"grpc.health.v1.Health/Check"`},
 		{"skip wildcard", nil, []string{"/grpc.health.v1.Health/*"}, `"/grpc.health.v1.Health/*"`},
 		{"skip and roles", map[string][]string{"/pkg.S/M": {"A"}}, []string{"/pkg.S/M"}, "both"},
+		{"skip under a roles wildcard", map[string][]string{"/grpc.health.v1.Health/*": {"Admin"}},
+			[]string{"/grpc.health.v1.Health/Check"}, `MethodRoles["/grpc.health.v1.Health/*"]`},
 	} {
 		cfg := staticConfig("k1")
 		cfg.MethodRoles, cfg.Skip = tc.roles, tc.skip
@@ -60,6 +63,7 @@ func TestCheckMethods(t *testing.T) {
 	srv := grpc.NewServer()
 	defer srv.Stop()
 	healthpb.RegisterHealthServer(srv, health.NewServer())
+	reflection.Register(srv)
 	cfg := staticConfig("k1")
 	cfg.MethodRoles = map[string][]string{
 		"/grpc.health.v1.Health/Check": {"Admin"},
@@ -67,7 +71,7 @@ func TestCheckMethods(t *testing.T) {
 		"/grpc.health.v1.Health/Chek":  {"Admin"},
 		"/grpc.health.v1.Helth/*":      {"Admin"},
 	}
-	cfg.Skip = []string{"/grpc.health.v1.Health/Watch", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"}
+	cfg.Skip = []string{"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "/grpc.reflection.v1.Reflection/Info"}
 	v, err := NewVerifier(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -78,12 +82,12 @@ func TestCheckMethods(t *testing.T) {
 		t.Fatal("misspelt and unregistered methods not reported")
 	}
 	for _, want := range []string{`MethodRoles "/grpc.health.v1.Health/Chek"`, `MethodRoles "/grpc.health.v1.Helth/*"`,
-		`Skip "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"`, "registered services: grpc.health.v1.Health"} {
+		`Skip "/grpc.reflection.v1.Reflection/Info"`, "registered services: grpc.health.v1.Health, grpc.reflection.v1.ServerReflection"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
-	for _, good := range []string{`"/grpc.health.v1.Health/Check"`, `"/grpc.health.v1.Health/*"`, "Watch"} {
+	for _, good := range []string{`"/grpc.health.v1.Health/Check"`, `"/grpc.health.v1.Health/*"`, "ServerReflectionInfo"} {
 		if strings.Contains(err.Error(), good) {
 			t.Errorf("error %q names the registered %s", err, good)
 		}

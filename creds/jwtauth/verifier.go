@@ -48,7 +48,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if v.now == nil {
 		v.now = time.Now
 	}
-	if v.keys, err = newKeySet(cfg, v.cache.setKids); err != nil {
+	if v.keys, err = newKeySet(cfg, v.cache.setKeys); err != nil {
 		return nil, err
 	}
 	v.parser = jwt.NewParser(parserOptions(cfg, algs, v.now)...)
