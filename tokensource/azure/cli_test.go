@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,5 +148,27 @@ func TestCLIRefusesOddScopesAndTenants(t *testing.T) {
 	}
 	if _, err := os.Stat(file); err == nil {
 		t.Fatal("az ran")
+	}
+}
+
+// 1000 cold callers cost one run of the CLI.
+func TestCLIColdCrowdCausesOneRun(t *testing.T) {
+	dir := t.TempDir()
+	runs := filepath.Join(dir, "runs")
+	fakeCLI(t, "az", `echo run >> '`+runs+`'; echo '{"accessToken": "az-token", "expires_on": 4102444800}'`)
+	r := cliSource(t, "az", 0)
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	for range 1000 {
+		wg.Go(func() {
+			if tok, err := r.Token(); err == nil && tok.AccessToken == "az-token" {
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	b, _ := os.ReadFile(runs)
+	if n := strings.Count(string(b), "run"); ok.Load() != 1000 || n != 1 {
+		t.Fatalf("%d callers served with %d runs of az, want 1000 with 1", ok.Load(), n)
 	}
 }

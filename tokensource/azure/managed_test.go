@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,5 +259,24 @@ func TestManagedIdentityErrors(t *testing.T) {
 		if _, err := m.TokenSource(); err == nil {
 			t.Errorf("%+v accepted", m)
 		}
+	}
+}
+
+// MSAL alone would send one request per cold caller; the engine shares one.
+func TestManagedIdentityColdCrowdCausesOneRequest(t *testing.T) {
+	s, l := managedHost(t)
+	r := managed(t, ManagedIdentity{}, l)
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	for range 1000 {
+		wg.Go(func() {
+			if tok, err := r.Token(); err == nil && tok.AccessToken != "" {
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 1000 || s.ManagedIdentityRequests() != 1 {
+		t.Fatalf("%d callers served with %d requests, want 1000 with 1", ok.Load(), s.ManagedIdentityRequests())
 	}
 }

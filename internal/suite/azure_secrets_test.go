@@ -1,0 +1,100 @@
+package suite
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/tokensource/azure"
+)
+
+// The Azure sources added for managed identity, the CLIs and the default
+// chain leak nothing either: not the App Service identity header, not a
+// token, not what a CLI printed, not the environment's client secret.
+func TestAzureSourcesLeakNothing(t *testing.T) {
+	ev := &evidence{}
+	logger := slog.New(slog.NewTextHandler(ev, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts := []tokensource.Option{tokensource.WithLogger(logger), tokensource.WithObserver(func(e tokensource.Event) { ev.add(e, e.Err) })}
+	idp, err := authority.NewServer(tenant, "api://grpccreds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idp.Stop()
+	idp.AddManagedIdentity(authority.ManagedIdentity{Identity: authority.Identity{Name: "vm", OID: "o-vm"}})
+	secrets := []string{authority.AppServiceHeader, secret}
+
+	// Managed identity (App Service, reached through its environment):
+	// success, then the endpoint failing in each way.
+	t.Setenv("IDENTITY_ENDPOINT", idp.ManagedIdentityBase()+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", authority.AppServiceHeader)
+	mi, err := azure.ManagedIdentity{Scope: "api://grpccreds/.default", Refresh: opts}.TokenSource()
+	ev.add(err, mi)
+	tok, err := mi.Token()
+	ev.add(err, mi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets = append(secrets, tok.AccessToken)
+	mi.Close()
+	for i, m := range []authority.Mode{authority.InvalidClient, authority.Fail500, authority.Garbage, authority.Fail429} {
+		idp.SetMode(m) // a fresh engine and resource each time: MSAL caches managed-identity tokens per process
+		r, err := azure.ManagedIdentity{Scope: fmt.Sprintf("api://mode-%d/.default", i), Refresh: opts}.TokenSource()
+		ev.add(err, r)
+		_, err = r.Token()
+		ev.add(err, r)
+		r.Close()
+	}
+	idp.SetMode(authority.Healthy)
+	t.Setenv("IDENTITY_ENDPOINT", "")
+	t.Setenv("IDENTITY_HEADER", "")
+
+	// The Azure CLI: a token, then a failure whose stderr quotes a secret.
+	const cliSecret = "cli-stderr-secret-marker-2b8f"
+	secrets = append(secrets, cliSecret, "az-token-marker-6d0e")
+	bin := t.TempDir()
+	t.Setenv("PATH", bin)
+	script := filepath.Join(bin, "az")
+	os.WriteFile(script, []byte("#!/bin/sh\necho '{\"accessToken\": \"az-token-marker-6d0e\", \"expires_on\": 4102444800}'\n"), 0o755)
+	cli, err := azure.AzureCLI{Scope: "api://grpccreds/.default", Refresh: opts}.TokenSource()
+	ev.add(err, cli)
+	_, err = cli.Token()
+	ev.add(err, cli)
+	os.WriteFile(script, []byte("#!/bin/sh\necho 'ERROR: AADSTS7000215 client_secret="+cliSecret+"' >&2\nexit 1\n"), 0o755)
+	cli.Invalidate(cli.Generation())
+	_, _, err = cli.TokenGeneration(t.Context(), cli.Generation())
+	ev.add(err)
+	cli.Close()
+
+	// The default chain stopping at a wrong secret from the environment.
+	hc := idp.HTTPClient()
+	defer hc.CloseIdleConnections()
+	for k, v := range map[string]string{"AZURE_TENANT_ID": tenant, "AZURE_CLIENT_ID": "no-such-app",
+		"AZURE_CLIENT_SECRET": secret, "AZURE_AUTHORITY_HOST": idp.Base(), "AZURE_TOKEN_CREDENTIALS": ""} {
+		t.Setenv(k, v)
+	}
+	chain, err := azure.Default{Scope: "api://grpccreds/.default", HTTPClient: hc, Refresh: opts,
+		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}}.TokenSource()
+	ev.add(err, chain)
+	_, err = chain.Token()
+	ev.add(err, chain)
+	chain.Close()
+
+	out := ev.all()
+	for _, sec := range secrets {
+		if strings.Contains(out, sec) {
+			i := strings.Index(out, sec)
+			t.Fatalf("a secret leaked near: %q", out[max(0, i-120):i])
+		}
+	}
+	for _, want := range []string{"HTTP 401", "HTTP 500", "Azure CLI (az) failed", "azure.Default stopped at EnvironmentCredential"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("the failure paths were not exercised (no %q):\n%s", want, out)
+		}
+	}
+}
