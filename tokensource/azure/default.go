@@ -63,12 +63,14 @@ type Default struct {
 // TokenSource returns the refresh engine in front of the chain. The engine's
 // first fetch tries each credential in order and keeps the first that
 // returns a token; every later fetch goes to that one alone. A credential
-// that is not configured is skipped, and one that cannot be reached, or a
-// CLI that is not signed in, lets the chain go on; a configured application
-// credential that Azure AD rejects (a wrong secret) stops it, rather than
-// let a different identity stand in. When no credential gives a token, the
-// error names each one and why it was skipped or failed: Unauthenticated if
-// the chain stopped at a rejection, else Unavailable. It holds no secret.
+// that is not configured is skipped. A managed identity that cannot be
+// reached, or a CLI that is not installed or not signed in, lets the chain
+// go on. An application credential configured in the environment
+// (EnvironmentCredential, WorkloadIdentityCredential) that fails stops it,
+// with that failure's code (Unauthenticated for a wrong secret, Unavailable
+// if Azure AD cannot be reached): a different identity must not stand in for
+// the one configured. When no credential gives a token, the error names each
+// one and why it was skipped or failed. It holds no secret.
 func (d Default) TokenSource() (*tokensource.Refresher, error) {
 	if d.Scope == "" {
 		return nil, errors.New("grpccreds: azure: Default needs a Scope")
@@ -118,7 +120,7 @@ type link struct {
 	name  string
 	fetch tokensource.Func
 	skip  error
-	// final: a rejection ends the chain.
+	// final: a failure ends the chain.
 	final bool
 }
 
@@ -201,8 +203,8 @@ func (c *chain) fetch(ctx context.Context) (*oauth2.Token, error) {
 			return tok, nil
 		}
 		report = append(report, l.name+": "+strings.TrimPrefix(err.Error(), "grpccreds: "))
-		if l.final && status.Code(err) == codes.Unauthenticated {
-			return nil, status.Error(codes.Unauthenticated, "grpccreds: azure.Default stopped at "+strings.Join(report, "; "))
+		if l.final {
+			return nil, status.Error(stopCode(err), "grpccreds: azure.Default stopped at "+strings.Join(report, "; "))
 		}
 		if ctx.Err() != nil {
 			break
@@ -212,4 +214,13 @@ func (c *chain) fetch(ctx context.Context) (*oauth2.Token, error) {
 		report = append(report, "AZURE_TOKEN_CREDENTIALS left no credential")
 	}
 	return nil, status.Error(codes.Unavailable, "grpccreds: azure.Default found no credential that works: "+strings.Join(report, "; "))
+}
+
+// stopCode is the code of the failure that stopped the chain: Unauthenticated
+// for a rejection, Unavailable for anything else.
+func stopCode(err error) codes.Code {
+	if status.Code(err) == codes.Unauthenticated {
+		return codes.Unauthenticated
+	}
+	return codes.Unavailable
 }

@@ -225,3 +225,17 @@ func TestDefaultNarrowedByAzureTokenCredentials(t *testing.T) {
 		t.Fatalf("an unknown AZURE_TOKEN_CREDENTIALS: %v", err)
 	}
 }
+
+// A configured secret whose authority cannot be reached stops the chain too,
+// as Unavailable: az must not stand in while Azure AD is down.
+func TestDefaultStopsAtAnUnreachableConfiguredCredential(t *testing.T) {
+	h := newChainHost(t, true)
+	h.app(t)
+	t.Setenv("AZURE_CLIENT_SECRET", enginetest.Secret)
+	h.cli(t, "az", azOut)
+	h.s.Stop()
+	_, err := h.token(t)
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "stopped at EnvironmentCredential") || h.runs("az") != 0 {
+		t.Fatalf("%v; %d az runs; want Unavailable naming EnvironmentCredential, and no az", err, h.runs("az"))
+	}
+}
