@@ -9,7 +9,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// User is the person who signs in through the device-code flow.
+// User is the person who signs in, through the device-code flow or in the
+// browser.
 var User = Identity{Name: "Ada Operator", OID: "9d3c1e2a-0000-4000-8000-00000000ad0a", Roles: []string{"Reader"}}
 
 // DeviceCodeRequests counts requests to the device-code endpoint.
@@ -24,15 +25,21 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// userToken answers the device-code grant (pending on the first poll, as if
-// the user were still typing, then signed in) and the refresh-token grant that
-// MSAL's silent acquisition uses. The access token is not issued before
-// notBefore (zero: now).
-func (s *Server) userToken(w http.ResponseWriter, r *http.Request, notBefore time.Time) {
-	if r.PostForm.Get("grant_type") != "refresh_token" && s.polls.Add(1) == 1 {
+// devicePoll answers the device-code grant: pending on the first poll, as if
+// the user were still typing, then signed in.
+func (s *Server) devicePoll(w http.ResponseWriter, r *http.Request, notBefore time.Time) {
+	if s.polls.Add(1) == 1 {
 		writeJSON(w, http.StatusBadRequest, oauthError("authorization_pending", "AADSTS70016: pending"))
 		return
 	}
+	s.userToken(w, r, notBefore)
+}
+
+// userToken issues tokens for User, as the device-code, authorization-code
+// and refresh-token grants do: an access token not issued before notBefore
+// (zero: now), a refresh token, and the id_token and client_info MSAL needs
+// to cache the account.
+func (s *Server) userToken(w http.ResponseWriter, r *http.Request, notBefore time.Time) {
 	s.mu.Lock()
 	lifetime := s.lifetime
 	s.mu.Unlock()

@@ -38,7 +38,8 @@ type Client struct {
 
 // Server is a fake Azure AD / OIDC authority over HTTPS on 127.0.0.1, good
 // enough for MSAL Go and x/oauth2: OIDC discovery, a token endpoint for the
-// client-credentials grant (secret or assertion), and a JWKS. It counts token
+// client-credentials grant (secret or assertion), the device-code,
+// authorization-code (PKCE) and refresh-token grants for User, and a JWKS. It counts token
 // requests and can be made to fail or go down and come back on the same port.
 //
 // The token endpoint honours an optional claims parameter: it must be JSON
@@ -60,6 +61,8 @@ type Server struct {
 	assertion      atomic.Value // the last client assertion received
 	deviceRequests atomic.Int64
 	polls          atomic.Int64
+	codes          map[string]codeGrant
+	authorizeReqs  atomic.Int64
 	addr           string
 	srv            *http.Server
 	cert           tls.Certificate
@@ -75,7 +78,7 @@ type Server struct {
 // NewServer starts an authority for tenant that issues tokens for audience.
 func NewServer(tenant, audience string) (*Server, error) {
 	ca := testpki.NewCA("authority CA")
-	s := &Server{Tenant: tenant, CA: ca, cert: ca.Server().TLS, clients: map[string]Client{}, lifetime: time.Hour}
+	s := &Server{Tenant: tenant, CA: ca, cert: ca.Server().TLS, clients: map[string]Client{}, codes: map[string]codeGrant{}, lifetime: time.Hour}
 	if err := s.Start(); err != nil {
 		return nil, err
 	}
@@ -155,6 +158,7 @@ func (s *Server) Start() error {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.jwks)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", s.deviceCode)
+	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", s.authorize)
 	s.srv = &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{s.cert}}, ErrorLog: log.New(io.Discard, "", 0)}
 	go s.srv.ServeTLS(lis, "", "")
 	return s.startManaged()
@@ -209,7 +213,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.PostForm.Get("grant_type") {
-	case "urn:ietf:params:oauth:grant-type:device_code", "device_code", "refresh_token":
+	case "urn:ietf:params:oauth:grant-type:device_code", "device_code":
+		s.devicePoll(w, r, nbf)
+		return
+	case "authorization_code":
+		s.redeemCode(w, r, nbf)
+		return
+	case "refresh_token":
 		s.userToken(w, r, nbf)
 		return
 	}

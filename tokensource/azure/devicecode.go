@@ -30,7 +30,8 @@ type DeviceCodePrompt struct {
 // that fails is the user prompted again.
 //
 // The engine's fetch timeout defaults to 15 minutes here, the lifetime of a
-// device code; tokensource.WithFetchTimeout in opts overrides it.
+// device code; tokensource.WithFetchTimeout in opts overrides it. With
+// [PersistentCache] in public.WithCache, the user signs in once across runs.
 func DeviceCode(client public.Client, scopes []string, prompt func(context.Context, DeviceCodePrompt), opts ...tokensource.Option) *tokensource.Refresher {
 	src := tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
 		if res, err := silent(ctx, client, scopes); err == nil {

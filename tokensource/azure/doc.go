@@ -1,8 +1,12 @@
 // Package azure provides Azure AD (Microsoft Entra ID) token sources, built on
 // MSAL Go and kept fresh by the refresh engine of package tokensource: an
 // application's own credentials ([App]: secret, certificate, assertion,
-// workload identity), any MSAL confidential client ([FromMSAL]), and a user
-// signing in on another device ([DeviceCode]).
+// workload identity), any MSAL confidential client ([FromMSAL]), a user
+// signing in on another device ([DeviceCode]) or in the browser
+// ([InteractiveBrowser]), managed identity ([ManagedIdentity]), the Azure
+// CLIs ([AzureCLI], [DeveloperCLI]) and the chain of these that suits where
+// the program runs ([Default]). [PersistentCache] keeps a user's sign-in
+// across runs.
 //
 // It lives in its own package, as x/oauth2 keeps its providers in their own,
 // so that a program that does not use Azure (a server that only verifies

@@ -1,0 +1,84 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// FileStore keeps the token cache in the file at path, for [PersistentCache].
+//
+// How the file is protected: like the Azure CLI's own token cache on Linux,
+// by file permissions only. It is not encrypted. It is written with mode
+// 0600, in a directory created with mode 0700 if missing, so other users
+// cannot read it; but root, and any program running as the same user, can,
+// and the refresh token in it signs in as the user until it is revoked or
+// expires. Keep it in the user's own directory (os.UserCacheDir, say), and
+// implement [CacheStore] over an OS keyring where encryption at rest is
+// needed.
+//
+// Several processes may share the file. Each Load and each Save holds a lock
+// on the sibling file path+".lock" (flock on Unix-like systems; elsewhere,
+// the lock file's exclusive creation), waiting for it at most 10 seconds.
+// A Save writes a temporary file in the same directory and renames it over
+// the file, so a reader never sees half a cache. A missing file loads as
+// nothing stored.
+func FileStore(path string) CacheStore { return fileStore{path: path} }
+
+type fileStore struct{ path string }
+
+// Load reads the file under the lock.
+func (f fileStore) Load(ctx context.Context) ([]byte, error) {
+	unlock, err := lockFile(ctx, f.path+".lock")
+	if errors.Is(err, fs.ErrNotExist) { // no directory: nothing stored
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	data, err := os.ReadFile(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return data, err
+}
+
+// Save replaces the file under the lock.
+func (f fileStore) Save(ctx context.Context, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
+		return err
+	}
+	unlock, err := lockFile(ctx, f.path+".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return writeAtomic(f.path, data)
+}
+
+// writeAtomic replaces the file at path with data, mode 0600, by writing a
+// temporary file beside it and renaming it over path.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, there is none
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

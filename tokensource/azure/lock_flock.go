@@ -1,0 +1,33 @@
+//go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
+
+package azure
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// flockLock is an exclusive flock(2) on an open lock file. The kernel
+// releases it when its holder exits, however it exits, so a crashed process
+// leaves no stale lock.
+type flockLock struct{ f *os.File }
+
+func newFileLock(path string) (fileLock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return flockLock{f: f}, nil
+}
+
+func (l flockLock) try() (bool, error) {
+	err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EINTR) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// release unlocks by closing the file, which ends its flock.
+func (l flockLock) release() { l.f.Close() }
