@@ -28,7 +28,12 @@ const (
 	InvalidClient      // answers 401 invalid_client to everyone
 	BlackHole          // never answers (until the request's context ends)
 	Slow               // answers after 10 seconds
+	Malformed          // answers 200 with a token response that does not parse (expires_in "soon"), carrying MalformedMarker
 )
+
+// MalformedMarker is the access token in the Malformed mode's answer; it must
+// never appear in an error.
+const MalformedMarker = "eyJhbGciOiJub25lIn0.malformed-answer-marker-4c2e.sig"
 
 // Client is an application registered at the authority.
 type Client struct {
@@ -297,6 +302,8 @@ func (s *Server) misbehave(w http.ResponseWriter, r *http.Request) bool {
 	case Garbage:
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte("<html>proxy error</html>"))
+	case Malformed:
+		writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "access_token": MalformedMarker, "expires_in": "soon"})
 	case InvalidClient:
 		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "AADSTS7000215: Invalid client secret provided."))
 	case BlackHole:

@@ -127,10 +127,11 @@ func (r cliRunner) fetch(ctx context.Context) (*oauth2.Token, error) {
 }
 
 // run runs the CLI and returns its standard output, or a classified error.
-func (r cliRunner) run(ctx context.Context) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+func (r cliRunner) run(parent context.Context) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(parent, r.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, r.name, r.args...)
+	killGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &limited{buf: &stdout}, &limited{buf: &stderr}
 	cmd.WaitDelay = time.Second // do not wait on pipes held open by the CLI's children
@@ -138,6 +139,10 @@ func (r cliRunner) run(ctx context.Context) ([]byte, error) {
 	switch {
 	case errors.Is(err, exec.ErrNotFound):
 		return nil, tokensource.Unavailable(r.tool+" is not installed (no "+r.name+" on PATH)", nil)
+	case errors.Is(err, exec.ErrDot):
+		return nil, tokensource.Unavailable(r.tool+" was found only through a relative PATH entry, which is refused; put its directory on PATH as an absolute path", nil)
+	case err != nil && parent.Err() != nil:
+		return nil, tokensource.Classify(parent.Err())
 	case err != nil && ctx.Err() != nil:
 		return nil, tokensource.Unavailable(fmt.Sprintf("%s did not answer within %v", r.tool, r.timeout), nil)
 	case err != nil && notSignedIn(stderr.String()):

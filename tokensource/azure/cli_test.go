@@ -3,6 +3,7 @@ package azure_test
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,5 +171,45 @@ func TestCLIColdCrowdCausesOneRun(t *testing.T) {
 	b, _ := os.ReadFile(runs)
 	if n := strings.Count(string(b), "run"); ok.Load() != 1000 || n != 1 {
 		t.Fatalf("%d callers served with %d runs of az, want 1000 with 1", ok.Load(), n)
+	}
+}
+
+// On a timeout the CLI's whole process group goes, not just the script:
+// az is a shell script that starts Python.
+func TestCLITimeoutKillsTheProcessGroup(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	fakeCLI(t, "az", `sleep 30 & echo $! > '`+pidFile+`'; wait`)
+	_, err := cliSource(t, "az", 300*time.Millisecond).Token()
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "did not answer") {
+		t.Fatalf("%v, want the timeout", err)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stat := "/proc/" + strings.TrimSpace(string(b)) + "/stat"
+	for range 100 { // up to 5 s for the kernel to finish it off
+		s, err := os.ReadFile(stat)
+		if err != nil || strings.Contains(string(s), ") Z ") {
+			return // gone, or a zombie waiting to be reaped
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the CLI's child process outlived the timeout")
+}
+
+// A CLI found only through a relative PATH entry is refused, and the error
+// says why.
+func TestCLIRelativePathIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "az"), []byte("#!/bin/sh\necho '{}'\n"), 0o755)
+	t.Chdir(dir)
+	t.Setenv("PATH", ".")
+	_, err := cliSource(t, "az", 0).Token()
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "relative PATH entry") {
+		t.Fatalf("%v, want a refusal naming the relative PATH entry", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -51,9 +52,13 @@ type Default struct {
 	// ManagedIdentityClientID selects a user-assigned managed identity
 	// (default: AZURE_CLIENT_ID).
 	ManagedIdentityClientID string
-	// HTTPClient, if set, makes the token requests of the first three
-	// credentials.
+	// HTTPClient, if set, makes the token requests of the environment and
+	// workload identity credentials.
 	HTTPClient *http.Client
+	// ManagedIdentityHTTPClient, if set, replaces the managed identity's
+	// client (see [ManagedIdentity]). It is separate so that a client meant
+	// for Azure AD (a proxy, say) never sees managed-identity secrets.
+	ManagedIdentityHTTPClient *http.Client
 	// MSAL holds extra MSAL client options for the first two credentials.
 	MSAL []confidential.Option
 	// Refresh configures the refresh engine.
@@ -115,63 +120,95 @@ func set(names ...string) map[string]bool {
 	return m
 }
 
-// link is one credential of the chain: its fetch, or why it was skipped.
+// link is one credential of the chain: its fetch, or why it cannot run.
 type link struct {
 	name  string
 	fetch tokensource.Func
-	skip  error
-	// final: a failure ends the chain.
-	final bool
+	// skip says why the link is not configured; broken, why a configured
+	// link cannot run. Either way it has no fetch.
+	skip, broken error
+	// final reports whether a failure of the link ends the chain.
+	final func(error) bool
 }
 
 func (d Default) links() []link {
 	return []link{
 		d.environment(),
-		newLink(WorkloadIdentityCredential, true)(d.app().workloadSource()),
-		newLink(ManagedIdentityCredential, false)(d.managed().source()),
-		newLink(AzureCLICredential, false)(AzureCLI{Scope: d.Scope}.runner().source(d.Scope, "")),
-		newLink(AzureDeveloperCLICredential, false)(DeveloperCLI{Scope: d.Scope}.runner().source(d.Scope, "")),
+		d.workload(),
+		newLink(ManagedIdentityCredential, answered)(d.managed().source()),
+		newLink(AzureCLICredential, never)(AzureCLI{Scope: d.Scope}.runner().source(d.Scope, "")),
+		newLink(AzureDeveloperCLICredential, never)(DeveloperCLI{Scope: d.Scope}.runner().source(d.Scope, "")),
 	}
 }
 
-func newLink(name string, final bool) func(tokensource.Func, error) link {
+func always(error) bool { return true }
+func never(error) bool  { return false }
+
+// answered reports whether a managed-identity endpoint answered at all: if it
+// did (even with an error), this host has managed identity and the chain
+// stops there; if it could not be reached, the chain goes on.
+func answered(err error) bool {
+	var ne net.Error
+	return !errors.As(err, &ne)
+}
+
+func newLink(name string, final func(error) bool) func(tokensource.Func, error) link {
 	return func(f tokensource.Func, err error) link { return link{name: name, fetch: f, skip: err, final: final} }
 }
 
-func (d Default) app() App {
-	mi := d.MSAL
-	if d.HTTPClient != nil {
-		mi = append([]confidential.Option{confidential.WithHTTPClient(d.HTTPClient)}, mi...)
+// configured turns a link whose variables are set but unusable from skipped
+// into broken: it then stops the chain rather than let another identity in.
+func configured(l link, set bool) link {
+	if set && l.skip != nil {
+		l.skip, l.broken = nil, l.skip
 	}
-	return App{Scopes: []string{d.Scope}, MSAL: mi}.fromEnvironment()
+	return l
+}
+
+func (d Default) app() App {
+	opts := d.MSAL
+	if d.HTTPClient != nil {
+		opts = append([]confidential.Option{confidential.WithHTTPClient(d.HTTPClient)}, opts...)
+	}
+	return App{Scopes: []string{d.Scope}, MSAL: opts}.fromEnvironment()
 }
 
 func (d Default) environment() link {
-	a, l := d.app(), newLink(EnvironmentCredential, true)
 	secret, certPath := os.Getenv("AZURE_CLIENT_SECRET"), os.Getenv("AZURE_CLIENT_CERTIFICATE_PATH")
+	return configured(newLink(EnvironmentCredential, always)(d.environmentSource(secret, certPath)), secret != "" || certPath != "")
+}
+
+func (d Default) environmentSource(secret, certPath string) (tokensource.Func, error) {
+	a := d.app()
 	switch {
 	case a.TenantID == "" || a.ClientID == "" || secret == "" && certPath == "":
-		return l(nil, fmt.Errorf("needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH"))
+		return nil, errors.New("needs AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH")
 	case secret != "":
 		cred, err := secretCred(secret)
 		if err != nil {
-			return l(nil, err)
+			return nil, err
 		}
-		return l(a.source(cred))
+		return a.source(cred)
 	}
 	pem, err := os.ReadFile(certPath)
 	if err != nil {
-		return l(nil, fmt.Errorf("reading AZURE_CLIENT_CERTIFICATE_PATH: %v", err))
+		return nil, fmt.Errorf("reading AZURE_CLIENT_CERTIFICATE_PATH: %v", err)
 	}
 	cred, err := certCred(pem, os.Getenv("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
 	if err != nil {
-		return l(nil, err)
+		return nil, err
 	}
-	return l(a.source(cred))
+	return a.source(cred)
+}
+
+func (d Default) workload() link {
+	l := newLink(WorkloadIdentityCredential, always)(d.app().workloadSource())
+	return configured(l, os.Getenv("AZURE_FEDERATED_TOKEN_FILE") != "")
 }
 
 func (d Default) managed() ManagedIdentity {
-	return ManagedIdentity{ClientID: cmp.Or(d.ManagedIdentityClientID, os.Getenv("AZURE_CLIENT_ID")), Scope: d.Scope, HTTPClient: d.HTTPClient}
+	return ManagedIdentity{ClientID: cmp.Or(d.ManagedIdentityClientID, os.Getenv("AZURE_CLIENT_ID")), Scope: d.Scope,
+		HTTPClient: d.ManagedIdentityHTTPClient}
 }
 
 // chain fetches from the first link that works, then from that link alone.
@@ -189,11 +226,15 @@ func (c *chain) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if chosen != nil {
 		return chosen(ctx)
 	}
-	var report []string
+	var r report
 	for _, l := range c.links {
 		if l.skip != nil {
-			report = append(report, l.name+": skipped: "+strings.TrimPrefix(l.skip.Error(), "grpccreds: azure: "))
+			r.skip(l.name, l.skip)
 			continue
+		}
+		if l.broken != nil {
+			r.fail(l.name, tokensource.Rejected("configured but unusable: "+strings.TrimPrefix(l.broken.Error(), "grpccreds: azure: "), nil))
+			return nil, r.stopped()
 		}
 		tok, err := l.fetch(ctx)
 		if err == nil {
@@ -202,25 +243,66 @@ func (c *chain) fetch(ctx context.Context) (*oauth2.Token, error) {
 			c.mu.Unlock()
 			return tok, nil
 		}
-		report = append(report, l.name+": "+strings.TrimPrefix(err.Error(), "grpccreds: "))
-		if l.final {
-			return nil, status.Error(stopCode(err), "grpccreds: azure.Default stopped at "+strings.Join(report, "; "))
+		r.fail(l.name, err)
+		if l.final(err) {
+			return nil, r.stopped()
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	if len(report) == 0 {
-		report = append(report, "AZURE_TOKEN_CREDENTIALS left no credential")
-	}
-	return nil, status.Error(codes.Unavailable, "grpccreds: azure.Default found no credential that works: "+strings.Join(report, "; "))
+	return nil, r.exhausted()
 }
 
-// stopCode is the code of the failure that stopped the chain: Unauthenticated
-// for a rejection, Unavailable for anything else.
-func stopCode(err error) codes.Code {
-	if status.Code(err) == codes.Unauthenticated {
-		return codes.Unauthenticated
-	}
-	return codes.Unavailable
+// report gathers what each link of the chain did.
+type report struct {
+	lines    []string
+	failures []error
+	rejected bool
 }
+
+// skip notes a link that is not configured.
+func (r *report) skip(name string, why error) {
+	r.lines = append(r.lines, name+": skipped: "+strings.TrimPrefix(why.Error(), "grpccreds: azure: "))
+}
+
+// fail notes a link that could not give a token.
+func (r *report) fail(name string, err error) {
+	r.lines = append(r.lines, name+": "+strings.TrimPrefix(err.Error(), "grpccreds: "))
+	r.failures = append(r.failures, err)
+	r.rejected = r.rejected || status.Code(err) == codes.Unauthenticated
+}
+
+// stopped is the error of a chain that its last link ended.
+func (r *report) stopped() error {
+	last := r.failures[len(r.failures)-1]
+	code := codes.Unavailable
+	if status.Code(last) == codes.Unauthenticated {
+		code = codes.Unauthenticated
+	}
+	return &chainError{code: code, msg: "grpccreds: azure.Default stopped at " + strings.Join(r.lines, "; "), cause: last}
+}
+
+// exhausted is the error of a chain no link of which gave a token:
+// Unauthenticated if a credential was rejected (the fix is to sign in or
+// correct it), else Unavailable.
+func (r *report) exhausted() error {
+	code := codes.Unavailable
+	if r.rejected {
+		code = codes.Unauthenticated
+	}
+	return &chainError{code: code, msg: "grpccreds: azure.Default found no credential that works: " + strings.Join(r.lines, "; "),
+		cause: errors.Join(r.failures...)}
+}
+
+// chainError is the chain's own message and code over the failures that led
+// to it, through which the engine still finds a Retry-After.
+type chainError struct {
+	code  codes.Code
+	msg   string
+	cause error
+}
+
+func (e *chainError) Error() string              { return e.msg }
+func (e *chainError) Unwrap() error              { return e.cause }
+func (e *chainError) GRPCStatus() *status.Status { return status.New(e.code, e.msg) }

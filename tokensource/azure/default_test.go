@@ -3,16 +3,19 @@ package azure
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/grpccreds/grpccreds/internal/authority"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
+	"github.com/grpccreds/grpccreds/tokensource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -83,7 +86,7 @@ func (h *chainHost) runs(name string) int {
 
 func (h *chainHost) token(t *testing.T) (string, error) {
 	t.Helper()
-	r, err := Default{Scope: scope(t), HTTPClient: h.client(), MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}}.TokenSource()
+	r, err := h.chain(t).TokenSource()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +96,13 @@ func (h *chainHost) token(t *testing.T) (string, error) {
 		return "", err
 	}
 	return tok.AccessToken, nil
+}
+
+// chain is the default chain on this host: every client trusts the authority
+// and dials only loopback.
+func (h *chainHost) chain(t *testing.T) Default {
+	return Default{Scope: scope(t), HTTPClient: h.client(), ManagedIdentityHTTPClient: h.client(),
+		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}}
 }
 
 func (h *chainHost) app(t *testing.T) {
@@ -150,7 +160,7 @@ func TestDefaultCLIsAndTheFirstThatWorksIsKept(t *testing.T) {
 	h := newChainHost(t, false)
 	h.cli(t, "az", `echo "ERROR: Please run 'az login' to setup account." >&2; exit 1`)
 	h.cli(t, "azd", azdOut)
-	r, err := Default{Scope: scope(t), HTTPClient: h.client()}.TokenSource()
+	r, err := h.chain(t).TokenSource()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,5 +247,63 @@ func TestDefaultStopsAtAnUnreachableConfiguredCredential(t *testing.T) {
 	_, err := h.token(t)
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "stopped at EnvironmentCredential") || h.runs("az") != 0 {
 		t.Fatalf("%v; %d az runs; want Unavailable naming EnvironmentCredential, and no az", err, h.runs("az"))
+	}
+}
+
+// Variables that configure an application credential but cannot be used stop
+// the chain: a missing certificate file must not let az stand in.
+func TestDefaultStopsAtABrokenConfiguration(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"missing certificate":  {"AZURE_TENANT_ID": enginetest.Tenant, "AZURE_CLIENT_ID": enginetest.ClientID, "AZURE_CLIENT_CERTIFICATE_PATH": "/nonexistent/app.pem"},
+		"secret, no tenant":    {"AZURE_CLIENT_ID": enginetest.ClientID, "AZURE_CLIENT_SECRET": enginetest.Secret},
+		"federated, no tenant": {"AZURE_CLIENT_ID": enginetest.ClientID, "AZURE_FEDERATED_TOKEN_FILE": "/nonexistent/token"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newChainHost(t, true)
+			for k, v := range env {
+				t.Setenv(k, v)
+			}
+			h.cli(t, "az", azOut)
+			_, err := h.token(t)
+			if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "configured but unusable") || h.runs("az") != 0 {
+				t.Fatalf("%v; %d az runs; want Unauthenticated, configured but unusable, and no az", err, h.runs("az"))
+			}
+		})
+	}
+}
+
+// A managed-identity endpoint that answers, even with an error, means this
+// host has managed identity: the chain stops there instead of trying az.
+func TestDefaultStopsAtAManagedIdentityThatAnswers(t *testing.T) {
+	h := newChainHost(t, true)
+	t.Setenv("AZURE_CLIENT_ID", "not-assigned-here")
+	h.cli(t, "az", azOut)
+	_, err := h.token(t)
+	if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "stopped at") || h.runs("az") != 0 {
+		t.Fatalf("%v; %d az runs; want Unauthenticated stopping at the managed identity, and no az", err, h.runs("az"))
+	}
+}
+
+// The engine still sees the authority's Retry-After through the chain.
+func TestDefaultKeepsRetryAfter(t *testing.T) {
+	h := newChainHost(t, true)
+	h.app(t)
+	t.Setenv("AZURE_CLIENT_SECRET", enginetest.Secret)
+	h.s.SetMode(authority.Fail429)
+	_, err := h.token(t)
+	var fe *tokensource.FetchError
+	if !errors.As(err, &fe) || fe.RetryAfter != 7*time.Second || status.Code(err) != codes.Unavailable {
+		t.Fatalf("%v; want Unavailable carrying Retry-After 7s", err)
+	}
+}
+
+// When the only credential that could work is a CLI that is not signed in,
+// the chain's answer is Unauthenticated: the fix is to sign in.
+func TestDefaultNotSignedInIsUnauthenticated(t *testing.T) {
+	h := newChainHost(t, false)
+	h.cli(t, "az", `echo "ERROR: Please run 'az login' to setup account." >&2; exit 1`)
+	_, err := h.token(t)
+	if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "run `az login`") {
+		t.Fatalf("%v; want Unauthenticated saying to run az login", err)
 	}
 }

@@ -20,6 +20,12 @@ import (
 // this bound the first fetch would hang until the engine's fetch timeout.
 const imdsConnectTimeout = time.Second
 
+// imdsAnswerTimeout bounds the wait for an endpoint's answer once connected,
+// so that something on 169.254.169.254 that accepts connections and never
+// answers (a VPN, a transparent proxy) costs 10 seconds, not the engine's
+// whole fetch timeout.
+const imdsAnswerTimeout = 10 * time.Second
+
 // ManagedIdentity describes an Azure managed identity: the identity Azure
 // gives a VM, App Service, Functions, Container Apps, an Arc-enabled server,
 // Cloud Shell, Service Fabric or Azure ML. MSAL's managedidentity package
@@ -35,7 +41,10 @@ type ManagedIdentity struct {
 	// "api://energy-trading/.default" (the "/.default" suffix is optional).
 	Scope string
 	// HTTPClient, if set, replaces the client that reaches the endpoint. The
-	// default never uses a proxy and gives up connecting after 1 second.
+	// default never uses a proxy, gives up connecting after 1 second and
+	// waiting for an answer after 10, and keeps no idle connections. Either
+	// way, redirects are never followed: the requests carry the host's
+	// secrets (App Service's identity header, Azure ML's secret).
 	HTTPClient *http.Client
 	// Refresh configures the refresh engine.
 	Refresh []tokensource.Option
@@ -70,11 +79,7 @@ func (m ManagedIdentity) source() (tokensource.Func, error) {
 	if m.Scope == "" {
 		return nil, errors.New("grpccreds: azure: managed identity needs a Scope")
 	}
-	hc := m.HTTPClient
-	if hc == nil {
-		hc = newManagedClient((&net.Dialer{}).DialContext)
-	}
-	client, err := managedidentity.New(id, managedidentity.WithHTTPClient(hc), managedidentity.WithRetryPolicyDisabled())
+	client, err := managedidentity.New(id, managedidentity.WithHTTPClient(m.client()), managedidentity.WithRetryPolicyDisabled())
 	if err != nil {
 		return nil, fmt.Errorf("grpccreds: azure: managed identity: %v", err)
 	}
@@ -117,36 +122,45 @@ func (m ManagedIdentity) id() (managedidentity.ID, error) {
 	return nil, errors.New("grpccreds: azure: managed identity: set at most one of ClientID, ObjectID and ResourceID")
 }
 
+// client returns the HTTP client for the endpoint: the caller's, or the
+// default, never following redirects.
+func (m ManagedIdentity) client() *http.Client {
+	if m.HTTPClient == nil {
+		return newManagedClient((&net.Dialer{}).DialContext)
+	}
+	c := *m.HTTPClient
+	c.CheckRedirect = noRedirects
+	return &c
+}
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 // classifyManaged is classifyMSAL, with a plain answer when no endpoint
-// could be reached at all.
+// could be connected to at all.
 func classifyManaged(err error, source managedidentity.Source) error {
-	var ne net.Error
-	if !errors.As(err, &ne) {
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "dial" {
 		return classifyMSAL(err)
 	}
-	why := ne.Error()
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		why = oe.Error()
-	}
 	if source == managedidentity.DefaultToIMDS {
-		return tokensource.Unavailable("managed identity: IMDS (169.254.169.254) did not answer; this does not look like an Azure host with a managed identity: "+why, err)
+		return tokensource.Unavailable("managed identity: IMDS (169.254.169.254) did not answer; this does not look like an Azure host with a managed identity: "+oe.Error(), err)
 	}
-	return tokensource.Unavailable("managed identity: the "+string(source)+" endpoint did not answer: "+why, err)
+	return tokensource.Unavailable("managed identity: the "+string(source)+" endpoint did not answer: "+oe.Error(), err)
 }
 
 // newManagedClient returns the HTTP client for managed-identity endpoints:
 // no proxy (the endpoints are local or link-local, and a proxy must never see
-// these requests), and a bounded connect.
+// these requests), a bounded connect and wait for an answer, no redirects,
+// and no idle connections left behind (a request an hour does not need them).
 func newManagedClient(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
-	return &http.Client{Transport: &http.Transport{
+	return &http.Client{CheckRedirect: noRedirects, Transport: &http.Transport{
 		Proxy: nil,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			ctx, cancel := context.WithTimeout(ctx, imdsConnectTimeout)
 			defer cancel()
 			return dial(ctx, network, addr)
 		},
-		MaxIdleConnsPerHost: 2,
-		IdleConnTimeout:     90 * time.Second,
+		ResponseHeaderTimeout: imdsAnswerTimeout,
+		DisableKeepAlives:     true,
 	}}
 }

@@ -2,10 +2,12 @@ package azure
 
 import (
 	"context"
-	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -155,24 +157,16 @@ func TestManagedIdentityCloudShellAndAzureML(t *testing.T) {
 func TestManagedIdentityAzureArc(t *testing.T) {
 	s, l := managedHost(t)
 	const dir = "/var/opt/azcmagent/tokens"
-	created := false
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			t.Fatalf("MSAL reads Arc keys only from %s, which this test cannot create: %v", dir, err)
-		}
-		created = true
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		t.Skip("MSAL reads Arc keys only from " + dir + ", which takes root on Linux")
 	}
+	mkdirs(t, dir)
 	file := filepath.Join(dir, "grpccreds-test-"+strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")+".key")
 	const key = "arc-key-marker-3d9a"
 	if err := os.WriteFile(file, []byte(key), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		os.Remove(file)
-		if created {
-			os.RemoveAll("/var/opt/azcmagent")
-		}
-	})
+	t.Cleanup(func() { os.Remove(file) })
 	s.SetArcKey(file, key)
 	t.Setenv("IDENTITY_ENDPOINT", s.ManagedIdentityBase()+"/metadata/identity/oauth2/token")
 	t.Setenv("IMDS_ENDPOINT", s.ManagedIdentityBase())
@@ -182,6 +176,27 @@ func TestManagedIdentityAzureArc(t *testing.T) {
 	if n := s.ManagedIdentityRequests(); n != 2 {
 		t.Fatalf("%d requests, want 2 (the challenge, then the token)", n)
 	}
+}
+
+// mkdirs creates dir and whichever of its parents are missing, and removes
+// just those when the test ends.
+func mkdirs(t *testing.T, dir string) {
+	t.Helper()
+	var made []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		made = append(made, d)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, d := range made { // deepest first
+			os.Remove(d)
+		}
+	})
 }
 
 // MSAL's retries are off: a failing endpoint gets one request per engine
@@ -278,5 +293,30 @@ func TestManagedIdentityColdCrowdCausesOneRequest(t *testing.T) {
 	wg.Wait()
 	if ok.Load() != 1000 || s.ManagedIdentityRequests() != 1 {
 		t.Fatalf("%d callers served with %d requests, want 1000 with 1", ok.Load(), s.ManagedIdentityRequests())
+	}
+}
+
+// The requests carry the host's secrets, so a redirect is never followed,
+// whether the client is the default one or the caller's.
+func TestManagedIdentityClientFollowsNoRedirect(t *testing.T) {
+	var reached atomic.Int64
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
+	defer elsewhere.Close()
+	endpoint := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/steal", http.StatusTemporaryRedirect))
+	defer endpoint.Close()
+	for name, c := range map[string]*http.Client{
+		"default":  newManagedClient((&net.Dialer{}).DialContext),
+		"caller's": ManagedIdentity{HTTPClient: &http.Client{}}.client(),
+	} {
+		req, _ := http.NewRequest(http.MethodGet, endpoint.URL, nil)
+		req.Header.Set("X-IDENTITY-HEADER", authority.AppServiceHeader)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTemporaryRedirect || reached.Load() != 0 {
+			t.Fatalf("%s client: status %d, the other server reached %d times; want the redirect returned, not followed", name, resp.StatusCode, reached.Load())
+		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -13,6 +15,7 @@ import (
 	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
+	"google.golang.org/grpc/status"
 )
 
 // FromMSAL returns the refresh engine in front of an MSAL confidential client,
@@ -79,14 +82,30 @@ func engineToken(ctx context.Context, access string, expiresOn, refreshOn time.T
 
 // classifyMSAL turns an MSAL error into a tokensource.FetchError. An HTTP
 // error is classified by its status and the OAuth2 error code in its body,
-// as x/oauth2's are; everything else (network, timeouts) as it comes. MSAL's
-// own message, which quotes the response body, is never used.
+// as x/oauth2's are; a network failure, timeout or cancellation as it comes.
+// MSAL's own messages are never used: they quote response bodies, which may
+// hold tokens.
 func classifyMSAL(err error) error {
 	var ce msalerrors.CallErr
-	if !errors.As(err, &ce) || ce.Resp == nil {
+	var je msalerrors.InvalidJsonErr
+	switch {
+	case errors.As(err, &ce) && ce.Resp != nil:
+		return tokensource.Classify(&oauth2.RetrieveError{Response: ce.Resp, ErrorCode: oauthErrorCode(ce.Resp)})
+	case transport(err):
 		return tokensource.Classify(err)
+	case errors.As(err, &je):
+		return tokensource.Unavailable("the token endpoint's answer is not a token response", nil)
 	}
-	return tokensource.Classify(&oauth2.RetrieveError{Response: ce.Resp, ErrorCode: oauthErrorCode(ce.Resp)})
+	return tokensource.Unavailable(fmt.Sprintf("MSAL could not get a token (%T)", err), nil)
+}
+
+// transport reports whether err is a network failure, a timeout, a
+// cancellation or an error of our own (a status), whose messages
+// tokensource.Classify builds or keeps without quoting a body.
+func transport(err error) bool {
+	var ne net.Error
+	_, isStatus := status.FromError(err)
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.As(err, &ne) || isStatus
 }
 
 // oauthErrorCode reads the "error" field of an OAuth2 error body.
