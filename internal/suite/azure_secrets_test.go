@@ -1,8 +1,11 @@
 package suite
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,7 +81,12 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 		"AZURE_CLIENT_SECRET": secret, "AZURE_AUTHORITY_HOST": idp.Base(), "AZURE_TOKEN_CREDENTIALS": ""} {
 		t.Setenv(k, v)
 	}
-	chain, err := azure.Default{Scope: "api://grpccreds/.default", HTTPClient: hc, Refresh: opts,
+	// The chain stops before the managed identity; should it ever get there,
+	// its client may only dial loopback.
+	loopbackOnly := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "tcp", idp.ManagedIdentityAddr())
+	}}}
+	chain, err := azure.Default{Scope: "api://grpccreds/.default", HTTPClient: hc, ManagedIdentityHTTPClient: loopbackOnly, Refresh: opts,
 		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}}.TokenSource()
 	ev.add(err, chain)
 	_, err = chain.Token()
