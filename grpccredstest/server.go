@@ -1,0 +1,180 @@
+package grpccredstest
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/grpccreds/grpccreds/creds"
+	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+)
+
+// ServerConfig configures a [Server]. The zero value serves TLS and admits
+// every call.
+type ServerConfig struct {
+	// Verifier, if set, protects every call with its interceptors, after the
+	// server has recorded what the call carried.
+	Verifier *jwtauth.Verifier
+	// Check, if set, runs before every call (after Verifier); a non-nil error
+	// is returned to the client as is.
+	Check func(ctx context.Context, md metadata.MD) error
+	// ClientCAs, if set, requires clients to present a certificate it signed
+	// (mTLS).
+	ClientCAs *CA
+	// Insecure serves plaintext, through creds.InsecureLoopback (which only
+	// admits loopback peers), instead of TLS.
+	Insecure bool
+	// NoRecord stops the server from keeping every call's authorization
+	// values, for long runs.
+	NoRecord bool
+	// Register, if set, registers more services before the server starts.
+	// The standard health service is always there.
+	Register func(*grpc.Server)
+	// Options are more gRPC server options, e.g. interceptors of your own.
+	Options []grpc.ServerOption
+}
+
+// Server is a real gRPC server on 127.0.0.1 with its own throwaway CA and the
+// standard health service. It records the authorization values of every call
+// and counts the TCP connections it accepts.
+type Server struct {
+	// Addr is the server's host:port on 127.0.0.1.
+	Addr string
+	// CA signed the server's certificate; clients trust CA.PEM.
+	CA *CA
+
+	cfg   ServerConfig
+	srv   *grpc.Server
+	conns atomic.Int64
+	mu    sync.Mutex
+	auth  [][]string
+}
+
+// NewServer starts a Server and closes it when the test ends.
+func NewServer(t testing.TB, cfg ServerConfig) *Server {
+	t.Helper()
+	s, err := StartServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartServer starts a Server; Close stops it.
+func StartServer(cfg ServerConfig) (*Server, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Addr: lis.Addr().String(), CA: NewCA("grpccredstest server CA"), cfg: cfg}
+	s.srv = grpc.NewServer(append(s.options(), cfg.Options...)...)
+	healthpb.RegisterHealthServer(s.srv, health.NewServer())
+	if cfg.Register != nil {
+		cfg.Register(s.srv)
+	}
+	go s.srv.Serve(&countingListener{Listener: lis, n: &s.conns})
+	return s, nil
+}
+
+func (s *Server) options() []grpc.ServerOption {
+	unary := []grpc.UnaryServerInterceptor{s.unary}
+	stream := []grpc.StreamServerInterceptor{s.stream}
+	if v := s.cfg.Verifier; v != nil {
+		unary = append(unary, v.UnaryServerInterceptor())
+		stream = append(stream, v.StreamServerInterceptor())
+	}
+	unary, stream = append(unary, s.checkUnary), append(stream, s.checkStream)
+	transport := creds.InsecureLoopback()
+	if !s.cfg.Insecure {
+		transport = credentials.NewTLS(s.tlsConfig())
+	}
+	return []grpc.ServerOption{grpc.Creds(transport), grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...)}
+}
+
+func (s *Server) tlsConfig() *tls.Config {
+	c := &tls.Config{Certificates: []tls.Certificate{s.CA.Server().TLS}, MinVersion: tls.VersionTLS12}
+	if s.cfg.ClientCAs != nil {
+		c.ClientCAs = s.cfg.ClientCAs.Pool()
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return c
+}
+
+// Conns returns how many TCP connections the server has accepted.
+func (s *Server) Conns() int64 { return s.conns.Load() }
+
+// Auth returns the authorization values of every call so far, one slice per
+// call (empty for a call that carried none), in arrival order.
+func (s *Server) Auth() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]string(nil), s.auth...)
+}
+
+// Close stops the server and closes its connections.
+func (s *Server) Close() { s.srv.Stop() }
+
+func (s *Server) record(ctx context.Context) {
+	if s.cfg.NoRecord {
+		return
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	s.mu.Lock()
+	s.auth = append(s.auth, md.Get("authorization"))
+	s.mu.Unlock()
+}
+
+func (s *Server) check(ctx context.Context) error {
+	if s.cfg.Check == nil {
+		return nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	return s.cfg.Check(ctx, md)
+}
+
+func (s *Server) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	s.record(ctx)
+	return h(ctx, req)
+}
+
+func (s *Server) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	s.record(ss.Context())
+	return h(srv, ss)
+}
+
+func (s *Server) checkUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	return h(ctx, req)
+}
+
+func (s *Server) checkStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if err := s.check(ss.Context()); err != nil {
+		return err
+	}
+	return h(srv, ss)
+}
+
+// countingListener counts the connections it accepts in n.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
