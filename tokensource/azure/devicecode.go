@@ -27,15 +27,21 @@ type DeviceCodePrompt struct {
 // account and a token for it. Later fetches replace the engine's token
 // ([tokensource.Replacing]): they are silent and redeem MSAL's refresh token for a new
 // access token, bypassing MSAL's cached one (see [FromMSAL] for why); only if
-// that fails is the user prompted again.
+// Azure AD refuses the refresh token is the user prompted again. A silent
+// attempt that fails for a passing reason (the network, a timeout, 5xx, 429)
+// prompts no one: the fetch fails Unavailable and the engine retries.
 //
 // The engine's fetch timeout defaults to 15 minutes here, the lifetime of a
 // device code; tokensource.WithFetchTimeout in opts overrides it. With
 // [PersistentCache] in public.WithCache, the user signs in once across runs.
 func DeviceCode(client public.Client, scopes []string, prompt func(context.Context, DeviceCodePrompt), opts ...tokensource.Option) *tokensource.Refresher {
 	src := tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
-		if res, err := silent(ctx, client, scopes); err == nil {
+		res, err := silent(ctx, client, scopes)
+		if err == nil {
 			return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
+		}
+		if transient(err) { // signing in again would not help
+			return nil, classifyMSAL(err)
 		}
 		dc, err := client.AcquireTokenByDeviceCode(ctx, scopes)
 		if err != nil {
@@ -43,7 +49,7 @@ func DeviceCode(client public.Client, scopes []string, prompt func(context.Conte
 		}
 		prompt(ctx, DeviceCodePrompt{UserCode: dc.Result.UserCode, VerificationURL: dc.Result.VerificationURL,
 			Message: dc.Result.Message, Expires: dc.Result.ExpiresOn})
-		res, err := dc.AuthenticationResult(ctx)
+		res, err = dc.AuthenticationResult(ctx)
 		if err != nil {
 			return nil, classifyMSAL(err)
 		}
