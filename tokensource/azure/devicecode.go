@@ -32,11 +32,14 @@ type DeviceCodePrompt struct {
 // prompts no one: the fetch fails Unavailable and the engine retries.
 //
 // The engine's fetch timeout defaults to 15 minutes here, the lifetime of a
-// device code; tokensource.WithFetchTimeout in opts overrides it. With
+// device code; tokensource.WithFetchTimeout in opts overrides it. The silent
+// attempt has its own bound of 30 seconds within the fetch, so an identity
+// provider that does not answer holds a refresh no longer than that. With
 // [PersistentCache] in public.WithCache, the user signs in once across runs.
 func DeviceCode(client public.Client, scopes []string, prompt func(context.Context, DeviceCodePrompt), opts ...tokensource.Option) *tokensource.Refresher {
+	bound := silentTimeout
 	src := tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
-		res, err := silent(ctx, client, scopes)
+		res, err := silent(ctx, client, scopes, bound)
 		if err == nil {
 			return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 		}
@@ -58,12 +61,19 @@ func DeviceCode(client public.Client, scopes []string, prompt func(context.Conte
 	return tokensource.Refreshing(src, append([]tokensource.Option{tokensource.WithFetchTimeout(15 * time.Minute)}, opts...)...)
 }
 
+// silentTimeout bounds the silent attempt of a fetch of DeviceCode and
+// InteractiveBrowser, whose fetch timeouts are long enough for a person to
+// sign in. Engines read it when they are built.
+var silentTimeout = 30 * time.Second
+
 var errNoAccount = errors.New("no cached account")
 
-// silent acquires a token for the first cached account without the user:
-// from MSAL's cache, or, when the fetch replaces the engine's token, by
-// redeeming the refresh token.
-func silent(ctx context.Context, client public.Client, scopes []string) (public.AuthResult, error) {
+// silent acquires a token for the first cached account without the user,
+// within bound: from MSAL's cache, or, when the fetch replaces the engine's
+// token, by redeeming the refresh token.
+func silent(ctx context.Context, client public.Client, scopes []string, bound time.Duration) (public.AuthResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
 	accounts, err := client.Accounts(ctx)
 	if err != nil || len(accounts) == 0 {
 		return public.AuthResult{}, errNoAccount

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/grpccreds/grpccreds/internal/authority"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
@@ -44,5 +45,40 @@ func TestDeviceCodeOutagePromptsNoMore(t *testing.T) {
 	}
 	if prompts.n.Load() != 1 || s.DeviceCodeRequests() != 1 {
 		t.Fatalf("%d prompts, %d device-code requests; want 1 and 1 (none during the outage)", prompts.n.Load(), s.DeviceCodeRequests())
+	}
+}
+
+// The silent step of a fetch has its own bound, well inside the long fetch
+// timeout that leaves a person time to sign in: a token endpoint that
+// never answers fails the refresh when that bound passes, Unavailable, and
+// asks the user for nothing.
+func TestSilentRefreshIsBounded(t *testing.T) {
+	defer azure.SetSilentTimeout(300 * time.Millisecond)()
+	for _, flow := range []string{"device code", "browser"} {
+		t.Run(flow, func(t *testing.T) {
+			s := enginetest.Authority(t)
+			b := newBrowser(t, s)
+			var prompts counter
+			f, opts := enginetest.New(t)
+			var r *tokensource.Refresher
+			if flow == "device code" {
+				r = azure.DeviceCode(publicClient(t, s), userScopes, prompts.prompt, opts...)
+			} else {
+				r = azure.InteractiveBrowser(publicClient(t, s), userScopes, b.login(), opts...)
+			}
+			defer r.Close()
+			if _, _, err := f.Call(r); err != nil {
+				t.Fatal(err)
+			}
+			s.SetMode(authority.BlackHole)
+			r.Invalidate(r.Generation())
+			r.Token()
+			if e := f.Outcome(); e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
+				t.Fatalf("refresh against a black hole: %v with %v, want it failed Unavailable", e.Kind, e.Err)
+			}
+			if signIns := prompts.n.Load() + int64(len(b.Opened())); signIns != 1 {
+				t.Fatalf("%d sign-ins, want 1 (none for the refresh)", signIns)
+			}
+		})
 	}
 }

@@ -29,11 +29,14 @@ import (
 // no browser: the fetch fails Unavailable and the engine retries.
 //
 // The engine's fetch timeout defaults to 5 minutes here, time for a person
-// to sign in; tokensource.WithFetchTimeout in opts overrides it. With
+// to sign in; tokensource.WithFetchTimeout in opts overrides it. The silent
+// attempt has its own bound of 30 seconds within the fetch, so an identity
+// provider that does not answer holds a refresh no longer than that. With
 // [PersistentCache] in public.WithCache, the user signs in once across runs.
 func InteractiveBrowser(client public.Client, scopes []string, login []public.AcquireInteractiveOption, opts ...tokensource.Option) *tokensource.Refresher {
+	bound := silentTimeout
 	src := tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
-		res, err := silent(ctx, client, scopes)
+		res, err := silent(ctx, client, scopes, bound)
 		if err != nil && !transient(err) {
 			res, err = client.AcquireTokenInteractive(ctx, scopes, login...)
 		}
