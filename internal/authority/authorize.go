@@ -13,20 +13,23 @@ import (
 )
 
 // codeGrant is what redeeming an authorization code must match: the client
-// it was issued to, its redirect URI and its PKCE challenge.
+// it was issued to, its redirect URI and its PKCE challenge; and the person
+// who signed in.
 type codeGrant struct {
 	clientID, redirectURI, challenge string
+	user                             Identity
 }
 
 // AuthorizeRequests counts requests to the authorization endpoint.
 func (s *Server) AuthorizeRequests() int64 { return s.authorizeReqs.Load() }
 
 // authorize is the authorization endpoint of the authorization-code flow
-// with PKCE, for public clients on a loopback redirect URI. User is signed
-// in at once, without a login page: the browser is sent back to redirect_uri
-// with a one-time code and the state, by a 302 or, for
-// response_mode=form_post (which MSAL asks for), by a page whose form posts
-// them. Any invalid request is answered 400 and redirected nowhere.
+// with PKCE, for public clients on a loopback redirect URI. User (or the
+// person SignInAs names) is signed in at once, without a login page: the
+// browser is sent back to redirect_uri with a one-time code and the state,
+// by a 302 or, for response_mode=form_post (which MSAL asks for), by a page
+// whose form posts them. Any invalid request is answered 400 and redirected
+// nowhere.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	s.authorizeReqs.Add(1)
 	q := r.URL.Query()
@@ -75,9 +78,10 @@ func loopbackRedirect(raw string) (*url.URL, error) {
 // newCode issues a one-time code for the authorization request q.
 func (s *Server) newCode(q url.Values) string {
 	code := rand.Text()
+	user := s.signingIn()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.codes[code] = codeGrant{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge")}
+	s.codes[code] = codeGrant{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), user: user}
 	return code
 }
 
@@ -114,7 +118,7 @@ func (s *Server) redeemCode(w http.ResponseWriter, r *http.Request, notBefore ti
 		writeJSON(w, http.StatusBadRequest, oauthError("invalid_grant", "AADSTS70008: the authorization code is invalid, spent, or was not issued for this request"))
 		return
 	}
-	s.userToken(w, r, notBefore)
+	s.userToken(w, r, g.user, notBefore)
 }
 
 // pkceMatches reports whether verifier hashes to the S256 challenge.

@@ -10,7 +10,7 @@ import (
 )
 
 // User is the person who signs in, through the device-code flow or in the
-// browser.
+// browser, unless [Server.SignInAs] names another.
 var User = Identity{Name: "Ada Operator", OID: "9d3c1e2a-0000-4000-8000-00000000ad0a", Roles: []string{"Reader"}}
 
 // DeviceCodeRequests counts requests to the device-code endpoint.
@@ -32,41 +32,41 @@ func (s *Server) devicePoll(w http.ResponseWriter, r *http.Request, notBefore ti
 		writeJSON(w, http.StatusBadRequest, oauthError("authorization_pending", "AADSTS70016: pending"))
 		return
 	}
-	s.userToken(w, r, notBefore)
+	s.userToken(w, r, s.signingIn(), notBefore)
 }
 
-// userToken issues tokens for User, as the device-code, authorization-code
-// and refresh-token grants do: an access token not issued before notBefore
-// (zero: now), a refresh token, and the id_token and client_info MSAL needs
-// to cache the account.
-func (s *Server) userToken(w http.ResponseWriter, r *http.Request, notBefore time.Time) {
+// userToken issues tokens for the person id, as the device-code,
+// authorization-code and refresh-token grants do: an access token not
+// issued before notBefore (zero: now), a refresh token, and the id_token and
+// client_info MSAL needs to cache the account.
+func (s *Server) userToken(w http.ResponseWriter, r *http.Request, id Identity, notBefore time.Time) {
 	s.mu.Lock()
 	lifetime := s.lifetime
 	s.mu.Unlock()
-	access, err := s.sign(User, lifetime, notBefore)
+	access, err := s.sign(id, lifetime, notBefore)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_type": "Bearer", "access_token": access, "expires_in": int(lifetime.Seconds()),
-		"refresh_token": "refresh-token-1", "scope": r.PostForm.Get("scope"),
-		"id_token": s.idToken(r.PostForm.Get("client_id")), "client_info": s.clientInfo(),
+		"refresh_token": s.refreshTokenFor(id), "scope": r.PostForm.Get("scope"),
+		"id_token": s.idToken(id, r.PostForm.Get("client_id")), "client_info": s.clientInfo(id),
 	})
 }
 
 // idToken is what MSAL needs to cache an account; MSAL does not verify it.
-func (s *Server) idToken(clientID string) string {
+func (s *Server) idToken(id Identity, clientID string) string {
 	t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-		"iss": s.Issuer(), "aud": clientID, "sub": User.OID, "oid": User.OID, "tid": s.Tenant,
-		"name": User.Name, "preferred_username": "ada@example.test",
+		"iss": s.Issuer(), "aud": clientID, "sub": id.OID, "oid": id.OID, "tid": s.Tenant,
+		"name": id.Name, "preferred_username": Username(id),
 		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
 	})
 	signed, _ := t.SignedString(s.key)
 	return signed
 }
 
-func (s *Server) clientInfo() string {
-	b, _ := json.Marshal(map[string]string{"uid": User.OID, "utid": s.Tenant})
+func (s *Server) clientInfo(id Identity) string {
+	b, _ := json.Marshal(map[string]string{"uid": id.OID, "utid": s.Tenant})
 	return base64.RawURLEncoding.EncodeToString(b)
 }

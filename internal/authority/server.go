@@ -44,8 +44,9 @@ type Client struct {
 // Server is a fake Azure AD / OIDC authority over HTTPS on 127.0.0.1, good
 // enough for MSAL Go and x/oauth2: OIDC discovery, a token endpoint for the
 // client-credentials grant (secret or assertion), the device-code,
-// authorization-code (PKCE) and refresh-token grants for User, and a JWKS. It counts token
-// requests and can be made to fail or go down and come back on the same port.
+// authorization-code (PKCE) and refresh-token grants for User (or another
+// person, see SignInAs), and a JWKS. It counts token requests and can be
+// made to fail or go down and come back on the same port.
 //
 // The token endpoint honours an optional claims parameter: it must be JSON
 // (else 400 invalid_request), and an access_token nbf demand (Azure AD's
@@ -68,6 +69,7 @@ type Server struct {
 	polls          atomic.Int64
 	codes          map[string]codeGrant
 	authorizeReqs  atomic.Int64
+	people         people
 	addr           string
 	srv            *http.Server
 	cert           tls.Certificate
@@ -225,7 +227,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.redeemCode(w, r, nbf)
 		return
 	case "refresh_token":
-		s.userToken(w, r, nbf)
+		s.userToken(w, r, s.refreshUser(r.PostForm.Get("refresh_token")), nbf)
 		return
 	}
 	id, ok := s.authenticate(r)

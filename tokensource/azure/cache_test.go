@@ -173,3 +173,49 @@ func TestFileStoreConcurrentSaveAndLoad(t *testing.T) {
 		t.Fatalf("temporary files left behind: %v", left)
 	}
 }
+
+// A lock file or cache file that is a symbolic link is refused, with an
+// error that says so, and nothing is created or read through it.
+func TestFileStoreRefusesSymlinks(t *testing.T) {
+	ctx := context.Background()
+	for _, link := range []string{".lock", ""} {
+		path := cacheFile(t)
+		dir := filepath.Dir(path)
+		os.MkdirAll(dir, 0o700)
+		target := filepath.Join(t.TempDir(), "elsewhere")
+		if err := os.Symlink(target, path+link); err != nil {
+			t.Skipf("no symbolic links here: %v", err)
+		}
+		if err := azure.FileStore(path).Save(ctx, []byte("{}")); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+			t.Errorf("Save with %s a dangling link: %v, want an error that names the symbolic link", filepath.Base(path+link), err)
+		}
+		if _, err := os.Lstat(target); !os.IsNotExist(err) {
+			t.Errorf("Save with %s a dangling link created its target (%v)", filepath.Base(path+link), err)
+		}
+		os.WriteFile(target, []byte(`{"someone":"else"}`), 0o600)
+		if data, err := azure.FileStore(path).Load(ctx); err == nil || data != nil || !strings.Contains(err.Error(), "symbolic link") {
+			t.Errorf("Load with %s a link: %q, %v; want nothing and an error that names the symbolic link", filepath.Base(path+link), data, err)
+		}
+		if data, _ := os.ReadFile(target); string(data) != `{"someone":"else"}` {
+			t.Errorf("the link's target was changed: %q", data)
+		}
+	}
+}
+
+// Through PersistentCache, a cache file that is a symbolic link costs the
+// cache, with one warning that says why, but not the token.
+func TestPersistentCacheWarnsOfASymlink(t *testing.T) {
+	s := enginetest.Authority(t)
+	path := cacheFile(t)
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	if err := os.Symlink(filepath.Join(t.TempDir(), "elsewhere"), path); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	logger, logs := logged()
+	if b := browserRun(t, s, path, logger); len(b.Opened()) != 1 {
+		t.Fatalf("opened the browser %d times, want 1", len(b.Opened()))
+	}
+	if n := strings.Count(logs.String(), "level=WARN"); n != 1 || !strings.Contains(logs.String(), "symbolic link") {
+		t.Fatalf("%d warnings, want 1 that names the symbolic link:\n%s", n, logs)
+	}
+}

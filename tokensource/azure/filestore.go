@@ -3,6 +3,7 @@ package azure
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,6 +19,11 @@ import (
 // expires. Keep it in the user's own directory (os.UserCacheDir, say), and
 // implement [CacheStore] over an OS keyring where encryption at rest is
 // needed.
+//
+// FileStore does not follow symbolic links: if path or its lock file is
+// one, Load and Save fail with an error that says so (PersistentCache logs
+// it as a warning), and no file is read or created where the link points.
+// The directory above may be a link.
 //
 // Several processes may share the file. Each Load and each Save holds a lock
 // on the sibling file path+".lock" (flock on Unix-like systems; elsewhere,
@@ -39,14 +45,19 @@ func (f fileStore) Load(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	defer unlock()
-	data, err := os.ReadFile(f.path)
+	file, err := openNoFollow(f.path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	return data, err
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	return io.ReadAll(file)
 }
 
-// Save replaces the file under the lock.
+// Save replaces the file under the lock. It refuses a path that is a
+// symbolic link rather than replace the link with a file.
 func (f fileStore) Save(ctx context.Context, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
 		return err
@@ -56,8 +67,18 @@ func (f fileStore) Save(ctx context.Context, data []byte) error {
 		return err
 	}
 	defer unlock()
+	if info, err := os.Lstat(f.path); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+		return symlinkError("save", f.path)
+	}
 	return writeAtomic(f.path, data)
 }
+
+// errSymlink is why FileStore refuses a cache or lock file path that is a
+// symbolic link: it would read, or create, a file elsewhere, wherever the
+// link points.
+var errSymlink = errors.New("is a symbolic link, which the token cache does not follow")
+
+func symlinkError(op, path string) error { return &fs.PathError{Op: op, Path: path, Err: errSymlink} }
 
 // writeAtomic replaces the file at path with data, mode 0600, by writing a
 // temporary file beside it and renaming it over path.

@@ -13,8 +13,9 @@ import (
 const staleLock = 5 * time.Second
 
 // exclLock is held by whoever created the lock file, which O_CREATE|O_EXCL
-// lets only one do at a time, and released by removing it. It is the lock on
-// systems without flock (Windows among them).
+// lets only one do at a time (and never through a symbolic link), and
+// released by removing it. It is the lock on systems without flock (Windows
+// among them).
 type exclLock struct {
 	path string
 	held bool
@@ -30,7 +31,11 @@ func (l *exclLock) try() (bool, error) {
 	if !errors.Is(err, fs.ErrExist) && !errors.Is(err, fs.ErrPermission) {
 		return false, err
 	}
-	if info, err := os.Stat(l.path); err == nil && time.Since(info.ModTime()) > staleLock {
+	info, err := os.Lstat(l.path)
+	if err == nil && info.Mode()&fs.ModeSymlink != 0 {
+		return false, symlinkError("lock", l.path)
+	}
+	if err == nil && time.Since(info.ModTime()) > staleLock {
 		os.Remove(l.path)
 	}
 	return false, nil

@@ -4,6 +4,7 @@ package azure
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"syscall"
 )
@@ -14,7 +15,7 @@ import (
 type flockLock struct{ f *os.File }
 
 func newFileLock(path string) (fileLock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -31,3 +32,16 @@ func (l flockLock) try() (bool, error) {
 
 // release unlocks by closing the file, which ends its flock.
 func (l flockLock) release() { l.f.Close() }
+
+// openNoFollow is os.OpenFile, except that it neither opens nor creates a
+// file through a symbolic link at path: O_NOFOLLOW has the kernel refuse
+// one, which is then reported as such.
+func openNoFollow(path string, flag int, perm fs.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW, perm)
+	if err != nil {
+		if info, lerr := os.Lstat(path); lerr == nil && info.Mode()&fs.ModeSymlink != 0 {
+			return nil, symlinkError("open", path)
+		}
+	}
+	return f, err
+}

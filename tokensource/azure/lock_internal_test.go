@@ -61,3 +61,29 @@ func TestExclusiveLockFile(t *testing.T) {
 		t.Fatalf("release left the lock file: %v", err)
 	}
 }
+
+// A lock file that is a symbolic link is refused, and nothing is created
+// where it points.
+func TestFileLocksRefuseSymlinks(t *testing.T) {
+	for name, newLock := range map[string]func(path string) (fileLock, error){
+		"platform":  newFileLock,
+		"exclusive": func(path string) (fileLock, error) { return &exclLock{path: path}, nil },
+	} {
+		dir := t.TempDir()
+		path, target := filepath.Join(dir, "cache.lock"), filepath.Join(dir, "elsewhere")
+		if err := os.Symlink(target, path); err != nil {
+			t.Skipf("no symbolic links here: %v", err)
+		}
+		l, err := newLock(path)
+		if err == nil {
+			_, err = l.try()
+			l.release()
+		}
+		if !errors.Is(err, errSymlink) {
+			t.Errorf("%s: %v, want errSymlink", name, err)
+		}
+		if _, err := os.Lstat(target); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: the link's target was created (%v)", name, err)
+		}
+	}
+}

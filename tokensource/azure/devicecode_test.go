@@ -1,0 +1,84 @@
+package azure_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/internal/enginetest"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/tokensource/azure"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// counter is a device-code prompt that counts how often it ran. The fetch
+// that runs it may be one the engine has given up on, hence the atomic.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) prompt(context.Context, azure.DeviceCodePrompt) { c.n.Add(1) }
+
+// A refresh that fails for a passing reason asks for no new device code:
+// the fetch is Unavailable and the engine retries it.
+func TestDeviceCodeOutagePromptsNoMore(t *testing.T) {
+	s := enginetest.Authority(t)
+	var prompts counter
+	f, opts := enginetest.New(t)
+	r := azure.DeviceCode(publicClient(t, s), userScopes, prompts.prompt, opts...)
+	defer r.Close()
+	if _, _, err := f.Call(r); err != nil {
+		t.Fatal(err)
+	}
+	s.SetMode(authority.Fail500)
+	r.Invalidate(r.Generation())
+	r.Token()
+	e := f.Outcome()
+	if e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
+		t.Fatalf("refresh during a 500 outage: %v with %v, want it failed Unavailable", e.Kind, e.Err)
+	}
+	s.SetMode(authority.Fail429)
+	f.Clock.Advance(e.NextRetry.Sub(f.Clock.Now()))
+	if _, e, _ := f.Call(r); e == nil || e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
+		t.Fatalf("retry while throttled: %+v, want it failed Unavailable", e)
+	}
+	if prompts.n.Load() != 1 || s.DeviceCodeRequests() != 1 {
+		t.Fatalf("%d prompts, %d device-code requests; want 1 and 1 (none during the outage)", prompts.n.Load(), s.DeviceCodeRequests())
+	}
+}
+
+// The silent step of a fetch has its own bound, well inside the long fetch
+// timeout that leaves a person time to sign in: a token endpoint that
+// never answers fails the refresh when that bound passes, Unavailable, and
+// asks the user for nothing.
+func TestSilentRefreshIsBounded(t *testing.T) {
+	defer azure.SetSilentTimeout(300 * time.Millisecond)()
+	for _, flow := range []string{"device code", "browser"} {
+		t.Run(flow, func(t *testing.T) {
+			s := enginetest.Authority(t)
+			b := newBrowser(t, s)
+			var prompts counter
+			f, opts := enginetest.New(t)
+			var r *tokensource.Refresher
+			if flow == "device code" {
+				r = azure.DeviceCode(publicClient(t, s), userScopes, prompts.prompt, opts...)
+			} else {
+				r = azure.InteractiveBrowser(publicClient(t, s), userScopes, b.login(), opts...)
+			}
+			defer r.Close()
+			if _, _, err := f.Call(r); err != nil {
+				t.Fatal(err)
+			}
+			s.SetMode(authority.BlackHole)
+			r.Invalidate(r.Generation())
+			r.Token()
+			if e := f.Outcome(); e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
+				t.Fatalf("refresh against a black hole: %v with %v, want it failed Unavailable", e.Kind, e.Err)
+			}
+			if signIns := prompts.n.Load() + int64(len(b.Opened())); signIns != 1 {
+				t.Fatalf("%d sign-ins, want 1 (none for the refresh)", signIns)
+			}
+		})
+	}
+}
