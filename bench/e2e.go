@@ -11,7 +11,7 @@ import (
 	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
-	"github.com/grpccreds/grpccreds/internal/demo"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -62,11 +62,11 @@ func interleave(names []string, rounds int, run func(name string) float64) map[s
 // EndToEnd measures unary RPC/s over loopback TLS without per-RPC
 // credentials (the floor) and with each library's.
 func EndToEnd(libs []Lib, rounds, calls int) (map[string]Samples, []string) {
-	srv, err := demo.Start()
+	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{NoRecord: true})
 	if err != nil {
 		panic(err)
 	}
-	defer srv.Stop()
+	defer srv.Close()
 	tc, _ := tlsCreds(srv)
 	names := []string{"TLS, no per-RPC credentials (floor)"}
 	conns := map[string]*grpc.ClientConn{names[0]: dial(srv, grpc.WithTransportCredentials(tc))}
@@ -86,7 +86,7 @@ func EndToEnd(libs []Lib, rounds, calls int) (map[string]Samples, []string) {
 // with and without its cache, and a plain jwt.Parse per call (what the
 // classic blog interceptor does).
 func ServerVerification(rounds, calls int) (map[string]Samples, []string) {
-	key := &testjwt.Key().PublicKey
+	key := testjwt.PublicKey()
 	cfg := jwtauth.Config{StaticKeys: map[string]crypto.PublicKey{"test-key-1": key},
 		Issuer: testjwt.Issuer, Audience: testjwt.Audience, RequiredClaims: []string{"name", "oid"}}
 	cached, _ := jwtauth.NewVerifier(cfg)
@@ -105,11 +105,11 @@ func ServerVerification(rounds, calls int) (map[string]Samples, []string) {
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+testjwt.Mint(time.Now().Add(time.Hour), nil))
 	calls2 := map[string]func() error{}
 	for _, n := range names {
-		srv, err := demo.Start(grpc.UnaryInterceptor(servers[n]))
+		srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{NoRecord: true, Options: []grpc.ServerOption{grpc.UnaryInterceptor(servers[n])}})
 		if err != nil {
 			panic(err)
 		}
-		defer srv.Stop()
+		defer srv.Close()
 		tc, _ := tlsCreds(srv)
 		cc := dial(srv, grpc.WithTransportCredentials(tc))
 		defer cc.Close()
@@ -139,13 +139,13 @@ func parseEveryCall(key crypto.PublicKey) grpc.UnaryServerInterceptor {
 // and while another goroutine swaps the token every 100 µs (far more often
 // than any real rotation; a tight loop would only measure a stolen core).
 func Swap(rounds, calls int) (map[string]Samples, []string) {
-	srv, err := demo.Start()
+	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{NoRecord: true})
 	if err != nil {
 		panic(err)
 	}
-	defer srv.Stop()
+	defer srv.Close()
 	tokens := [2]string{"opaque-token-aaaaaaaaaaaaaaaaaaaaaaaa", "opaque-token-bbbbbbbbbbbbbbbbbbbbbbbb"}
-	conn, err := connection.WithExternalAccessToken(srv.Addr, srv.CAPEM, tokens[0])
+	conn, err := connection.WithExternalAccessToken(srv.Addr, srv.CA.PEM, tokens[0])
 	if err != nil {
 		panic(err)
 	}
@@ -176,11 +176,11 @@ func Swap(rounds, calls int) (map[string]Samples, []string) {
 	}), names
 }
 
-func tlsCreds(srv *demo.Server) (credentials.TransportCredentials, error) {
-	return composite.TLS(srv.CAPEM)
+func tlsCreds(srv *grpccredstest.Server) (credentials.TransportCredentials, error) {
+	return composite.TLS(srv.CA.PEM)
 }
 
-func dial(srv *demo.Server, opts ...grpc.DialOption) *grpc.ClientConn {
+func dial(srv *grpccredstest.Server, opts ...grpc.DialOption) *grpc.ClientConn {
 	cc, err := grpc.NewClient(srv.Addr, opts...)
 	if err != nil {
 		panic(err)

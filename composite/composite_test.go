@@ -9,8 +9,7 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/creds"
-	"github.com/grpccreds/grpccreds/internal/testpki"
-	"github.com/grpccreds/grpccreds/internal/testserver"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -22,7 +21,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestTLSRejectsBadPEM(t *testing.T) {
-	ca := testpki.NewCA("ca")
+	ca := grpccredstest.NewCA("ca")
 	leaf := ca.Server()
 	for name, pemBytes := range map[string][]byte{
 		"garbage":        []byte("not a certificate"),
@@ -56,8 +55,8 @@ func call(t *testing.T, conn *grpc.ClientConn) error {
 }
 
 func TestChannelBundleOverRealTLS(t *testing.T) {
-	clients := testpki.NewCA("clients")
-	srv := testserver.Start(t, testserver.Config{ClientCAs: clients})
+	clients := grpccredstest.NewCA("clients")
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{ClientCAs: clients})
 	dir := t.TempDir()
 	caFile, certFile, keyFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
 	leaf := clients.Client("svc")

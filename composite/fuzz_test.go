@@ -3,13 +3,13 @@ package composite
 import (
 	"testing"
 
-	"github.com/grpccreds/grpccreds/internal/testpki"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 )
 
 // FuzzTLS: any bytes as root PEM either give credentials or a clear error,
 // never a panic.
 func FuzzTLS(f *testing.F) {
-	ca := testpki.NewCA("fuzz")
+	ca := grpccredstest.NewCA("fuzz")
 	f.Add(ca.PEM)
 	f.Add([]byte("garbage"))
 	f.Add(append(append([]byte{}, ca.PEM...), ca.PEM...))

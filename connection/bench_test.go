@@ -5,15 +5,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
-	"github.com/grpccreds/grpccreds/internal/testserver"
 )
 
 // BenchmarkUpdateAccessToken measures a swap: validation plus the atomic
 // store. A JWT is parsed (unverified) to read its exp; an opaque token is only
 // scanned.
 func BenchmarkUpdateAccessToken(b *testing.B) {
-	srv := testserver.Start(b, testserver.Config{})
+	srv := grpccredstest.NewServer(b, grpccredstest.ServerConfig{})
 	tokens := map[string][2]string{
 		"opaque": {"opaque-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "opaque-token-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"},
 		"jwt":    {testjwt.Mint(time.Now().Add(time.Hour), nil), testjwt.Mint(time.Now().Add(2*time.Hour), nil)},

@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/creds"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
-	"github.com/grpccreds/grpccreds/internal/testpki"
-	"github.com/grpccreds/grpccreds/internal/testserver"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
@@ -41,7 +40,7 @@ func call(ctx context.Context, c grpc.ClientConnInterface) error {
 	return err
 }
 
-func mustExternal(t *testing.T, srv *testserver.Server, token string, opts ...Option) *Connection {
+func mustExternal(t *testing.T, srv *grpccredstest.Server, token string, opts ...Option) *Connection {
 	t.Helper()
 	c, err := WithExternalAccessToken(srv.Addr, srv.CA.PEM, token, opts...)
 	if err != nil {
@@ -54,7 +53,7 @@ func mustExternal(t *testing.T, srv *testserver.Server, token string, opts ...Op
 // 64 goroutines call while another swaps the token 10 000 times: every call
 // carries exactly one whole token from the set, over one TCP connection.
 func TestSwapsUnderLoad(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	c := mustExternal(t, srv, "tok-0")
 	if err := call(context.Background(), c); err != nil {
 		t.Fatal(err)
@@ -113,7 +112,7 @@ func TestSwapsUnderLoad(t *testing.T) {
 }
 
 func TestBadUpdatesKeepTheOldToken(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	good := testjwt.Mint(time.Now().Add(time.Hour), nil)
 	c := mustExternal(t, srv, good)
 	for name, bad := range map[string]string{
@@ -141,7 +140,7 @@ func TestBadUpdatesKeepTheOldToken(t *testing.T) {
 }
 
 func TestOpenStreamKeepsItsToken(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	c := mustExternal(t, srv, "first")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -163,7 +162,7 @@ func TestOpenStreamKeepsItsToken(t *testing.T) {
 }
 
 func TestUpdateOnOtherModes(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	c, err := WithTLS(srv.Addr, srv.CA.PEM)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +204,7 @@ func rejecting(token string, once bool) func(context.Context, metadata.MD) error
 }
 
 func TestRetryOnUnauthenticatedRefreshesOnce(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{Check: rejecting("tok-1", true)})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejecting("tok-1", true)})
 	src := &countingSource{}
 	c, err := WithTokenSource(srv.Addr, srv.CA.PEM, src)
 	if err != nil {
@@ -224,7 +223,7 @@ func TestRetryOnUnauthenticatedRefreshesOnce(t *testing.T) {
 }
 
 func TestRetryManyFailuresOneRefresh(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{Check: rejecting("tok-1", false)})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejecting("tok-1", false)})
 	src := &countingSource{}
 	c, err := WithTokenSource(srv.Addr, srv.CA.PEM, src)
 	if err != nil {
@@ -247,7 +246,7 @@ func TestRetryManyFailuresOneRefresh(t *testing.T) {
 }
 
 func TestNoRetryForPerCallTokens(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{Check: rejecting("own", false)})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejecting("own", false)})
 	src := &countingSource{}
 	c, err := WithTokenSource(srv.Addr, srv.CA.PEM, src)
 	if err != nil {
@@ -263,7 +262,7 @@ func TestNoRetryForPerCallTokens(t *testing.T) {
 }
 
 func TestRetryIsOffForExternalTokens(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{Check: rejecting("tok", false)})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejecting("tok", false)})
 	c := mustExternal(t, srv, "tok")
 	if err := call(context.Background(), c); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("got %v, want Unauthenticated", err)
@@ -274,7 +273,7 @@ func TestRetryIsOffForExternalTokens(t *testing.T) {
 }
 
 func TestPlaintext(t *testing.T) {
-	plain := testserver.Start(t, testserver.Config{Insecure: true})
+	plain := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Insecure: true})
 	if _, err := WithExternalAccessToken("10.1.2.3:443", nil, "tok", WithInsecureLoopback()); err == nil || !strings.Contains(err.Error(), "not a loopback") {
 		t.Fatalf("non-loopback plaintext: %v", err)
 	}
@@ -314,8 +313,8 @@ func TestPlaintext(t *testing.T) {
 }
 
 func TestUntrustedServerCertificate(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
-	other := testpki.NewCA("someone else")
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
+	other := grpccredstest.NewCA("someone else")
 	c, err := WithTLS(srv.Addr, other.PEM)
 	if err != nil {
 		t.Fatal(err)
@@ -331,8 +330,8 @@ func TestUntrustedServerCertificate(t *testing.T) {
 }
 
 func TestMutualTLS(t *testing.T) {
-	clients := testpki.NewCA("clients")
-	srv := testserver.Start(t, testserver.Config{ClientCAs: clients})
+	clients := grpccredstest.NewCA("clients")
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{ClientCAs: clients})
 	leaf := clients.Client("svc-a")
 	c := mustExternal(t, srv, "tok", WithClientCertificate(leaf.CertPEM, leaf.KeyPEM))
 	if err := call(context.Background(), c); err != nil {
@@ -345,7 +344,7 @@ func TestMutualTLS(t *testing.T) {
 }
 
 func TestClaims(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	c := mustExternal(t, srv, testjwt.Mint(time.Now().Add(time.Hour), nil))
 	cl, err := c.Claims(context.Background())
 	if err != nil {
@@ -361,7 +360,7 @@ func TestClaims(t *testing.T) {
 }
 
 func TestFormattingNeverShowsTheToken(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	const secret = "s3cr3t-t0ken"
 	c := mustExternal(t, srv, secret)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/grpccreds/grpccreds/creds"
-	"github.com/grpccreds/grpccreds/internal/testserver"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -17,8 +17,8 @@ import (
 // token set for service A's connection reaches A only; B's connection sends
 // its own token, or none.
 func TestPerCallTokenReachesOnlyItsConnection(t *testing.T) {
-	a := testserver.Start(t, testserver.Config{})
-	b := testserver.Start(t, testserver.Config{})
+	a := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
+	b := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	connA := mustExternal(t, a, "service-token-a")
 	connB := mustExternal(t, b, "service-token-b")
 	plainB, err := WithTLS(b.Addr, b.CA.PEM)
@@ -39,7 +39,7 @@ func TestPerCallTokenReachesOnlyItsConnection(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := map[*testserver.Server][]string{
+	want := map[*grpccredstest.Server][]string{
 		a: {"Bearer user-token-for-A", "Bearer user-token-for-A"},
 		b: {"Bearer service-token-b", "", "Bearer user-token-for-B"},
 	}
@@ -69,7 +69,7 @@ func joinAuth(vals []string) string {
 // A connection without a token of its own still carries a per-call token, as
 // a service forwarding its callers' tokens needs, and still validates it.
 func TestWithTLSCarriesAPerCallToken(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	c, err := WithTLS(srv.Addr, srv.CA.PEM)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestWithTLSCarriesAPerCallToken(t *testing.T) {
 
 // NoRetryOnUnauthenticated keeps one call from being resent.
 func TestNoRetryOnUnauthenticatedOptsOneCallOut(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{Check: rejecting("tok-1", true)})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejecting("tok-1", true)})
 	src := &countingSource{}
 	c, err := WithTokenSource(srv.Addr, srv.CA.PEM, src)
 	if err != nil {
@@ -111,7 +111,7 @@ func TestNoRetryOnUnauthenticatedOptsOneCallOut(t *testing.T) {
 // engine) must not make the retry resend a call that carried a per-call
 // token, nor make the connection's engine drop its token.
 func TestPerCallTokenIsNotResentBecauseOfAnotherCredential(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{Check: rejecting("user-token", true)})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejecting("user-token", true)})
 	own, svc := &countingSource{}, &countingSource{}
 	svcEngine := tokensource.Refreshing(svc)
 	defer svcEngine.Close()

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/creds"
-	"github.com/grpccreds/grpccreds/internal/testserver"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -120,7 +120,7 @@ func (p *connectProxy) connects() []string {
 // plaintext is refused with Unauthenticated naming the reason, while a call
 // without a token still goes through, and the far server never sees a token.
 func TestProxiedPlaintextNeverCarriesATokenToARemoteHost(t *testing.T) {
-	far := testserver.Start(t, testserver.Config{Insecure: true})
+	far := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Insecure: true})
 	_, port, _ := net.SplitHostPort(far.Addr)
 	proxy := startProxy(t)
 	target := net.JoinHostPort("api.example.com", port)

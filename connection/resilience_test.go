@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
-	"github.com/grpccreds/grpccreds/internal/testserver"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc/codes"
@@ -105,7 +105,7 @@ func (e *engineEvents) observe(ev tokensource.Event) {
 // dialEngine connects to srv with WithTokenSource over src, the engine on clk
 // with no jitter. Close the connection before reading ev: Close waits for the
 // engine's fetches, whose goroutines deliver the events.
-func dialEngine(t *testing.T, srv *testserver.Server, src oauth2.TokenSource, clk *clocktest.Clock, ev *engineEvents, opts ...tokensource.Option) *Connection {
+func dialEngine(t *testing.T, srv *grpccredstest.Server, src oauth2.TokenSource, clk *clocktest.Clock, ev *engineEvents, opts ...tokensource.Option) *Connection {
 	t.Helper()
 	ro := append([]tokensource.Option{tokensource.WithClock(clk.Now), tokensource.WithJitter(0),
 		tokensource.WithObserver(ev.observe)}, opts...)
@@ -134,7 +134,7 @@ func rejectFirst() func(context.Context, metadata.MD) error {
 }
 
 // lastAuth returns the authorization value of the server's latest call.
-func lastAuth(t *testing.T, srv *testserver.Server) string {
+func lastAuth(t *testing.T, srv *grpccredstest.Server) string {
 	t.Helper()
 	all := srv.Auth()
 	if len(all) == 0 {
@@ -154,7 +154,7 @@ func lastAuth(t *testing.T, srv *testserver.Server) string {
 // token it had just fetched: 21 fetches and 40 RPCs.
 func TestAlwaysUnauthenticatedIsRateLimited(t *testing.T) {
 	clk := clocktest.New(time.Now())
-	srv := testserver.Start(t, testserver.Config{Check: rejectAll})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejectAll})
 	m := &minted{next: jwtTokens(clk)}
 	ev := &engineEvents{}
 	c := dialEngine(t, srv, m.source(), clk, ev)
@@ -197,7 +197,7 @@ func TestAlwaysUnauthenticatedIsRateLimited(t *testing.T) {
 // of one generation share one replacement, and the rate limit holds.
 func TestAlwaysUnauthenticatedConcurrent(t *testing.T) {
 	clk := clocktest.New(time.Now())
-	srv := testserver.Start(t, testserver.Config{Check: rejectAll})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejectAll})
 	m := &minted{next: opaqueTokens(clk)}
 	ev := &engineEvents{}
 	c := dialEngine(t, srv, m.source(), clk, ev)
@@ -233,7 +233,7 @@ func TestAlwaysUnauthenticatedConcurrent(t *testing.T) {
 // (the first token and 8 replacements) and 68 RPCs, not 61 and 120.
 func TestAlwaysUnauthenticatedFollowsTheBackoff(t *testing.T) {
 	clk := clocktest.New(time.Now())
-	srv := testserver.Start(t, testserver.Config{Check: rejectAll})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejectAll})
 	m := &minted{next: opaqueTokens(clk)}
 	ev := &engineEvents{}
 	c := dialEngine(t, srv, m.source(), clk, ev)
@@ -267,7 +267,7 @@ func TestAlwaysUnauthenticatedFollowsTheBackoff(t *testing.T) {
 // only on the backoff schedule (not at all while the fake clock stands still).
 func TestMalformedTokenIsAFailedFetch(t *testing.T) {
 	clk := clocktest.New(time.Now())
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	m := &minted{next: func(int64) (*oauth2.Token, error) {
 		return &oauth2.Token{AccessToken: "tok\n", Expiry: clk.Now().Add(time.Hour)}, nil
 	}}
@@ -304,7 +304,7 @@ func TestMalformedTokenIsAFailedFetch(t *testing.T) {
 // would have failed.
 func TestSpuriousRejectionKeepsTheOldToken(t *testing.T) {
 	clk := clocktest.New(time.Now())
-	srv := testserver.Start(t, testserver.Config{Check: rejectFirst()})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejectFirst()})
 	m := &minted{next: func(n int64) (*oauth2.Token, error) {
 		if n == 1 {
 			return opaqueTokens(clk)(n)
@@ -369,7 +369,7 @@ func TestSpuriousRejectionKeepsTheOldToken(t *testing.T) {
 // token and succeeds; two fetches in all, and later calls keep the new token.
 func TestSpuriousRejectionIsRetriedWithANewToken(t *testing.T) {
 	clk := clocktest.New(time.Now())
-	srv := testserver.Start(t, testserver.Config{Check: rejectFirst()})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejectFirst()})
 	m := &minted{next: jwtTokens(clk)}
 	ev := &engineEvents{}
 	c := dialEngine(t, srv, m.source(), clk, ev)
@@ -402,7 +402,7 @@ func TestSpuriousRejectionIsRetriedWithANewToken(t *testing.T) {
 // own token is refused before it is sent.
 func TestRejectedPerCallTokenInvalidatesNothing(t *testing.T) {
 	clk := clocktest.New(time.Now())
-	srv := testserver.Start(t, testserver.Config{Check: func(_ context.Context, md metadata.MD) error {
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: func(_ context.Context, md metadata.MD) error {
 		if a := md.Get("authorization"); len(a) == 1 && a[0] == "Bearer own" {
 			return status.Error(codes.Unauthenticated, "token revoked")
 		}
@@ -449,7 +449,7 @@ func TestRejectedPerCallTokenInvalidatesNothing(t *testing.T) {
 func TestTokenSourceExternal(t *testing.T) {
 	var reject atomic.Value // the authorization value to reject
 	reject.Store("")
-	srv := testserver.Start(t, testserver.Config{Check: func(_ context.Context, md metadata.MD) error {
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: func(_ context.Context, md metadata.MD) error {
 		if a := md.Get("authorization"); len(a) == 1 && a[0] == reject.Load().(string) {
 			return status.Error(codes.Unauthenticated, "token revoked")
 		}
@@ -511,7 +511,7 @@ func TestTokenSourceExternal(t *testing.T) {
 // is served as is too: its own Update shows on the next call, though the
 // connection, which sees only an engine, cannot update it.
 func TestTokenSourceRefreshingExternal(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{Check: rejectFirst()})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejectFirst()})
 	ext, err := tokensource.NewExternal("ext-1")
 	if err != nil {
 		t.Fatal(err)
@@ -548,7 +548,7 @@ func TestTokenSourceRefreshingExternal(t *testing.T) {
 // server, nothing is resent) until the application supplies a new token.
 func TestTokenSourceExternalExpiresAcrossSuspend(t *testing.T) {
 	clk := clocktest.New(time.Now())
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	first := testjwt.Mint(clk.Now().Add(time.Hour), jwt.MapClaims{"jti": "1"})
 	ext, err := tokensource.NewExternal(first, tokensource.WithClock(clk.Now))
 	if err != nil {
@@ -599,7 +599,7 @@ func TestSuspendFetchesANewToken(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := clocktest.New(time.Now())
-			srv := testserver.Start(t, testserver.Config{})
+			srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 			m := &minted{next: tc.tokens(clk)}
 			ev := &engineEvents{}
 			c := dialEngine(t, srv, m.source(), clk, ev)

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
-	"github.com/grpccreds/grpccreds/internal/testserver"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc/codes"
@@ -18,7 +18,7 @@ import (
 )
 
 func TestBearerSendsTokenOverTLS(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	r := tokensource.Refreshing(staticSource("tok-1"))
 	defer r.Close()
 	conn := dialTLS(t, srv, NewBearer(r))
@@ -101,7 +101,7 @@ func TestInsecureConnectionNeverReachesTheSource(t *testing.T) {
 }
 
 func TestPerCallOverrideSendsOneHeader(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	b := NewBearer(staticSource("default"))
 	conn := dialTLS(t, srv, b)
 	if err := check(b.WithToken(context.Background(), "override"), conn); err != nil {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpccreds/grpccreds/internal/testserver"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -33,7 +33,7 @@ func tokenEndpoint(t *testing.T, h http.HandlerFunc) (*httptest.Server, *clientc
 // reach the RPC caller with its own code, and no message may carry the secret
 // or the response body.
 func TestProviderFailuresReachTheCallerWithTheRightCode(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	body := func(code int, js string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")

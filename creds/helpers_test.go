@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpccreds/grpccreds/internal/testserver"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc"
@@ -54,7 +54,7 @@ type plainInfo struct{ credentials.CommonAuthInfo }
 func (plainInfo) AuthType() string { return "insecure" }
 
 // dialTLS connects to srv over TLS with per-RPC credentials pc.
-func dialTLS(t *testing.T, srv *testserver.Server, pc credentials.PerRPCCredentials) *grpc.ClientConn {
+func dialTLS(t *testing.T, srv *grpccredstest.Server, pc credentials.PerRPCCredentials) *grpc.ClientConn {
 	t.Helper()
 	pool := srv.CA.Pool()
 	conn, err := grpc.NewClient(srv.Addr,

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grpccreds/grpccreds/internal/testserver"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -55,7 +55,7 @@ func TestLoopbackDestination(t *testing.T) {
 func TestLoopbackOptInTrustsOnlyTheLoopbackHandshake(t *testing.T) {
 	src := staticSource("tok")
 	b := NewBearer(src, AllowInsecureLoopback())
-	srv := testserver.Start(t, testserver.Config{Insecure: true})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Insecure: true})
 
 	conn := dialWith(t, srv.Addr, insecure.NewCredentials(), b)
 	err := check(context.Background(), conn)

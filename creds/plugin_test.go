@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grpccreds/grpccreds/internal/testserver"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -24,7 +24,7 @@ func reverse(s string) string {
 }
 
 func TestPluginSignsEachMethod(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{Check: func(ctx context.Context, md metadata.MD) error {
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: func(ctx context.Context, md metadata.MD) error {
 		m, _ := grpc.Method(ctx)
 		if got := md.Get("x-signature"); len(got) != 1 || got[0] != reverse(m) {
 			return status.Error(codes.Unauthenticated, "bad signature")
@@ -74,7 +74,7 @@ func TestPluginErrorsAndBadMetadata(t *testing.T) {
 }
 
 func TestAPIKey(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	k, err := NewAPIKey("Authorization", "tyk-key-123")
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestAPIKey(t *testing.T) {
 // A plugin that wraps a status error (fmt.Errorf with %w) chooses the call's
 // code as a bare status error does.
 func TestPluginWrappedStatusErrorKeepsItsCode(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	p := NewPlugin(func(context.Context, RequestInfo) (map[string]string, error) {
 		return nil, fmt.Errorf("signing: %w", status.Error(codes.PermissionDenied, "no key"))
 	})

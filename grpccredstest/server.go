@@ -7,11 +7,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
-	"github.com/grpccreds/grpccreds/creds"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -20,17 +20,17 @@ import (
 // ServerConfig configures a [Server]. The zero value serves TLS and admits
 // every call.
 type ServerConfig struct {
-	// Verifier, if set, protects every call with its interceptors, after the
-	// server has recorded what the call carried.
-	Verifier *jwtauth.Verifier
+	// Verifier, if set, protects every call with its interceptors (a
+	// *jwtauth.Verifier, say), after the server has recorded what the call
+	// carried.
+	Verifier Interceptors
 	// Check, if set, runs before every call (after Verifier); a non-nil error
 	// is returned to the client as is.
 	Check func(ctx context.Context, md metadata.MD) error
 	// ClientCAs, if set, requires clients to present a certificate it signed
 	// (mTLS).
 	ClientCAs *CA
-	// Insecure serves plaintext, through creds.InsecureLoopback (which only
-	// admits loopback peers), instead of TLS.
+	// Insecure serves plaintext instead of TLS.
 	Insecure bool
 	// NoRecord stops the server from keeping every call's authorization
 	// values, for long runs.
@@ -40,6 +40,13 @@ type ServerConfig struct {
 	Register func(*grpc.Server)
 	// Options are more gRPC server options, e.g. interceptors of your own.
 	Options []grpc.ServerOption
+}
+
+// Interceptors are what a server-side check offers; a *jwtauth.Verifier and a
+// *jwtauth.Validator have them.
+type Interceptors interface {
+	UnaryServerInterceptor() grpc.UnaryServerInterceptor
+	StreamServerInterceptor() grpc.StreamServerInterceptor
 }
 
 // Server is a real gRPC server on 127.0.0.1 with its own throwaway CA and the
@@ -85,15 +92,22 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 	return s, nil
 }
 
+// options are the server's transport and the interceptors its config needs:
+// none at all for NoRecord with no checks, so that benchmarks measure gRPC
+// alone.
 func (s *Server) options() []grpc.ServerOption {
-	unary := []grpc.UnaryServerInterceptor{s.unary}
-	stream := []grpc.StreamServerInterceptor{s.stream}
-	if v := s.cfg.Verifier; v != nil {
-		unary = append(unary, v.UnaryServerInterceptor())
-		stream = append(stream, v.StreamServerInterceptor())
+	var unary []grpc.UnaryServerInterceptor
+	var stream []grpc.StreamServerInterceptor
+	if !s.cfg.NoRecord {
+		unary, stream = append(unary, s.unary), append(stream, s.stream)
 	}
-	unary, stream = append(unary, s.checkUnary), append(stream, s.checkStream)
-	transport := creds.InsecureLoopback()
+	if v := s.cfg.Verifier; v != nil {
+		unary, stream = append(unary, v.UnaryServerInterceptor()), append(stream, v.StreamServerInterceptor())
+	}
+	if s.cfg.Check != nil {
+		unary, stream = append(unary, s.checkUnary), append(stream, s.checkStream)
+	}
+	transport := insecure.NewCredentials()
 	if !s.cfg.Insecure {
 		transport = credentials.NewTLS(s.tlsConfig())
 	}
@@ -124,9 +138,6 @@ func (s *Server) Auth() [][]string {
 func (s *Server) Close() { s.srv.Stop() }
 
 func (s *Server) record(ctx context.Context) {
-	if s.cfg.NoRecord {
-		return
-	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	s.mu.Lock()
 	s.auth = append(s.auth, md.Get("authorization"))
@@ -134,9 +145,6 @@ func (s *Server) record(ctx context.Context) {
 }
 
 func (s *Server) check(ctx context.Context) error {
-	if s.cfg.Check == nil {
-		return nil
-	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	return s.cfg.Check(ctx, md)
 }
@@ -177,4 +185,13 @@ func (l *countingListener) Accept() (net.Conn, error) {
 		l.n.Add(1)
 	}
 	return c, err
+}
+
+// HealthCheck makes one call of the standard health service, which every
+// Server serves, within 5 seconds.
+func HealthCheck(ctx context.Context, conn grpc.ClientConnInterface, opts ...grpc.CallOption) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}, opts...)
+	return err
 }

@@ -12,33 +12,27 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
-	"github.com/grpccreds/grpccreds/internal/demo"
-	"github.com/grpccreds/grpccreds/internal/testpki"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-func tlsConfig(ca *testpki.CA) *tls.Config { return &tls.Config{RootCAs: ca.Pool()} }
+func tlsConfig(ca *grpccredstest.CA) *tls.Config { return &tls.Config{RootCAs: ca.Pool()} }
 
 // apiServer is a gRPC server protected by jwtauth, reading the provider's JWKS.
-func apiServer(t *testing.T, p *provider) *demo.Server {
+func apiServer(t *testing.T, p *provider) *grpccredstest.Server {
 	t.Helper()
 	hc := p.httpClient()
 	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: p.jwksURL(), HTTPClient: hc, Issuer: p.issuer(), Audience: audience})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := demo.Start(grpc.UnaryInterceptor(v.UnaryServerInterceptor()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Stop(); v.Close(); hc.CloseIdleConnections() })
-	return srv
+	t.Cleanup(func() { v.Close(); hc.CloseIdleConnections() })
+	return grpccredstest.NewServer(t, grpccredstest.ServerConfig{Verifier: v})
 }
 
 func clientCredentials(p *provider, secret string, opts ...tokensource.Option) *tokensource.Refresher {
@@ -60,9 +54,9 @@ func msal(t *testing.T, p *provider, secret string) *tokensource.Refresher {
 	return r
 }
 
-func dial(t *testing.T, srv *demo.Server, ts *tokensource.Refresher) *connection.Connection {
+func dial(t *testing.T, srv *grpccredstest.Server, ts *tokensource.Refresher) *connection.Connection {
 	t.Helper()
-	c, err := connection.WithTokenSource(srv.Addr, srv.CAPEM, ts)
+	c, err := connection.WithTokenSource(srv.Addr, srv.CA.PEM, ts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +72,7 @@ func TestIntegration(t *testing.T) {
 	t.Run("x/oauth2 client credentials through the engine", func(t *testing.T) {
 		c := dial(t, srv, clientCredentials(p, secret))
 		for range 5 {
-			if err := demo.Call(ctx, c); err != nil {
+			if err := grpccredstest.HealthCheck(ctx, c); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -86,7 +80,7 @@ func TestIntegration(t *testing.T) {
 
 	t.Run("MSAL pointed at the provider", func(t *testing.T) {
 		c := dial(t, srv, msal(t, p, secret))
-		if err := demo.Call(ctx, c); err != nil {
+		if err := grpccredstest.HealthCheck(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		claims, err := c.Claims(ctx)
@@ -99,7 +93,7 @@ func TestIntegration(t *testing.T) {
 		for name, ts := range map[string]*tokensource.Refresher{
 			"x/oauth2": clientCredentials(p, "wrong-"+secret), "MSAL": msal(t, p, "wrong-"+secret),
 		} {
-			err := demo.Call(ctx, dial(t, srv, ts))
+			err := grpccredstest.HealthCheck(ctx, dial(t, srv, ts))
 			if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "invalid_client") {
 				t.Errorf("%s: %v, want Unauthenticated naming invalid_client", name, err)
 			}
@@ -114,23 +108,23 @@ func TestIntegration(t *testing.T) {
 
 // outage stops the provider while the token is valid (calls go on), lets the
 // token expire (Unavailable), then restarts it on the same port (recovery).
-func outage(t *testing.T, p *provider, srv *demo.Server) {
+func outage(t *testing.T, p *provider, srv *grpccredstest.Server) {
 	ctx := context.Background()
 	ts := clientCredentials(p, secret, tokensource.WithBackoff(200*time.Millisecond, time.Second))
 	c := dial(t, srv, ts)
-	if err := demo.Call(ctx, c); err != nil {
+	if err := grpccredstest.HealthCheck(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	fetched := time.Now()
 	p.stop()
 	for time.Since(fetched) < ttl*6/10 { // still valid: the outage costs nothing
-		if err := demo.Call(ctx, c); err != nil {
+		if err := grpccredstest.HealthCheck(ctx, c); err != nil {
 			t.Fatalf("call while the token is valid and the provider is down: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(time.Until(fetched.Add(ttl)))
-	err := demo.Call(ctx, c)
+	err := grpccredstest.HealthCheck(ctx, c)
 	if status.Code(err) != codes.Unavailable {
 		t.Fatalf("after expiry with the provider down: %v, want Unavailable", err)
 	}
@@ -138,7 +132,7 @@ func outage(t *testing.T, p *provider, srv *demo.Server) {
 	p.start(t)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		if err = demo.Call(ctx, c); err == nil {
+		if err = grpccredstest.HealthCheck(ctx, c); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpccreds/grpccreds/internal/testpki"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"go.uber.org/goleak"
 )
 
@@ -31,7 +31,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // provider is a running oidc-provider process.
 type provider struct {
 	dir     string
-	ca      *testpki.CA
+	ca      *grpccredstest.CA
 	port    string
 	cmd     *exec.Cmd
 	clients []*http.Client
@@ -54,7 +54,7 @@ func (p *provider) httpClient() *http.Client {
 // stops it (by its process group) when the test ends, even on failure.
 func startProvider(t *testing.T) *provider {
 	t.Helper()
-	p := &provider{dir: t.TempDir(), ca: testpki.NewCA("integration CA"), port: "0"}
+	p := &provider{dir: t.TempDir(), ca: grpccredstest.NewCA("integration CA"), port: "0"}
 	leaf := p.ca.Server()
 	os.WriteFile(filepath.Join(p.dir, "cert.pem"), leaf.CertPEM, 0o600)
 	os.WriteFile(filepath.Join(p.dir, "key.pem"), leaf.KeyPEM, 0o600)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
@@ -17,7 +17,7 @@ import (
 // x/oauth2's client-credentials grant (the real library) behind the engine,
 // against the HTTPS test authority. x/oauth2 stamps Expiry from the real
 // clock; the test moves it onto the fake one.
-func clientCredentials(s *authority.Server, hc *http.Client, clk *clocktest.Clock) tokensource.Func {
+func clientCredentials(s *grpccredstest.IdentityProvider, hc *http.Client, clk *clocktest.Clock) tokensource.Func {
 	cfg := &clientcredentials.Config{ClientID: enginetest.ClientID, ClientSecret: enginetest.Secret, TokenURL: s.TokenURL(),
 		Scopes: []string{enginetest.Scope}}
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)

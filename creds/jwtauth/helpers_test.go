@@ -15,7 +15,7 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/grpccreds/grpccreds/internal/testpki"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -148,7 +148,7 @@ func staticConfig(kids ...string) Config {
 // interceptors after, and returns a client.
 func serve(t testing.TB, v *Validator, after ...grpc.UnaryServerInterceptor) healthpb.HealthClient {
 	t.Helper()
-	ca := testpki.NewCA("ca")
+	ca := grpccredstest.NewCA("ca")
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
-	"github.com/grpccreds/grpccreds/internal/demo"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -45,11 +45,11 @@ func rateLimitHints() grpc.UnaryServerInterceptor {
 
 func run() error {
 	keys := jwtauth.NewValidator(jwtauth.APIKey("authorization", "tyk-key-2f9a", "tyk-key-77c1"))
-	srv, err := demo.Start(grpc.ChainUnaryInterceptor(keys.UnaryServerInterceptor(), rateLimitHints()))
+	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{Options: []grpc.ServerOption{grpc.ChainUnaryInterceptor(keys.UnaryServerInterceptor(), rateLimitHints())}})
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
+	defer srv.Close()
 	fmt.Println("TLS gRPC server checking raw API keys on", srv.Addr)
 
 	good, err := withKey(srv, "tyk-key-2f9a")
@@ -64,9 +64,9 @@ func run() error {
 	defer wrong.Close()
 
 	var hdr metadata.MD
-	return demo.Run(
+	return inOrder(
 		func() error {
-			return demo.Expect("call with a valid key", codes.OK, demo.Call(context.Background(), good, grpc.Header(&hdr)))
+			return expect("call with a valid key", codes.OK, grpccredstest.HealthCheck(context.Background(), good, grpc.Header(&hdr)))
 		},
 		func() error {
 			fmt.Printf("%-56s -> limit %s, remaining %s, session %s\n", "  response metadata",
@@ -77,18 +77,18 @@ func run() error {
 			return nil
 		},
 		func() error {
-			return demo.Expect("call with an unknown key", codes.Unauthenticated, demo.Call(context.Background(), wrong))
+			return expect("call with an unknown key", codes.Unauthenticated, grpccredstest.HealthCheck(context.Background(), wrong))
 		},
 	)
 }
 
 // withKey connects over TLS and sends key raw in the authorization header.
-func withKey(srv *demo.Server, key string) (*grpc.ClientConn, error) {
+func withKey(srv *grpccredstest.Server, key string) (*grpc.ClientConn, error) {
 	k, err := creds.NewAPIKey("authorization", key)
 	if err != nil {
 		return nil, err
 	}
-	c, err := connection.WithTLS(srv.Addr, srv.CAPEM, connection.WithDialOptions(grpc.WithPerRPCCredentials(k)))
+	c, err := connection.WithTLS(srv.Addr, srv.CA.PEM, connection.WithDialOptions(grpc.WithPerRPCCredentials(k)))
 	if err != nil {
 		return nil, err
 	}

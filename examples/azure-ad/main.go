@@ -25,8 +25,7 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
-	"github.com/grpccreds/grpccreds/internal/authority"
-	"github.com/grpccreds/grpccreds/internal/demo"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -64,16 +63,16 @@ func realTenant() error {
 	if c, err := conn.Claims(context.Background()); err == nil {
 		fmt.Printf("acting as app %v (oid %s, roles %v)\n", c.All["appid"], c.OID, c.Roles)
 	}
-	return demo.Expect("health check on "+os.Getenv("GRPCCREDS_TARGET"), codes.OK, demo.Call(context.Background(), conn))
+	return expect("health check on "+os.Getenv("GRPCCREDS_TARGET"), codes.OK, grpccredstest.HealthCheck(context.Background(), conn))
 }
 
 func embedded() error {
-	idp, err := authority.NewServer(tenant, audience)
+	idp, err := grpccredstest.StartIdentityProvider(tenant, audience)
 	if err != nil {
 		return err
 	}
-	defer idp.Stop()
-	idp.Register(clientID, authority.Client{Secret: secret, Identity: authority.Identity{
+	defer idp.Close()
+	idp.Register(clientID, grpccredstest.Client{Secret: secret, Identity: grpccredstest.Identity{
 		Name: "Trading Bot", OID: "0f5e1c9a-7b2d-4e8f-9a61-3c2d1b0e4f77", Roles: []string{"Trader"}}})
 	fmt.Println("embedded Azure AD authority at", idp.AuthorityURL())
 
@@ -83,11 +82,11 @@ func embedded() error {
 		return err
 	}
 	defer v.Close()
-	srv, err := demo.Start(grpc.UnaryInterceptor(v.UnaryServerInterceptor()))
+	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{Options: []grpc.ServerOption{grpc.UnaryInterceptor(v.UnaryServerInterceptor())}})
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
+	defer srv.Close()
 	fmt.Println("TLS gRPC server verifying tokens against the authority's JWKS at", srv.Addr)
 
 	// What a deployment would set; the chain reads it when TokenSource is called.
@@ -106,37 +105,37 @@ func embedded() error {
 		return err
 	}
 	defer bad.Close()
-	return demo.Run(
+	return inOrder(
 		func() error { return fiftyAtOnce(good, idp) },
 		func() error {
 			// A configured secret that Azure AD rejects stops the chain: no other identity stands in.
-			return demo.Expect("a call with a wrong client secret", codes.Unauthenticated, demo.Call(context.Background(), bad))
+			return expect("a call with a wrong client secret", codes.Unauthenticated, grpccredstest.HealthCheck(context.Background(), bad))
 		},
 	)
 }
 
-func dial(srv *demo.Server, chain azure.Default, secret string) (*connection.Connection, error) {
+func dial(srv *grpccredstest.Server, chain azure.Default, secret string) (*connection.Connection, error) {
 	os.Setenv("AZURE_CLIENT_SECRET", secret)
 	ts, err := chain.TokenSource()
 	if err != nil {
 		return nil, err
 	}
-	return connection.WithTokenSource(srv.Addr, srv.CAPEM, ts)
+	return connection.WithTokenSource(srv.Addr, srv.CA.PEM, ts)
 }
 
 // fiftyAtOnce starts 50 calls on a cold connection: MSAL alone would send 50
 // token requests; behind the engine they share one.
-func fiftyAtOnce(conn *connection.Connection, idp *authority.Server) error {
+func fiftyAtOnce(conn *connection.Connection, idp *grpccredstest.IdentityProvider) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	for range 50 {
-		wg.Go(func() { errs <- demo.Call(context.Background(), conn) })
+		wg.Go(func() { errs <- grpccredstest.HealthCheck(context.Background(), conn) })
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		if err != nil {
-			return demo.Expect("50 concurrent calls on a cold connection", codes.OK, err)
+			return expect("50 concurrent calls on a cold connection", codes.OK, err)
 		}
 	}
 	fmt.Printf("%-56s -> OK, %d token request(s) at the authority\n", "50 concurrent calls on a cold connection", idp.TokenRequests())

@@ -12,7 +12,7 @@ import (
 	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
-	"github.com/grpccreds/grpccreds/internal/demo"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -46,11 +46,11 @@ func checkSignature(ctx context.Context, method string, md metadata.MD) (context
 
 func run() error {
 	v := jwtauth.NewValidator(checkSignature)
-	srv, err := demo.Start(grpc.UnaryInterceptor(v.UnaryServerInterceptor()))
+	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{Options: []grpc.ServerOption{grpc.UnaryInterceptor(v.UnaryServerInterceptor())}})
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
+	defer srv.Close()
 	fmt.Println("TLS gRPC server with a signature-checking interceptor on", srv.Addr)
 
 	good := creds.NewPlugin(func(_ context.Context, info creds.RequestInfo) (map[string]string, error) {
@@ -69,20 +69,20 @@ func run() error {
 		return err
 	}
 	defer badConn.Close()
-	return demo.Run(
+	return inOrder(
 		func() error {
-			return demo.Expect("call signed by the plugin", codes.OK, demo.Call(context.Background(), goodConn))
+			return expect("call signed by the plugin", codes.OK, grpccredstest.HealthCheck(context.Background(), goodConn))
 		},
 		func() error {
-			return demo.Expect("call with a wrong signature", codes.Unauthenticated, demo.Call(context.Background(), badConn))
+			return expect("call with a wrong signature", codes.Unauthenticated, grpccredstest.HealthCheck(context.Background(), badConn))
 		},
 	)
 }
 
 // dial composes TLS and the plugin into one channel credential, as gRPC
 // Python's composite_channel_credentials does.
-func dial(srv *demo.Server, plugin *creds.Plugin) (*grpc.ClientConn, error) {
-	tc, err := composite.TLS(srv.CAPEM)
+func dial(srv *grpccredstest.Server, plugin *creds.Plugin) (*grpc.ClientConn, error) {
+	tc, err := composite.TLS(srv.CA.PEM)
 	if err != nil {
 		return nil, err
 	}

@@ -18,8 +18,7 @@ import (
 
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
-	"github.com/grpccreds/grpccreds/internal/authority"
-	"github.com/grpccreds/grpccreds/internal/demo"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 )
@@ -30,7 +29,7 @@ const (
 	lifetime = 4 * time.Second // short, so the demo can show a rotation
 )
 
-var trader = authority.Identity{Name: "Trading Bot", OID: "0f5e1c9a-7b2d-4e8f-9a61-3c2d1b0e4f77", Roles: []string{"Reader", "Trader"}}
+var trader = grpccredstest.Identity{Name: "Trading Bot", OID: "0f5e1c9a-7b2d-4e8f-9a61-3c2d1b0e4f77", Roles: []string{"Reader", "Trader"}}
 
 func main() {
 	if err := run(); err != nil {
@@ -41,7 +40,7 @@ func main() {
 }
 
 func run() error {
-	auth, err := authority.New(issuer, audience)
+	auth, err := grpccredstest.NewSigner(issuer, audience)
 	if err != nil {
 		return err
 	}
@@ -56,15 +55,15 @@ func run() error {
 		return err
 	}
 	defer v.Close()
-	srv, err := demo.Start(grpc.ChainUnaryInterceptor(v.UnaryServerInterceptor(), logCaller))
+	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{Options: []grpc.ServerOption{grpc.ChainUnaryInterceptor(v.UnaryServerInterceptor(), logCaller)}})
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
+	defer srv.Close()
 	fmt.Printf("authority %s and TLS gRPC server %s started\n", issuer, srv.Addr)
 
 	first, _ := auth.Issue(trader, lifetime)
-	conn, err := connection.WithExternalAccessToken(srv.Addr, srv.CAPEM, first)
+	conn, err := connection.WithExternalAccessToken(srv.Addr, srv.CA.PEM, first)
 	if err != nil {
 		return err
 	}
@@ -76,22 +75,22 @@ func run() error {
 	fmt.Printf("client acts as %q (oid %s, roles %v); token expires in %v\n", claims.Name, claims.OID, claims.Roles, lifetime)
 
 	steps := []func() error{
-		func() error { return demo.Expect("calls with the first token", codes.OK, calls(conn, 3)) },
+		func() error { return expect("calls with the first token", codes.OK, calls(conn, 3)) },
 		func() error { return refusedUpdate(conn, "x\r\nevil: 1", "a CR/LF token (header injection)") },
 		func() error { return refusedUpdate(conn, issued(auth, -time.Minute), "an expired token") },
 		func() error {
-			return demo.Expect("a call after the refused updates (old token kept)", codes.OK, calls(conn, 1))
+			return expect("a call after the refused updates (old token kept)", codes.OK, calls(conn, 1))
 		},
 		func() error { return rejected(conn, "an expired token", issued(auth, -time.Minute)) },
 		func() error { return rejected(conn, "a token signed by someone else", forged()) },
 		func() error { return rotate(conn, auth) },
-		func() error { return demo.Expect("calls with the new token", codes.OK, calls(conn, 3)) },
+		func() error { return expect("calls with the new token", codes.OK, calls(conn, 3)) },
 		func() error {
 			time.Sleep(time.Until(claims.Expiry.Add(1500 * time.Millisecond)))
-			return demo.Expect("calls after the first token expired", codes.OK, calls(conn, 2))
+			return expect("calls after the first token expired", codes.OK, calls(conn, 2))
 		},
 	}
-	if err := demo.Run(steps...); err != nil {
+	if err := inOrder(steps...); err != nil {
 		return err
 	}
 	fmt.Printf("server accepted %d TCP connection(s) for everything above\n", srv.Conns())
@@ -111,7 +110,7 @@ func logCaller(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.
 
 func calls(conn *connection.Connection, n int) error {
 	for range n {
-		if err := demo.Call(context.Background(), conn); err != nil {
+		if err := grpccredstest.HealthCheck(context.Background(), conn); err != nil {
 			return err
 		}
 	}
@@ -130,11 +129,11 @@ func refusedUpdate(conn *connection.Connection, token, what string) error {
 // rejected sends token for one call only (Connection.WithToken), to show what the
 // server does with it.
 func rejected(conn *connection.Connection, what, token string) error {
-	err := demo.Call(conn.WithToken(context.Background(), token), conn)
-	return demo.Expect("a call with "+what, codes.Unauthenticated, err)
+	err := grpccredstest.HealthCheck(conn.WithToken(context.Background(), token), conn)
+	return expect("a call with "+what, codes.Unauthenticated, err)
 }
 
-func rotate(conn *connection.Connection, auth *authority.Authority) error {
+func rotate(conn *connection.Connection, auth *grpccredstest.Signer) error {
 	time.Sleep(lifetime / 2)
 	next, err := auth.Issue(trader, time.Hour)
 	if err != nil {
@@ -147,12 +146,12 @@ func rotate(conn *connection.Connection, auth *authority.Authority) error {
 	return nil
 }
 
-func issued(auth *authority.Authority, lifetime time.Duration) string {
+func issued(auth *grpccredstest.Signer, lifetime time.Duration) string {
 	t, _ := auth.Issue(trader, lifetime)
 	return t
 }
 
 func forged() string {
-	other, _ := authority.New(issuer, audience)
+	other, _ := grpccredstest.NewSigner(issuer, audience)
 	return issued(other, time.Hour)
 }

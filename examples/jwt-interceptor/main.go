@@ -12,8 +12,7 @@ import (
 
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
-	"github.com/grpccreds/grpccreds/internal/authority"
-	"github.com/grpccreds/grpccreds/internal/demo"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 )
@@ -40,7 +39,7 @@ func handlerSeesClaims(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 }
 
 func run() error {
-	auth, err := authority.New(issuer, audience)
+	auth, err := grpccredstest.NewSigner(issuer, audience)
 	if err != nil {
 		return err
 	}
@@ -55,34 +54,38 @@ func run() error {
 		return err
 	}
 	defer v.Close()
-	srv, err := demo.Start(grpc.ChainUnaryInterceptor(v.UnaryServerInterceptor(), handlerSeesClaims))
+	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{Options: []grpc.ServerOption{grpc.ChainUnaryInterceptor(v.UnaryServerInterceptor(), handlerSeesClaims)}})
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
+	defer srv.Close()
 	fmt.Println("TLS gRPC server with the JWT interceptor on", srv.Addr)
 
-	trader, _ := auth.Issue(authority.Identity{Name: "Trading Bot", OID: "0f5e1c9a", Roles: []string{"Reader", "Trader"}}, time.Hour)
-	reader, _ := auth.Issue(authority.Identity{Name: "Report Job", OID: "77aa01", Roles: []string{"Reader"}}, time.Hour)
-	conn, err := connection.WithExternalAccessToken(srv.Addr, srv.CAPEM, trader)
+	trader, _ := auth.Issue(grpccredstest.Identity{Name: "Trading Bot", OID: "0f5e1c9a", Roles: []string{"Reader", "Trader"}}, time.Hour)
+	reader, _ := auth.Issue(grpccredstest.Identity{Name: "Report Job", OID: "77aa01", Roles: []string{"Reader"}}, time.Hour)
+	conn, err := connection.WithExternalAccessToken(srv.Addr, srv.CA.PEM, trader)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	plain, err := connection.WithTLS(srv.Addr, srv.CAPEM)
+	plain, err := connection.WithTLS(srv.Addr, srv.CA.PEM)
 	if err != nil {
 		return err
 	}
 	defer plain.Close()
 	ctx := context.Background()
-	return demo.Run(
-		func() error { return demo.Expect("call with a Trader's token", codes.OK, demo.Call(ctx, conn)) },
+	return inOrder(
 		func() error {
-			return demo.Expect("call with a Reader's token", codes.PermissionDenied, demo.Call(conn.WithToken(ctx, reader), conn))
+			return expect("call with a Trader's token", codes.OK, grpccredstest.HealthCheck(ctx, conn))
 		},
 		func() error {
-			return demo.Expect("call with a tampered token", codes.Unauthenticated, demo.Call(conn.WithToken(ctx, trader[:len(trader)-4]+"AAAA"), conn))
+			return expect("call with a Reader's token", codes.PermissionDenied, grpccredstest.HealthCheck(conn.WithToken(ctx, reader), conn))
 		},
-		func() error { return demo.Expect("call without a token", codes.Unauthenticated, demo.Call(ctx, plain)) },
+		func() error {
+			return expect("call with a tampered token", codes.Unauthenticated, grpccredstest.HealthCheck(conn.WithToken(ctx, trader[:len(trader)-4]+"AAAA"), conn))
+		},
+		func() error {
+			return expect("call without a token", codes.Unauthenticated, grpccredstest.HealthCheck(ctx, plain))
+		},
 	)
 }

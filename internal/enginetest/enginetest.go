@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
@@ -29,20 +29,20 @@ const (
 
 // Authority starts the HTTPS test authority with ClientID registered, and
 // stops it when the test ends.
-func Authority(t testing.TB) *authority.Server {
+func Authority(t testing.TB) *grpccredstest.IdentityProvider {
 	t.Helper()
-	s, err := authority.NewServer(Tenant, "api://grpccreds")
+	s, err := grpccredstest.StartIdentityProvider(Tenant, "api://grpccreds")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Stop)
-	s.Register(ClientID, authority.Client{Secret: Secret, Identity: authority.Identity{Name: "svc", OID: "o-1", Roles: []string{"Trader"}}})
+	s.Register(ClientID, grpccredstest.Client{Secret: Secret, Identity: grpccredstest.Identity{Name: "svc", OID: "o-1", Roles: []string{"Trader"}}})
 	return s
 }
 
 // Outage takes the authority down at minute 30 and brings it back on the same
 // port at minute 57: 50 % to 95 % of a 1 h token's lifetime.
-func Outage(t testing.TB, s *authority.Server, minute int) {
+func Outage(t testing.TB, s *grpccredstest.IdentityProvider, minute int) {
 	t.Helper()
 	switch minute {
 	case 30:

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 )
@@ -24,18 +24,18 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	ev := &evidence{}
 	logger := slog.New(slog.NewTextHandler(ev, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts := []tokensource.Option{tokensource.WithLogger(logger), tokensource.WithObserver(func(e tokensource.Event) { ev.add(e, e.Err) })}
-	idp, err := authority.NewServer(tenant, "api://grpccreds")
+	idp, err := grpccredstest.StartIdentityProvider(tenant, "api://grpccreds")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer idp.Stop()
-	idp.AddManagedIdentity(authority.ManagedIdentity{Identity: authority.Identity{Name: "vm", OID: "o-vm"}})
-	secrets := []string{authority.AppServiceHeader, secret}
+	idp.AddManagedIdentity(grpccredstest.ManagedIdentity{Identity: grpccredstest.Identity{Name: "vm", OID: "o-vm"}})
+	secrets := []string{grpccredstest.AppServiceHeader, secret}
 
 	// Managed identity (App Service, reached through its environment):
 	// success, then the endpoint failing in each way.
 	t.Setenv("IDENTITY_ENDPOINT", idp.ManagedIdentityBase()+"/msi/token")
-	t.Setenv("IDENTITY_HEADER", authority.AppServiceHeader)
+	t.Setenv("IDENTITY_HEADER", grpccredstest.AppServiceHeader)
 	mi, err := azure.ManagedIdentity{Scope: "api://grpccreds/.default", Refresh: opts}.TokenSource()
 	ev.add(err, mi)
 	tok, err := mi.Token()
@@ -45,7 +45,7 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	}
 	secrets = append(secrets, tok.AccessToken)
 	mi.Close()
-	for i, m := range []authority.Mode{authority.InvalidClient, authority.Fail500, authority.Garbage, authority.Fail429} {
+	for i, m := range []grpccredstest.Mode{grpccredstest.InvalidClient, grpccredstest.Fail500, grpccredstest.Garbage, grpccredstest.Fail429} {
 		idp.SetMode(m) // a fresh engine and resource each time: MSAL caches managed-identity tokens per process
 		r, err := azure.ManagedIdentity{Scope: fmt.Sprintf("api://mode-%d/.default", i), Refresh: opts}.TokenSource()
 		ev.add(err, r)
@@ -53,7 +53,7 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 		ev.add(err, r)
 		r.Close()
 	}
-	idp.SetMode(authority.Healthy)
+	idp.SetMode(grpccredstest.Healthy)
 	t.Setenv("IDENTITY_ENDPOINT", "")
 	t.Setenv("IDENTITY_HEADER", "")
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -22,24 +22,24 @@ type fault struct {
 	http     bool       // the attempts reach the authority's token endpoint
 }
 
-func mode(m authority.Mode) func(*stack) { return func(s *stack) { s.idp.SetMode(m) } }
+func mode(m grpccredstest.Mode) func(*stack) { return func(s *stack) { s.idp.SetMode(m) } }
 
 func faults() []fault {
-	healthy := mode(authority.Healthy)
+	healthy := mode(grpccredstest.Healthy)
 	return []fault{
 		{name: "unreachable", apply: func(s *stack) { s.idp.Stop() }, heal: func(s *stack) { s.idp.Start() },
 			code: codes.Unavailable, says: "unreachable", attempts: 5},
-		{name: "black hole", apply: mode(authority.BlackHole), heal: healthy,
+		{name: "black hole", apply: mode(grpccredstest.BlackHole), heal: healthy,
 			code: codes.Unavailable, says: "timed out", hangs: true},
-		{name: "10 s slow", apply: mode(authority.Slow), heal: healthy,
+		{name: "10 s slow", apply: mode(grpccredstest.Slow), heal: healthy,
 			code: codes.Unavailable, says: "timed out", hangs: true},
-		{name: "500", apply: mode(authority.Fail500), heal: healthy,
+		{name: "500", apply: mode(grpccredstest.Fail500), heal: healthy,
 			code: codes.Unavailable, says: "HTTP 500", attempts: 5, http: true},
-		{name: "429 with Retry-After: 7", apply: mode(authority.Fail429), heal: healthy,
+		{name: "429 with Retry-After: 7", apply: mode(grpccredstest.Fail429), heal: healthy,
 			code: codes.Unavailable, says: "HTTP 429", attempts: 2, http: true},
-		{name: "garbage JSON", apply: mode(authority.Garbage), heal: healthy,
+		{name: "garbage JSON", apply: mode(grpccredstest.Garbage), heal: healthy,
 			code: codes.Unavailable, says: "token source failed", attempts: 5, http: true},
-		{name: "invalid_client 401", apply: mode(authority.InvalidClient), heal: healthy,
+		{name: "invalid_client 401", apply: mode(grpccredstest.InvalidClient), heal: healthy,
 			code: codes.Unauthenticated, says: "invalid_client", attempts: 5, http: true},
 		{name: "TLS certificate not trusted", apply: func(s *stack) { s.trusted.Store(false) }, heal: func(s *stack) { s.trusted.Store(true) },
 			code: codes.Unavailable, says: "certificate signed by unknown authority", attempts: 5},

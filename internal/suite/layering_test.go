@@ -10,7 +10,7 @@ import (
 // with any other token source, does not.
 func TestOnlyTheAzurePackageLinksMSAL(t *testing.T) {
 	const msal = "github.com/AzureAD/microsoft-authentication-library-for-go"
-	for _, pkg := range []string{"tokensource", "creds", "creds/jwtauth", "connection", "composite"} {
+	for _, pkg := range []string{"tokensource", "creds", "creds/jwtauth", "connection", "composite", "grpccredstest"} {
 		out, err := exec.Command("go", "list", "-deps", "github.com/grpccreds/grpccreds/"+pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v", pkg, err)
@@ -22,5 +22,23 @@ func TestOnlyTheAzurePackageLinksMSAL(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "github.com/grpccreds/grpccreds/tokensource/azure").Output()
 	if err != nil || !strings.Contains(string(out), msal) {
 		t.Fatalf("go list -deps tokensource/azure: %v; MSAL not found, so the check above proves nothing", err)
+	}
+}
+
+// Every example imports only public packages, so that a user can copy it into
+// a module of their own and run it.
+func TestExamplesImportNoInternalPackage(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}: {{join .Imports \" \"}}", "github.com/grpccreds/grpccreds/examples/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 5 {
+		t.Fatalf("go list found %d examples, want at least 5:\n%s", len(lines), out)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "grpccreds/internal/") {
+			t.Errorf("an example imports an internal package: %s", l)
+		}
 	}
 }

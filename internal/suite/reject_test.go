@@ -8,7 +8,7 @@ import (
 
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
-	"github.com/grpccreds/grpccreds/internal/testserver"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -18,7 +18,7 @@ import (
 
 // verifyingServer is a gRPC server that checks every call's bearer JWT with
 // jwtauth against the stack's authority, expecting audience aud.
-func verifyingServer(t *testing.T, s *stack, aud string) *testserver.Server {
+func verifyingServer(t *testing.T, s *stack, aud string) *grpccredstest.Server {
 	t.Helper()
 	hc := s.idp.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
@@ -30,7 +30,7 @@ func verifyingServer(t *testing.T, s *stack, aud string) *testserver.Server {
 	t.Cleanup(func() { v.Close() })
 	interceptor := v.UnaryServerInterceptor()
 	info := &grpc.UnaryServerInfo{FullMethod: "/grpc.health.v1.Health/Check"}
-	return testserver.Start(t, testserver.Config{Check: func(ctx context.Context, _ metadata.MD) error {
+	return grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: func(ctx context.Context, _ metadata.MD) error {
 		_, err := interceptor(ctx, nil, info, func(context.Context, any) (any, error) { return nil, nil })
 		return err
 	}})
@@ -55,7 +55,7 @@ func TestWrongAudienceCostsFewTokenRequests(t *testing.T) {
 	s := newStack(t)
 	right := verifyingServer(t, s, "api://grpccreds")
 	wrong := verifyingServer(t, s, "api://someone-else")
-	dial := func(srv *testserver.Server) *connection.Connection {
+	dial := func(srv *grpccredstest.Server) *connection.Connection {
 		c, err := connection.WithTokenSource(srv.Addr, srv.CA.PEM, s.engine)
 		if err != nil {
 			t.Fatal(err)

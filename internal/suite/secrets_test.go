@@ -17,8 +17,7 @@ import (
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/creds/jwtauth"
-	"github.com/grpccreds/grpccreds/internal/authority"
-	"github.com/grpccreds/grpccreds/internal/testserver"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"google.golang.org/grpc"
@@ -75,16 +74,16 @@ func TestSecretsNeverLeak(t *testing.T) {
 	ev.add(s.call(5*time.Second), s.engine, s.conn)
 	tok, _ := s.engine.Token()
 	secrets = append(secrets, tok.AccessToken)
-	for _, m := range []authority.Mode{authority.InvalidClient, authority.Fail500, authority.Garbage, authority.Fail429} {
+	for _, m := range []grpccredstest.Mode{grpccredstest.InvalidClient, grpccredstest.Fail500, grpccredstest.Garbage, grpccredstest.Fail429} {
 		s.idp.SetMode(m)
 		s.engine.Invalidate(s.engine.Generation())
 		ev.add(s.call(5 * time.Second))
 		s.settle(t)
 	}
-	s.idp.SetMode(authority.Healthy)
+	s.idp.SetMode(grpccredstest.Healthy)
 
 	// MSAL: a secret, a wrong secret, and a federated assertion.
-	s.idp.Register("wi-app", authority.Client{Identity: authority.Identity{Name: "wi", OID: "o-2"}})
+	s.idp.Register("wi-app", grpccredstest.Client{Identity: grpccredstest.Identity{Name: "wi", OID: "o-2"}})
 	assertion := "eyJhbGciOiJub25lIn0.assertion-marker-7f3a.sig"
 	file := filepath.Join(t.TempDir(), "federated")
 	os.WriteFile(file, []byte(assertion), 0o600)
@@ -116,7 +115,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// External tokens, per-call overrides, API keys, plugins and TLS.
 	apiKey := "api-key-marker-91c2"
 	secrets = append(secrets, apiKey)
-	srv := testserver.Start(t, testserver.Config{})
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	conn, err := connection.WithExternalAccessToken(srv.Addr, srv.CA.PEM, tok.AccessToken, connection.WithLogger(logger))
 	ev.add(err, conn)
 	for _, bad := range []string{tok.AccessToken + " x", tok.AccessToken + "\r\n", apiKey + "é"} {

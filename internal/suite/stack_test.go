@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
-	"github.com/grpccreds/grpccreds/internal/testserver"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
@@ -30,8 +29,8 @@ const (
 // server: x/oauth2 client credentials, the engine on a fake clock,
 // creds.Bearer inside a Connection.
 type stack struct {
-	idp      *authority.Server
-	srv      *testserver.Server
+	idp      *grpccredstest.IdentityProvider
+	srv      *grpccredstest.Server
 	clk      *clocktest.Clock
 	engine   *tokensource.Refresher
 	conn     *connection.Connection
@@ -43,13 +42,13 @@ type stack struct {
 
 func newStack(t *testing.T, opts ...tokensource.Option) *stack {
 	t.Helper()
-	idp, err := authority.NewServer(tenant, "api://grpccreds")
+	idp, err := grpccredstest.StartIdentityProvider(tenant, "api://grpccreds")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(idp.Stop)
-	idp.Register(clientID, authority.Client{Secret: secret, Identity: authority.Identity{Name: "svc", OID: "o-1"}})
-	s := &stack{idp: idp, srv: testserver.Start(t, testserver.Config{NoRecord: true}), clk: clocktest.New(time.Now())}
+	idp.Register(clientID, grpccredstest.Client{Secret: secret, Identity: grpccredstest.Identity{Name: "svc", OID: "o-1"}})
+	s := &stack{idp: idp, srv: grpccredstest.NewServer(t, grpccredstest.ServerConfig{NoRecord: true}), clk: clocktest.New(time.Now())}
 	s.trusted.Store(true)
 	good, bad := idp.HTTPClient(), &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(func() {

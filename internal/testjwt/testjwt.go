@@ -1,14 +1,14 @@
 // Package testjwt mints RS256 JWTs shaped like Azure AD access tokens, for
-// tests and benchmarks.
+// tests and benchmarks, with one process-wide grpccredstest.Signer.
 package testjwt
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 )
 
 // Issuer and Audience are the iss and aud of every minted token.
@@ -17,47 +17,34 @@ const (
 	Audience = "api://grpccreds-test"
 )
 
-var (
-	keyOnce sync.Once
-	key     *rsa.PrivateKey
-)
+var signer = sync.OnceValue(func() *grpccredstest.Signer {
+	s, err := grpccredstest.NewSigner(Issuer, Audience)
+	if err != nil {
+		panic(err)
+	}
+	s.KeyID = "test-key-1"
+	return s
+})
 
-// Key returns the process-wide signing key, generating it on first use.
-func Key() *rsa.PrivateKey {
-	keyOnce.Do(func() {
-		var err error
-		if key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			panic(err)
-		}
-	})
-	return key
-}
+// PublicKey returns the key that verifies every minted token.
+func PublicKey() *rsa.PublicKey { return signer().PublicKey() }
 
 // Mint returns a signed token that expires at exp (no exp claim if exp is
 // zero), with the claims of a typical Azure AD access token plus extra.
 func Mint(exp time.Time, extra jwt.MapClaims) string {
-	c := jwt.MapClaims{
-		"iss":   Issuer,
-		"aud":   Audience,
-		"sub":   "6f1d2c1e-0b7a-4c55-9d1e-3a6b2f0c9e11",
-		"oid":   "6f1d2c1e-0b7a-4c55-9d1e-3a6b2f0c9e11",
-		"name":  "Test User",
-		"roles": []string{"Reader", "Trader"},
-		"iat":   time.Now().Unix(),
-		"nbf":   time.Now().Add(-time.Minute).Unix(),
-		"azp":   "9c1f7a52-3b0e-4d1a-8f44-0e5d6c7b8a90",
-		"tid":   "00000000-0000-0000-0000-000000000000",
-		"ver":   "2.0",
+	c := grpccredstest.Claims{
+		Identity: grpccredstest.Identity{Name: "Test User", OID: "6f1d2c1e-0b7a-4c55-9d1e-3a6b2f0c9e11", Roles: []string{"Reader", "Trader"}},
+		Expiry:   exp,
+		Extra: map[string]any{"azp": "9c1f7a52-3b0e-4d1a-8f44-0e5d6c7b8a90",
+			"tid": "00000000-0000-0000-0000-000000000000", "ver": "2.0", "jti": nil},
 	}
-	if !exp.IsZero() {
-		c["exp"] = exp.Unix()
+	if exp.IsZero() {
+		c.Extra["exp"] = nil
 	}
 	for k, v := range extra {
-		c[k] = v
+		c.Extra[k] = v
 	}
-	t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
-	t.Header["kid"] = "test-key-1"
-	s, err := t.SignedString(Key())
+	s, err := signer().Mint(c)
 	if err != nil {
 		panic(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
@@ -16,7 +16,7 @@ import (
 // seed signs id in on client in the browser, as an earlier sign-in or
 // another tool sharing the cache would, so that client's cache holds id's
 // account.
-func seed(t *testing.T, s *authority.Server, client public.Client, id authority.Identity) {
+func seed(t *testing.T, s *grpccredstest.IdentityProvider, client public.Client, id grpccredstest.Identity) {
 	t.Helper()
 	s.SignInAs(id)
 	if _, err := client.AcquireTokenInteractive(context.Background(), userScopes, newBrowser(t, s).login()...); err != nil {
@@ -57,18 +57,18 @@ func refreshes(t *testing.T, f *enginetest.Driver, r *tokensource.Refresher, n i
 func TestDeviceCodeTwoCachedAccounts(t *testing.T) {
 	s := enginetest.Authority(t)
 	client := publicClient(t, s)
-	seed(t, s, client, authority.User)
-	seed(t, s, client, authority.SecondUser)
-	s.SignInAs(authority.User) // who enters the code
+	seed(t, s, client, grpccredstest.User)
+	seed(t, s, client, grpccredstest.SecondUser)
+	s.SignInAs(grpccredstest.User) // who enters the code
 	var prompts counter
 	f, opts := enginetest.New(t)
 	r := azure.DeviceCode(client, userScopes, prompts.prompt, opts...)
 	defer r.Close()
 	tok, _, err := f.Call(r)
-	if err != nil || prompts.n.Load() != 1 || holder(tok) != authority.User.Name {
-		t.Fatalf("first fetch: token for %v (%v) after %d prompts; want %s after 1", holder(tok), err, prompts.n.Load(), authority.User.Name)
+	if err != nil || prompts.n.Load() != 1 || holder(tok) != grpccredstest.User.Name {
+		t.Fatalf("first fetch: token for %v (%v) after %d prompts; want %s after 1", holder(tok), err, prompts.n.Load(), grpccredstest.User.Name)
 	}
-	refreshes(t, f, r, 6, authority.User.Name)
+	refreshes(t, f, r, 6, grpccredstest.User.Name)
 	if prompts.n.Load() != 1 {
 		t.Fatalf("%d prompts, want 1", prompts.n.Load())
 	}
@@ -81,8 +81,8 @@ func TestDeviceCodeTwoCachedAccounts(t *testing.T) {
 func TestInteractiveBrowserLoginHintChoosesTheAccount(t *testing.T) {
 	s := enginetest.Authority(t)
 	client := publicClient(t, s)
-	seed(t, s, client, authority.User)
-	s.SignInAs(authority.SecondUser)
+	seed(t, s, client, grpccredstest.User)
+	s.SignInAs(grpccredstest.SecondUser)
 	run := func(login ...public.AcquireInteractiveOption) (*enginetest.Driver, *tokensource.Refresher, *browser) {
 		t.Helper()
 		b := newBrowser(t, s)
@@ -95,21 +95,21 @@ func TestInteractiveBrowserLoginHintChoosesTheAccount(t *testing.T) {
 		return f, r, b
 	}
 
-	_, r, b := run(public.WithLoginHint(authority.Username(authority.SecondUser)))
-	if tok, _ := r.Token(); len(b.Opened()) != 1 || holder(tok) != authority.SecondUser.Name {
+	_, r, b := run(public.WithLoginHint(grpccredstest.Username(grpccredstest.SecondUser)))
+	if tok, _ := r.Token(); len(b.Opened()) != 1 || holder(tok) != grpccredstest.SecondUser.Name {
 		t.Fatalf("hint for an account not cached: token for %v after %d browser openings; want %s after 1",
-			holder(tok), len(b.Opened()), authority.SecondUser.Name)
+			holder(tok), len(b.Opened()), grpccredstest.SecondUser.Name)
 	}
 
 	// The cache now holds both; the hint (of any case) picks one.
 	f, r, b := run(public.WithLoginHint("ADA@example.test"))
-	if tok, _ := r.Token(); len(b.Opened()) != 0 || holder(tok) != authority.User.Name {
+	if tok, _ := r.Token(); len(b.Opened()) != 0 || holder(tok) != grpccredstest.User.Name {
 		t.Fatalf("hint for a cached account: token for %v after %d browser openings; want %s after 0",
-			holder(tok), len(b.Opened()), authority.User.Name)
+			holder(tok), len(b.Opened()), grpccredstest.User.Name)
 	}
-	refreshes(t, f, r, 6, authority.User.Name)
+	refreshes(t, f, r, 6, grpccredstest.User.Name)
 
-	s.SignInAs(authority.User)
+	s.SignInAs(grpccredstest.User)
 	if _, _, b := run(); len(b.Opened()) != 1 {
 		t.Fatalf("two cached accounts and no hint: %d browser openings, want 1", len(b.Opened()))
 	}
@@ -121,11 +121,11 @@ func TestInteractiveBrowserLoginHintChoosesTheAccount(t *testing.T) {
 func TestPersistentCacheTwoUsers(t *testing.T) {
 	s := enginetest.Authority(t)
 	path := cacheFile(t)
-	run := func(id authority.Identity) (opened int) {
+	run := func(id grpccredstest.Identity) (opened int) {
 		t.Helper()
 		b := newBrowser(t, s)
 		client := publicClient(t, s, public.WithCache(azure.PersistentCache(azure.FileStore(path), nil)))
-		r := azure.InteractiveBrowser(client, userScopes, b.login(public.WithLoginHint(authority.Username(id))))
+		r := azure.InteractiveBrowser(client, userScopes, b.login(public.WithLoginHint(grpccredstest.Username(id))))
 		defer r.Close()
 		tok, err := r.Token()
 		if err != nil || holder(tok) != id.Name {
@@ -133,16 +133,16 @@ func TestPersistentCacheTwoUsers(t *testing.T) {
 		}
 		return len(b.Opened())
 	}
-	s.SignInAs(authority.User)
-	if n := run(authority.User); n != 1 {
-		t.Fatalf("first sign-in of %s: %d browser openings, want 1", authority.User.Name, n)
+	s.SignInAs(grpccredstest.User)
+	if n := run(grpccredstest.User); n != 1 {
+		t.Fatalf("first sign-in of %s: %d browser openings, want 1", grpccredstest.User.Name, n)
 	}
-	s.SignInAs(authority.SecondUser)
-	if n := run(authority.SecondUser); n != 1 {
-		t.Fatalf("first sign-in of %s: %d browser openings, want 1", authority.SecondUser.Name, n)
+	s.SignInAs(grpccredstest.SecondUser)
+	if n := run(grpccredstest.SecondUser); n != 1 {
+		t.Fatalf("first sign-in of %s: %d browser openings, want 1", grpccredstest.SecondUser.Name, n)
 	}
 	for range 4 {
-		for _, id := range []authority.Identity{authority.User, authority.SecondUser} {
+		for _, id := range []grpccredstest.Identity{grpccredstest.User, grpccredstest.SecondUser} {
 			if n := run(id); n != 0 {
 				t.Fatalf("later run for %s: %d browser openings, want 0", id.Name, n)
 			}

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
@@ -32,7 +32,7 @@ func logged() (*slog.Logger, *bytes.Buffer) {
 // browserRun is one run of a command-line tool that signs in in the
 // browser, keeping MSAL's cache in the file at path: it gets one token and
 // exits. It returns the browser, so the test can see whether it was opened.
-func browserRun(t *testing.T, s *authority.Server, path string, logger *slog.Logger) *browser {
+func browserRun(t *testing.T, s *grpccredstest.IdentityProvider, path string, logger *slog.Logger) *browser {
 	t.Helper()
 	b := newBrowser(t, s)
 	client := publicClient(t, s, public.WithCache(azure.PersistentCache(azure.FileStore(path), logger)))
@@ -42,8 +42,8 @@ func browserRun(t *testing.T, s *authority.Server, path string, logger *slog.Log
 	if err != nil {
 		t.Fatal(err)
 	}
-	if claims, _ := tokensource.ParseClaims(tok.AccessToken); claims["name"] != authority.User.Name {
-		t.Fatalf("token for %v, want %s", claims["name"], authority.User.Name)
+	if claims, _ := tokensource.ParseClaims(tok.AccessToken); claims["name"] != grpccredstest.User.Name {
+		t.Fatalf("token for %v, want %s", claims["name"], grpccredstest.User.Name)
 	}
 	return b
 }

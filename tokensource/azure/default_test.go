@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"google.golang.org/grpc/codes"
@@ -26,7 +26,7 @@ import (
 // loopback: the authority's HTTPS address as asked, anything else (IMDS's
 // 169.254.169.254) at mi, the managed-identity endpoints or a closed port.
 type chainHost struct {
-	s   *authority.Server
+	s   *grpccredstest.IdentityProvider
 	bin string // the directory on PATH
 	mi  string
 }
@@ -289,7 +289,7 @@ func TestDefaultKeepsRetryAfter(t *testing.T) {
 	h := newChainHost(t, true)
 	h.app(t)
 	t.Setenv("AZURE_CLIENT_SECRET", enginetest.Secret)
-	h.s.SetMode(authority.Fail429)
+	h.s.SetMode(grpccredstest.Fail429)
 	_, err := h.token(t)
 	var fe *tokensource.FetchError
 	if !errors.As(err, &fe) || fe.RetryAfter != 7*time.Second || status.Code(err) != codes.Unavailable {

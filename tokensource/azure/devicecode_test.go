@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
@@ -31,14 +31,14 @@ func TestDeviceCodeOutagePromptsNoMore(t *testing.T) {
 	if _, _, err := f.Call(r); err != nil {
 		t.Fatal(err)
 	}
-	s.SetMode(authority.Fail500)
+	s.SetMode(grpccredstest.Fail500)
 	r.Invalidate(r.Generation())
 	r.Token()
 	e := f.Outcome()
 	if e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
 		t.Fatalf("refresh during a 500 outage: %v with %v, want it failed Unavailable", e.Kind, e.Err)
 	}
-	s.SetMode(authority.Fail429)
+	s.SetMode(grpccredstest.Fail429)
 	f.Clock.Advance(e.NextRetry.Sub(f.Clock.Now()))
 	if _, e, _ := f.Call(r); e == nil || e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
 		t.Fatalf("retry while throttled: %+v, want it failed Unavailable", e)
@@ -70,7 +70,7 @@ func TestSilentRefreshIsBounded(t *testing.T) {
 			if _, _, err := f.Call(r); err != nil {
 				t.Fatal(err)
 			}
-			s.SetMode(authority.BlackHole)
+			s.SetMode(grpccredstest.BlackHole)
 			r.Invalidate(r.Generation())
 			r.Token()
 			if e := f.Outcome(); e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {

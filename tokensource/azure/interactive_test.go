@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
@@ -24,7 +24,7 @@ import (
 var userScopes = []string{"api://grpccreds/.default"}
 
 // publicClient is an MSAL public client of the test authority.
-func publicClient(t *testing.T, s *authority.Server, opts ...public.Option) public.Client {
+func publicClient(t *testing.T, s *grpccredstest.IdentityProvider, opts ...public.Option) public.Client {
 	t.Helper()
 	hc := s.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
@@ -46,7 +46,7 @@ type browser struct {
 	opened []string // the URLs opened
 }
 
-func newBrowser(t *testing.T, s *authority.Server) *browser {
+func newBrowser(t *testing.T, s *grpccredstest.IdentityProvider) *browser {
 	hc := s.HTTPClient()
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	t.Cleanup(hc.CloseIdleConnections)
@@ -111,9 +111,9 @@ func TestInteractiveBrowserSignsInOnceThenRefreshesSilently(t *testing.T) {
 	}
 	claims, _ := tokensource.ParseClaims(first.AccessToken)
 	opened := b.Opened()
-	if claims["name"] != authority.User.Name || len(opened) != 1 || s.AuthorizeRequests() != 1 || s.TokenRequests() != 1 {
+	if claims["name"] != grpccredstest.User.Name || len(opened) != 1 || s.AuthorizeRequests() != 1 || s.TokenRequests() != 1 {
 		t.Fatalf("token for %v after %d browser openings, %d authorize and %d token requests; want %s, 1, 1 and 1",
-			claims["name"], len(opened), s.AuthorizeRequests(), s.TokenRequests(), authority.User.Name)
+			claims["name"], len(opened), s.AuthorizeRequests(), s.TokenRequests(), grpccredstest.User.Name)
 	}
 	q, _ := url.Parse(opened[0])
 	if q.Query().Get("code_challenge_method") != "S256" || q.Query().Get("login_hint") != "ada@example.test" {
@@ -149,14 +149,14 @@ func TestInteractiveBrowserOutageOpensNoBrowser(t *testing.T) {
 	if _, _, err := f.Call(r); err != nil {
 		t.Fatal(err)
 	}
-	s.SetMode(authority.Fail500)
+	s.SetMode(grpccredstest.Fail500)
 	r.Invalidate(r.Generation())
 	r.Token()
 	e := f.Outcome()
 	if e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
 		t.Fatalf("refresh during a 500 outage: %v with %v, want it failed Unavailable", e.Kind, e.Err)
 	}
-	s.SetMode(authority.Fail429)
+	s.SetMode(grpccredstest.Fail429)
 	f.Clock.Advance(e.NextRetry.Sub(f.Clock.Now()))
 	if _, e, _ := f.Call(r); e == nil || e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
 		t.Fatalf("retry while throttled: %+v, want it failed Unavailable", e)

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"google.golang.org/grpc/codes"
@@ -23,10 +23,10 @@ import (
 
 // The identities the test authority's managed-identity endpoints know.
 var (
-	systemMI = authority.ManagedIdentity{Identity: authority.Identity{Name: "vm", OID: "oid-system"}}
-	userMI   = authority.ManagedIdentity{ClientID: "mi-client-1", ObjectID: "mi-object-1",
+	systemMI = grpccredstest.ManagedIdentity{Identity: grpccredstest.Identity{Name: "vm", OID: "oid-system"}}
+	userMI   = grpccredstest.ManagedIdentity{ClientID: "mi-client-1", ObjectID: "mi-object-1",
 		ResourceID: "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u1",
-		Identity:   authority.Identity{Name: "u1", OID: "oid-user"}}
+		Identity:   grpccredstest.Identity{Name: "u1", OID: "oid-user"}}
 )
 
 // loopback is a dialer that connects to the test authority's
@@ -54,7 +54,7 @@ func (l *loopback) addrs() []string {
 // managedHost starts the authority with both identities, clears the
 // environment variables MSAL reads to pick a host, and returns the authority
 // and a loopback dialer to it.
-func managedHost(t *testing.T) (*authority.Server, *loopback) {
+func managedHost(t *testing.T) (*grpccredstest.IdentityProvider, *loopback) {
 	t.Helper()
 	s := enginetest.Authority(t)
 	s.AddManagedIdentity(systemMI)
@@ -131,7 +131,7 @@ func TestManagedIdentityIMDS(t *testing.T) {
 func TestManagedIdentityAppService(t *testing.T) {
 	s, l := managedHost(t)
 	t.Setenv("IDENTITY_ENDPOINT", s.ManagedIdentityBase()+"/msi/token")
-	t.Setenv("IDENTITY_HEADER", authority.AppServiceHeader)
+	t.Setenv("IDENTITY_HEADER", grpccredstest.AppServiceHeader)
 	if got, _ := oid(t, managed(t, ManagedIdentity{ClientID: userMI.ClientID}, l)); got != "oid-user" {
 		t.Fatalf("oid %q, want oid-user", got)
 	}
@@ -146,7 +146,7 @@ func TestManagedIdentityCloudShellAndAzureML(t *testing.T) {
 	if got, _ := oid(t, managed(t, ManagedIdentity{Scope: "api://cloudshell/.default"}, l)); got != "oid-system" {
 		t.Fatalf("Cloud Shell: oid %q, want oid-system", got)
 	}
-	t.Setenv("MSI_SECRET", authority.AzureMLSecret)
+	t.Setenv("MSI_SECRET", grpccredstest.AzureMLSecret)
 	if got, _ := oid(t, managed(t, ManagedIdentity{ClientID: userMI.ClientID, Scope: "api://azureml/.default"}, l)); got != "oid-user" {
 		t.Fatalf("Azure ML: oid %q, want oid-user", got)
 	}
@@ -205,12 +205,12 @@ func TestManagedIdentityRetriesAreTheEngines(t *testing.T) {
 	s, l := managedHost(t)
 	d, opts := enginetest.New(t)
 	r := managed(t, ManagedIdentity{Refresh: opts}, l)
-	s.SetMode(authority.Fail500)
+	s.SetMode(grpccredstest.Fail500)
 	_, e, err := d.Call(r)
 	if status.Code(err) != codes.Unavailable || e.Kind != tokensource.RefreshFailed || s.ManagedIdentityRequests() != 1 {
 		t.Fatalf("first attempt: %v, %d requests; want Unavailable after 1 request", err, s.ManagedIdentityRequests())
 	}
-	s.SetMode(authority.Healthy)
+	s.SetMode(grpccredstest.Healthy)
 	d.Clock.Advance(e.NextRetry.Sub(d.Clock.Now()))
 	if _, e, err := d.Call(r); err != nil || e.Kind != tokensource.RefreshSucceeded || s.ManagedIdentityRequests() != 2 {
 		t.Fatalf("after the backoff: %v, %d requests; want a token after 2", err, s.ManagedIdentityRequests())
@@ -265,9 +265,9 @@ func TestManagedIdentityErrors(t *testing.T) {
 		t.Fatalf("an identity the host lacks: %v, want Unauthenticated", err)
 	}
 	t.Setenv("IDENTITY_ENDPOINT", s.ManagedIdentityBase()+"/msi/token")
-	t.Setenv("IDENTITY_HEADER", "wrong-"+authority.AppServiceHeader)
+	t.Setenv("IDENTITY_HEADER", "wrong-"+grpccredstest.AppServiceHeader)
 	_, err = managed(t, ManagedIdentity{Scope: "api://wrong-header/.default"}, l).Token()
-	if status.Code(err) != codes.Unauthenticated || strings.Contains(err.Error(), authority.AppServiceHeader) {
+	if status.Code(err) != codes.Unauthenticated || strings.Contains(err.Error(), grpccredstest.AppServiceHeader) {
 		t.Fatalf("a wrong App Service header: %v, want Unauthenticated without the header", err)
 	}
 	for _, m := range []ManagedIdentity{{Scope: "s", ClientID: "a", ObjectID: "b"}, {}} {
@@ -309,7 +309,7 @@ func TestManagedIdentityClientFollowsNoRedirect(t *testing.T) {
 		"caller's": ManagedIdentity{HTTPClient: &http.Client{}}.client(),
 	} {
 		req, _ := http.NewRequest(http.MethodGet, endpoint.URL, nil)
-		req.Header.Set("X-IDENTITY-HEADER", authority.AppServiceHeader)
+		req.Header.Set("X-IDENTITY-HEADER", grpccredstest.AppServiceHeader)
 		resp, err := c.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
@@ -26,7 +26,7 @@ import (
 )
 
 // app describes the registered client at s, for the real MSAL code path.
-func app(t *testing.T, s *authority.Server, opts ...tokensource.Option) azure.App {
+func app(t *testing.T, s *grpccredstest.IdentityProvider, opts ...tokensource.Option) azure.App {
 	hc := s.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
 	return azure.App{TenantID: enginetest.Tenant, ClientID: enginetest.ClientID, Scopes: []string{enginetest.Scope},
@@ -145,10 +145,10 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 		t.Fatalf("wrong enginetest.Secret: %v, want Unauthenticated naming invalid_client", err)
 	}
 
-	for mode, want := range map[authority.Mode]codes.Code{
-		authority.Fail500: codes.Unavailable, authority.Fail429: codes.Unavailable,
-		authority.Garbage: codes.Unavailable, authority.InvalidClient: codes.Unauthenticated,
-		authority.Malformed: codes.Unavailable,
+	for mode, want := range map[grpccredstest.Mode]codes.Code{
+		grpccredstest.Fail500: codes.Unavailable, grpccredstest.Fail429: codes.Unavailable,
+		grpccredstest.Garbage: codes.Unavailable, grpccredstest.InvalidClient: codes.Unauthenticated,
+		grpccredstest.Malformed: codes.Unavailable,
 	} {
 		s.SetMode(mode)
 		r, _ := app(t, s, tokensource.WithLogger(logger)).ClientSecret(enginetest.Secret)
@@ -159,7 +159,7 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 			t.Errorf("mode %d: %v, want %v", mode, err, want)
 		}
 	}
-	s.SetMode(authority.Healthy)
+	s.SetMode(grpccredstest.Healthy)
 
 	// Down after expiry: the cached token runs out while the authority is gone.
 	s.SetLifetime(time.Minute, 0)
@@ -195,7 +195,7 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 
 func TestWorkloadIdentityRereadsTheFederatedTokenFile(t *testing.T) {
 	s := enginetest.Authority(t)
-	s.Register("wi-app", authority.Client{Identity: authority.Identity{Name: "wi", OID: "o-2"}})
+	s.Register("wi-app", grpccredstest.Client{Identity: grpccredstest.Identity{Name: "wi", OID: "o-2"}})
 	file := filepath.Join(t.TempDir(), "azure-identity-token")
 	os.WriteFile(file, []byte("h.first.sig\n"), 0o600)
 	t.Setenv("AZURE_TENANT_ID", enginetest.Tenant)
@@ -228,7 +228,7 @@ func TestWorkloadIdentityRereadsTheFederatedTokenFile(t *testing.T) {
 
 func TestClientCertificate(t *testing.T) {
 	s := enginetest.Authority(t)
-	s.Register("cert-app", authority.Client{Identity: authority.Identity{Name: "c", OID: "o-3"}})
+	s.Register("cert-app", grpccredstest.Client{Identity: grpccredstest.Identity{Name: "c", OID: "o-3"}})
 	a := app(t, s)
 	a.ClientID = "cert-app"
 	r, err := a.ClientCertificate(enginetest.RSACertPEM(t), "")
@@ -270,7 +270,7 @@ func TestDeviceCodeReplacingFetchIsSilentAndNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	claims, _ := tokensource.ParseClaims(first.AccessToken)
-	if claims["name"] != authority.User.Name || len(prompts) != 1 || prompts[0].UserCode != "GRPC-CRDS" {
+	if claims["name"] != grpccredstest.User.Name || len(prompts) != 1 || prompts[0].UserCode != "GRPC-CRDS" {
 		t.Fatalf("token for %v after prompts %+v", claims["name"], prompts)
 	}
 	requests := s.TokenRequests()

@@ -1,4 +1,4 @@
-package authority
+package grpccredstest
 
 import (
 	"encoding/json"

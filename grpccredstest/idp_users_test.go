@@ -1,4 +1,4 @@
-package authority_test
+package grpccredstest_test
 
 import (
 	"net/http"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 )
 
 // accessName is the name an answer's access token is issued to.
@@ -23,7 +23,7 @@ func accessName(t *testing.T, body map[string]any) any {
 // After SignInAs, the browser and device-code flows sign in the second
 // person, and each person's refresh token brings tokens for that person.
 func TestSignInAs(t *testing.T) {
-	s, err := authority.NewServer("tenant-1", "api://test")
+	s, err := grpccredstest.StartIdentityProvider("tenant-1", "api://test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,10 +38,10 @@ func TestSignInAs(t *testing.T) {
 		return body
 	}
 	ada := signIn()
-	s.SignInAs(authority.SecondUser)
+	s.SignInAs(grpccredstest.SecondUser)
 	bob := signIn()
-	if accessName(t, ada) != authority.User.Name || accessName(t, bob) != authority.SecondUser.Name {
-		t.Fatalf("signed in %v, then %v; want %s, then %s", accessName(t, ada), accessName(t, bob), authority.User.Name, authority.SecondUser.Name)
+	if accessName(t, ada) != grpccredstest.User.Name || accessName(t, bob) != grpccredstest.SecondUser.Name {
+		t.Fatalf("signed in %v, then %v; want %s, then %s", accessName(t, ada), accessName(t, bob), grpccredstest.User.Name, grpccredstest.SecondUser.Name)
 	}
 	if ada["refresh_token"] != "refresh-token-1" || bob["refresh_token"] == ada["refresh_token"] || ada["client_info"] == bob["client_info"] {
 		t.Fatalf("refresh tokens %v and %v, client info %v and %v; want refresh-token-1 and another, and two client infos",
@@ -50,7 +50,7 @@ func TestSignInAs(t *testing.T) {
 	for _, person := range []struct {
 		rt   any
 		want string
-	}{{ada["refresh_token"], authority.User.Name}, {bob["refresh_token"], authority.SecondUser.Name}} {
+	}{{ada["refresh_token"], grpccredstest.User.Name}, {bob["refresh_token"], grpccredstest.SecondUser.Name}} {
 		rt, _ := person.rt.(string)
 		status, body := post(t, s, url.Values{"grant_type": {"refresh_token"}, "client_id": {"cli-app"}, "refresh_token": {rt}, "scope": {"api://test/.default"}})
 		if status != http.StatusOK || accessName(t, body) != person.want {
@@ -67,10 +67,10 @@ func TestSignInAs(t *testing.T) {
 	}
 	resp.Body.Close()
 	post(t, s, dev) // pending
-	if status, body := post(t, s, dev); status != http.StatusOK || accessName(t, body) != authority.SecondUser.Name {
-		t.Fatalf("device code: status %d, token for %v; want 200 and %s", status, accessName(t, body), authority.SecondUser.Name)
+	if status, body := post(t, s, dev); status != http.StatusOK || accessName(t, body) != grpccredstest.SecondUser.Name {
+		t.Fatalf("device code: status %d, token for %v; want 200 and %s", status, accessName(t, body), grpccredstest.SecondUser.Name)
 	}
-	if authority.Username(authority.User) != "ada@example.test" || authority.Username(authority.SecondUser) != "bob@example.test" {
-		t.Fatalf("usernames %s and %s", authority.Username(authority.User), authority.Username(authority.SecondUser))
+	if grpccredstest.Username(grpccredstest.User) != "ada@example.test" || grpccredstest.Username(grpccredstest.SecondUser) != "bob@example.test" {
+		t.Fatalf("usernames %s and %s", grpccredstest.Username(grpccredstest.User), grpccredstest.Username(grpccredstest.SecondUser))
 	}
 }

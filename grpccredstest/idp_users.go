@@ -1,11 +1,11 @@
-package authority
+package grpccredstest
 
 import (
 	"strings"
 )
 
 // SecondUser is another person who can sign in, for tests of a token cache
-// that holds two accounts. [Server.SignInAs] makes them the one who does.
+// that holds two accounts. [IdentityProvider.SignInAs] makes them the one who does.
 var SecondUser = Identity{Name: "Bob Reviewer", OID: "5b0e7c41-0000-4000-8000-0000000000b0", Roles: []string{"Reader"}}
 
 // Username is the username (the id token's preferred_username) of a person
@@ -27,14 +27,14 @@ type people struct {
 // authorization-code flows from now on (at first, User). Each person has
 // their own refresh token, and the refresh-token grant issues tokens for
 // the person the refresh token belongs to.
-func (s *Server) SignInAs(id Identity) {
+func (s *IdentityProvider) SignInAs(id Identity) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.people.signingIn = id
 }
 
 // signingIn is the person who signs in now.
-func (s *Server) signingIn() Identity {
+func (s *IdentityProvider) signingIn() Identity {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.people.signingIn.OID == "" {
@@ -45,7 +45,7 @@ func (s *Server) signingIn() Identity {
 
 // refreshTokenFor issues id's refresh token: "refresh-token-1" for User,
 // as before there was a second person.
-func (s *Server) refreshTokenFor(id Identity) string {
+func (s *IdentityProvider) refreshTokenFor(id Identity) string {
 	if id.OID == User.OID {
 		return "refresh-token-1"
 	}
@@ -61,7 +61,7 @@ func (s *Server) refreshTokenFor(id Identity) string {
 
 // refreshUser is the person a refresh token was issued to; User for any
 // token the authority does not know, which it accepts as User's.
-func (s *Server) refreshUser(rt string) Identity {
+func (s *IdentityProvider) refreshUser(rt string) Identity {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id, ok := s.people.refresh[rt]; ok {

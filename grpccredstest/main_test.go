@@ -1,4 +1,4 @@
-package authority_test
+package grpccredstest_test
 
 import (
 	"testing"

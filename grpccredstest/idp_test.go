@@ -1,4 +1,4 @@
-package authority_test
+package grpccredstest_test
 
 import (
 	"encoding/json"
@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 )
 
 // post sends a token request and decodes the JSON answer.
-func post(t *testing.T, s *authority.Server, form url.Values) (int, map[string]any) {
+func post(t *testing.T, s *grpccredstest.IdentityProvider, form url.Values) (int, map[string]any) {
 	t.Helper()
 	hc := s.HTTPClient()
 	defer hc.CloseIdleConnections()
@@ -45,12 +45,12 @@ func nbfClaims(at time.Time) string {
 }
 
 func TestTokenEndpointHonoursClaims(t *testing.T) {
-	s, err := authority.NewServer("tenant-1", "api://test")
+	s, err := grpccredstest.StartIdentityProvider("tenant-1", "api://test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Stop()
-	s.Register("app", authority.Client{Secret: "s3cret", Identity: authority.Identity{Name: "svc", OID: "o-1"}})
+	s.Register("app", grpccredstest.Client{Secret: "s3cret", Identity: grpccredstest.Identity{Name: "svc", OID: "o-1"}})
 	form := func(grant, claims string) url.Values {
 		v := url.Values{"grant_type": {grant}, "client_id": {"app"}, "client_secret": {"s3cret"}}
 		if claims != "" {

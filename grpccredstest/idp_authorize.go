@@ -1,4 +1,4 @@
-package authority
+package grpccredstest
 
 import (
 	"crypto/rand"
@@ -21,7 +21,7 @@ type codeGrant struct {
 }
 
 // AuthorizeRequests counts requests to the authorization endpoint.
-func (s *Server) AuthorizeRequests() int64 { return s.authorizeReqs.Load() }
+func (s *IdentityProvider) AuthorizeRequests() int64 { return s.authorizeReqs.Load() }
 
 // authorize is the authorization endpoint of the authorization-code flow
 // with PKCE, for public clients on a loopback redirect URI. User (or the
@@ -30,7 +30,7 @@ func (s *Server) AuthorizeRequests() int64 { return s.authorizeReqs.Load() }
 // by a 302 or, for response_mode=form_post (which MSAL asks for), by a page
 // whose form posts them. Any invalid request is answered 400 and redirected
 // nowhere.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+func (s *IdentityProvider) authorize(w http.ResponseWriter, r *http.Request) {
 	s.authorizeReqs.Add(1)
 	q := r.URL.Query()
 	redirect, err := checkAuthorize(q)
@@ -76,7 +76,7 @@ func loopbackRedirect(raw string) (*url.URL, error) {
 }
 
 // newCode issues a one-time code for the authorization request q.
-func (s *Server) newCode(q url.Values) string {
+func (s *IdentityProvider) newCode(q url.Values) string {
 	code := rand.Text()
 	user := s.signingIn()
 	s.mu.Lock()
@@ -108,7 +108,7 @@ func formPost(w http.ResponseWriter, action *url.URL, fields url.Values) {
 // same client for the same redirect URI, and the code_verifier must hash to
 // its challenge: base64url(SHA-256(code_verifier)). Anything else is 400
 // invalid_grant.
-func (s *Server) redeemCode(w http.ResponseWriter, r *http.Request, notBefore time.Time) {
+func (s *IdentityProvider) redeemCode(w http.ResponseWriter, r *http.Request, notBefore time.Time) {
 	f := r.PostForm
 	s.mu.Lock()
 	g, ok := s.codes[f.Get("code")]

@@ -1,4 +1,4 @@
-package authority
+package grpccredstest
 
 import (
 	"encoding/base64"
@@ -10,13 +10,13 @@ import (
 )
 
 // User is the person who signs in, through the device-code flow or in the
-// browser, unless [Server.SignInAs] names another.
+// browser, unless [IdentityProvider.SignInAs] names another.
 var User = Identity{Name: "Ada Operator", OID: "9d3c1e2a-0000-4000-8000-00000000ad0a", Roles: []string{"Reader"}}
 
 // DeviceCodeRequests counts requests to the device-code endpoint.
-func (s *Server) DeviceCodeRequests() int64 { return s.deviceRequests.Load() }
+func (s *IdentityProvider) DeviceCodeRequests() int64 { return s.deviceRequests.Load() }
 
-func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
+func (s *IdentityProvider) deviceCode(w http.ResponseWriter, r *http.Request) {
 	s.deviceRequests.Add(1)
 	s.polls.Store(0)
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -27,7 +27,7 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 
 // devicePoll answers the device-code grant: pending on the first poll, as if
 // the user were still typing, then signed in.
-func (s *Server) devicePoll(w http.ResponseWriter, r *http.Request, notBefore time.Time) {
+func (s *IdentityProvider) devicePoll(w http.ResponseWriter, r *http.Request, notBefore time.Time) {
 	if s.polls.Add(1) == 1 {
 		writeJSON(w, http.StatusBadRequest, oauthError("authorization_pending", "AADSTS70016: pending"))
 		return
@@ -39,11 +39,11 @@ func (s *Server) devicePoll(w http.ResponseWriter, r *http.Request, notBefore ti
 // authorization-code and refresh-token grants do: an access token not
 // issued before notBefore (zero: now), a refresh token, and the id_token and
 // client_info MSAL needs to cache the account.
-func (s *Server) userToken(w http.ResponseWriter, r *http.Request, id Identity, notBefore time.Time) {
+func (s *IdentityProvider) userToken(w http.ResponseWriter, r *http.Request, id Identity, notBefore time.Time) {
 	s.mu.Lock()
 	lifetime := s.lifetime
 	s.mu.Unlock()
-	access, err := s.sign(id, lifetime, notBefore)
+	access, err := s.issueFor(id, s.Audience, lifetime, notBefore)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -56,7 +56,7 @@ func (s *Server) userToken(w http.ResponseWriter, r *http.Request, id Identity, 
 }
 
 // idToken is what MSAL needs to cache an account; MSAL does not verify it.
-func (s *Server) idToken(id Identity, clientID string) string {
+func (s *IdentityProvider) idToken(id Identity, clientID string) string {
 	t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
 		"iss": s.Issuer(), "aud": clientID, "sub": id.OID, "oid": id.OID, "tid": s.Tenant,
 		"name": id.Name, "preferred_username": Username(id),
@@ -66,7 +66,7 @@ func (s *Server) idToken(id Identity, clientID string) string {
 	return signed
 }
 
-func (s *Server) clientInfo(id Identity) string {
+func (s *IdentityProvider) clientInfo(id Identity) string {
 	b, _ := json.Marshal(map[string]string{"uid": id.OID, "utid": s.Tenant})
 	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -1,4 +1,4 @@
-package authority
+package grpccredstest
 
 import (
 	"io"
@@ -25,7 +25,7 @@ const (
 )
 
 // AddManagedIdentity registers mi with the managed-identity endpoints.
-func (s *Server) AddManagedIdentity(mi ManagedIdentity) {
+func (s *IdentityProvider) AddManagedIdentity(mi ManagedIdentity) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.managed = append(s.managed, mi)
@@ -33,7 +33,7 @@ func (s *Server) AddManagedIdentity(mi ManagedIdentity) {
 
 // SetArcKey makes the Azure Arc endpoint ask for the key in file, whose
 // contents are key, as the Arc agent does.
-func (s *Server) SetArcKey(file, key string) {
+func (s *IdentityProvider) SetArcKey(file, key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.arcFile, s.arcKey = file, key
@@ -48,17 +48,17 @@ func (s *Server) SetArcKey(file, key string) {
 //
 // IMDS's own address, 169.254.169.254, is never used: a test's HTTP client
 // dials this address whatever host it is asked for.
-func (s *Server) ManagedIdentityBase() string { return "http://" + s.miAddr }
+func (s *IdentityProvider) ManagedIdentityBase() string { return "http://" + s.miAddr }
 
 // ManagedIdentityAddr is the host:port of the managed-identity endpoints.
-func (s *Server) ManagedIdentityAddr() string { return s.miAddr }
+func (s *IdentityProvider) ManagedIdentityAddr() string { return s.miAddr }
 
 // ManagedIdentityRequests counts requests to the managed-identity endpoints.
-func (s *Server) ManagedIdentityRequests() int64 { return s.miRequests.Load() }
+func (s *IdentityProvider) ManagedIdentityRequests() int64 { return s.miRequests.Load() }
 
 // startManaged listens for the managed-identity endpoints (again, on the same
 // address after Stop).
-func (s *Server) startManaged() error {
+func (s *IdentityProvider) startManaged() error {
 	addr := s.miAddr
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -77,7 +77,7 @@ func (s *Server) startManaged() error {
 }
 
 // imds serves IMDS (api-version 2018-02-01) and Azure Arc (2020-06-01).
-func (s *Server) imds(w http.ResponseWriter, r *http.Request) {
+func (s *IdentityProvider) imds(w http.ResponseWriter, r *http.Request) {
 	s.miRequests.Add(1)
 	if r.Header.Get("Metadata") != "true" {
 		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "Required metadata header not specified"))
@@ -91,7 +91,7 @@ func (s *Server) imds(w http.ResponseWriter, r *http.Request) {
 
 // arcAuthorized answers Arc's challenge: without the key, 401 naming the key
 // file; with it, true.
-func (s *Server) arcAuthorized(w http.ResponseWriter, r *http.Request) bool {
+func (s *IdentityProvider) arcAuthorized(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Lock()
 	file, key := s.arcFile, s.arcKey
 	s.mu.Unlock()
@@ -104,7 +104,7 @@ func (s *Server) arcAuthorized(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // msi serves App Service, Azure ML and Cloud Shell.
-func (s *Server) msi(w http.ResponseWriter, r *http.Request) {
+func (s *IdentityProvider) msi(w http.ResponseWriter, r *http.Request) {
 	s.miRequests.Add(1)
 	q := r.URL.Query()
 	ok := r.Header.Get("X-IDENTITY-HEADER") == AppServiceHeader
@@ -125,7 +125,7 @@ func (s *Server) msi(w http.ResponseWriter, r *http.Request) {
 
 // managedToken issues a token for the identity q selects, with the resource
 // as its audience, in the managed-identity response shape (times as strings).
-func (s *Server) managedToken(w http.ResponseWriter, r *http.Request, q map[string][]string) {
+func (s *IdentityProvider) managedToken(w http.ResponseWriter, r *http.Request, q map[string][]string) {
 	if s.misbehave(w, r) {
 		return
 	}
@@ -138,7 +138,7 @@ func (s *Server) managedToken(w http.ResponseWriter, r *http.Request, q map[stri
 	lifetime := s.lifetime
 	s.mu.Unlock()
 	resource := first(q, "resource")
-	tok, err := s.signFor(mi.Identity, resource, lifetime, time.Time{})
+	tok, err := s.issueFor(mi.Identity, resource, lifetime, time.Time{})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -149,7 +149,7 @@ func (s *Server) managedToken(w http.ResponseWriter, r *http.Request, q map[stri
 		"expires_on": strconv.FormatInt(time.Now().Add(lifetime).Unix(), 10)})
 }
 
-func (s *Server) findManaged(clientID, objectID, resourceID string) (ManagedIdentity, bool) {
+func (s *IdentityProvider) findManaged(clientID, objectID, resourceID string) (ManagedIdentity, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, mi := range s.managed {

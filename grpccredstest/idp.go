@@ -1,4 +1,4 @@
-package authority
+package grpccredstest
 
 import (
 	"crypto/tls"
@@ -10,10 +10,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/MicahParks/jwkset"
-	"github.com/grpccreds/grpccreds/internal/testpki"
 )
 
 // Mode makes the token endpoint misbehave.
@@ -41,21 +41,24 @@ type Client struct {
 	Identity
 }
 
-// Server is a fake Azure AD / OIDC authority over HTTPS on 127.0.0.1, good
-// enough for MSAL Go and x/oauth2: OIDC discovery, a token endpoint for the
-// client-credentials grant (secret or assertion), the device-code,
-// authorization-code (PKCE) and refresh-token grants for User (or another
-// person, see SignInAs), and a JWKS. It counts token requests and can be
-// made to fail or go down and come back on the same port.
+// IdentityProvider is an Azure AD / OIDC identity provider over HTTPS on
+// 127.0.0.1, good enough for MSAL Go and x/oauth2: OIDC discovery in the
+// Azure AD layout, a token endpoint for the client-credentials grant (secret
+// or assertion), the device-code, authorization-code (PKCE) and
+// refresh-token grants for User (or another person, see SignInAs), Azure's
+// managed-identity endpoints (see ManagedIdentityBase), and a JWKS. It signs
+// with its embedded Signer, counts requests, can be made to fail (SetMode),
+// and can go down (Stop) and come back on the same port (Start).
 //
 // The token endpoint honours an optional claims parameter: it must be JSON
 // (else 400 invalid_request), and an access_token nbf demand (Azure AD's
 // continuous access evaluation challenge) makes the issued token's iat and
 // nbf no earlier than the time it names.
-type Server struct {
-	*Authority
+type IdentityProvider struct {
+	*Signer
+	// Tenant is the tenant in its URLs; CA signed its certificate.
 	Tenant string
-	CA     *testpki.CA
+	CA     *CA
 
 	mu             sync.Mutex
 	clients        map[string]Client
@@ -82,24 +85,37 @@ type Server struct {
 	miSrv      *http.Server
 }
 
-// NewServer starts an authority for tenant that issues tokens for audience.
-func NewServer(tenant, audience string) (*Server, error) {
-	ca := testpki.NewCA("authority CA")
-	s := &Server{Tenant: tenant, CA: ca, cert: ca.Server().TLS, clients: map[string]Client{}, codes: map[string]codeGrant{}, lifetime: time.Hour}
+// NewIdentityProvider starts an identity provider for tenant that issues
+// tokens for audience, and stops it when the test ends.
+func NewIdentityProvider(t testing.TB, tenant, audience string) *IdentityProvider {
+	t.Helper()
+	s, err := StartIdentityProvider(tenant, audience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartIdentityProvider starts an identity provider for tenant that issues
+// tokens for audience; Close stops it.
+func StartIdentityProvider(tenant, audience string) (*IdentityProvider, error) {
+	ca := NewCA("grpccredstest identity provider CA")
+	s := &IdentityProvider{Tenant: tenant, CA: ca, cert: ca.Server().TLS, clients: map[string]Client{}, codes: map[string]codeGrant{}, lifetime: time.Hour}
 	if err := s.Start(); err != nil {
 		return nil, err
 	}
-	a, err := New(s.Issuer(), audience)
+	signer, err := NewSigner(s.Issuer(), audience)
 	if err != nil {
 		s.Stop()
 		return nil, err
 	}
-	s.Authority = a
+	s.Signer = signer
 	return s, nil
 }
 
 // Register adds a client application.
-func (s *Server) Register(clientID string, c Client) {
+func (s *IdentityProvider) Register(clientID string, c Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clients[clientID] = c
@@ -107,50 +123,50 @@ func (s *Server) Register(clientID string, c Client) {
 
 // SetLifetime sets the lifetime of tokens issued from now on (default 1 h),
 // and the refresh_in hint sent with them (0: none).
-func (s *Server) SetLifetime(lifetime, refreshIn time.Duration) {
+func (s *IdentityProvider) SetLifetime(lifetime, refreshIn time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lifetime, s.refreshIn = lifetime, refreshIn
 }
 
 // SetMode changes how the token endpoint behaves.
-func (s *Server) SetMode(m Mode) { s.mode.Store(int32(m)) }
+func (s *IdentityProvider) SetMode(m Mode) { s.mode.Store(int32(m)) }
 
 // TokenRequests counts requests to the token endpoint.
-func (s *Server) TokenRequests() int64 { return s.requests.Load() }
+func (s *IdentityProvider) TokenRequests() int64 { return s.requests.Load() }
 
 // ClaimsRequests counts requests to the token endpoint that carried a claims
 // parameter, as MSAL sends one when asked to bypass its cache (WithClaims).
-func (s *Server) ClaimsRequests() int64 { return s.claimsRequests.Load() }
+func (s *IdentityProvider) ClaimsRequests() int64 { return s.claimsRequests.Load() }
 
 // LastAssertion returns the last client assertion the token endpoint received.
-func (s *Server) LastAssertion() string {
+func (s *IdentityProvider) LastAssertion() string {
 	a, _ := s.assertion.Load().(string)
 	return a
 }
 
 // Base is https://127.0.0.1:PORT.
-func (s *Server) Base() string { return "https://" + s.addr }
+func (s *IdentityProvider) Base() string { return "https://" + s.addr }
 
 // AuthorityURL is what MSAL takes as its authority: Base/tenant.
-func (s *Server) AuthorityURL() string { return s.Base() + "/" + s.Tenant }
+func (s *IdentityProvider) AuthorityURL() string { return s.Base() + "/" + s.Tenant }
 
 // Issuer is the iss of the tokens and of the discovery document.
-func (s *Server) Issuer() string { return s.AuthorityURL() + "/v2.0" }
+func (s *IdentityProvider) Issuer() string { return s.AuthorityURL() + "/v2.0" }
 
 // TokenURL is the token endpoint.
-func (s *Server) TokenURL() string { return s.AuthorityURL() + "/oauth2/v2.0/token" }
+func (s *IdentityProvider) TokenURL() string { return s.AuthorityURL() + "/oauth2/v2.0/token" }
 
 // JWKSURL is where the signing keys are published.
-func (s *Server) JWKSURL() string { return s.AuthorityURL() + "/discovery/v2.0/keys" }
+func (s *IdentityProvider) JWKSURL() string { return s.AuthorityURL() + "/discovery/v2.0/keys" }
 
 // HTTPClient trusts the authority's certificate.
-func (s *Server) HTTPClient() *http.Client {
+func (s *IdentityProvider) HTTPClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
 }
 
 // Start listens (again, on the same address after Stop).
-func (s *Server) Start() error {
+func (s *IdentityProvider) Start() error {
 	addr := s.addr
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -171,16 +187,20 @@ func (s *Server) Start() error {
 	return s.startManaged()
 }
 
-// Stop closes the listeners and every connection: clients now get
-// "connection refused".
-func (s *Server) Stop() {
+// Close stops the identity provider for good.
+func (s *IdentityProvider) Close() { s.Stop() }
+
+// Stop takes the identity provider down, as in an outage: it closes the
+// listeners and every connection, so clients get "connection refused" until
+// Start brings it back on the same addresses.
+func (s *IdentityProvider) Stop() {
 	s.srv.Close()
 	if s.miSrv != nil {
 		s.miSrv.Close()
 	}
 }
 
-func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
+func (s *IdentityProvider) discovery(w http.ResponseWriter, r *http.Request) {
 	base := s.AuthorityURL()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                        s.Issuer(),
@@ -191,7 +211,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+func (s *IdentityProvider) jwks(w http.ResponseWriter, r *http.Request) {
 	jwk, err := jwkset.NewJWKFromKey(s.PublicKey(), jwkset.JWKOptions{
 		Metadata: jwkset.JWKMetadataOptions{KID: s.KeyID, ALG: jwkset.AlgRS256, USE: jwkset.UseSig}})
 	if err != nil {
@@ -205,7 +225,7 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	w.Write(raw)
 }
 
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+func (s *IdentityProvider) token(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	r.ParseForm()
 	if r.PostForm.Get("claims") != "" {
@@ -240,7 +260,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 
 // authenticate accepts a client secret (form or basic auth) or a client
 // assertion for a registered client.
-func (s *Server) authenticate(r *http.Request) (Identity, bool) {
+func (s *IdentityProvider) authenticate(r *http.Request) (Identity, bool) {
 	if r.PostForm.Get("grant_type") != "client_credentials" {
 		return Identity{}, false
 	}
@@ -264,11 +284,11 @@ func (s *Server) authenticate(r *http.Request) (Identity, bool) {
 }
 
 // issue answers with a token for id, not issued before notBefore (zero: now).
-func (s *Server) issue(w http.ResponseWriter, id Identity, notBefore time.Time) {
+func (s *IdentityProvider) issue(w http.ResponseWriter, id Identity, notBefore time.Time) {
 	s.mu.Lock()
 	lifetime, refreshIn := s.lifetime, s.refreshIn
 	s.mu.Unlock()
-	tok, err := s.sign(id, lifetime, notBefore)
+	tok, err := s.issueFor(id, s.Audience, lifetime, notBefore)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -294,7 +314,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // misbehave answers as the current Mode says, and reports whether it did.
 // Slow delays and then lets the request through.
-func (s *Server) misbehave(w http.ResponseWriter, r *http.Request) bool {
+func (s *IdentityProvider) misbehave(w http.ResponseWriter, r *http.Request) bool {
 	switch Mode(s.mode.Load()) {
 	case Fail500:
 		writeJSON(w, http.StatusInternalServerError, oauthError("server_error", "AADSTS50000: temporary failure"))

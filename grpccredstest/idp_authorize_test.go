@@ -1,4 +1,4 @@
-package authority_test
+package grpccredstest_test
 
 import (
 	"crypto/sha256"
@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/grpccreds/grpccreds/internal/authority"
+	"github.com/grpccreds/grpccreds/grpccredstest"
 )
 
 const redirectURI = "http://localhost:53117/"
@@ -30,7 +30,7 @@ func authorizeQuery(verifier string) url.Values {
 
 // authorize sends an authorization request as a browser would, without
 // following the redirect.
-func authorize(t *testing.T, s *authority.Server, q url.Values) *http.Response {
+func authorize(t *testing.T, s *grpccredstest.IdentityProvider, q url.Values) *http.Response {
 	t.Helper()
 	hc := s.HTTPClient()
 	defer hc.CloseIdleConnections()
@@ -44,7 +44,7 @@ func authorize(t *testing.T, s *authority.Server, q url.Values) *http.Response {
 }
 
 // code signs in and returns the code the authority redirected with.
-func code(t *testing.T, s *authority.Server, verifier string) string {
+func code(t *testing.T, s *grpccredstest.IdentityProvider, verifier string) string {
 	t.Helper()
 	resp := authorize(t, s, authorizeQuery(verifier))
 	loc, err := resp.Location()
@@ -65,7 +65,7 @@ func redeem(code, verifier, redirect string) url.Values {
 // A code is redeemed once, by the client that holds the PKCE verifier, for
 // the redirect URI it was issued for.
 func TestAuthorizationCodeWithPKCE(t *testing.T) {
-	s, err := authority.NewServer("tenant-1", "api://test")
+	s, err := grpccredstest.StartIdentityProvider("tenant-1", "api://test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +95,8 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 	}
 	claims := jwt.MapClaims{}
 	access, _ := body["access_token"].(string)
-	if _, _, err := jwt.NewParser().ParseUnverified(access, claims); err != nil || claims["name"] != authority.User.Name {
-		t.Fatalf("access token for %v (%v), want %s", claims["name"], err, authority.User.Name)
+	if _, _, err := jwt.NewParser().ParseUnverified(access, claims); err != nil || claims["name"] != grpccredstest.User.Name {
+		t.Fatalf("access token for %v (%v), want %s", claims["name"], err, grpccredstest.User.Name)
 	}
 	for _, field := range []string{"refresh_token", "id_token", "client_info"} {
 		if body[field] == "" || body[field] == nil {
@@ -112,7 +112,7 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 }
 
 func TestAuthorizeRefusesBadRequests(t *testing.T) {
-	s, err := authority.NewServer("tenant-1", "api://test")
+	s, err := grpccredstest.StartIdentityProvider("tenant-1", "api://test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestAuthorizeRefusesBadRequests(t *testing.T) {
 // With response_mode=form_post, as MSAL asks, the code and state come in a
 // form that posts them to the redirect URI.
 func TestAuthorizeFormPost(t *testing.T) {
-	s, err := authority.NewServer("tenant-1", "api://test")
+	s, err := grpccredstest.StartIdentityProvider("tenant-1", "api://test")
 	if err != nil {
 		t.Fatal(err)
 	}
