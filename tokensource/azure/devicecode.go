@@ -124,7 +124,12 @@ func (u *userFlow) silent(ctx context.Context) (public.AuthResult, error) {
 		opts = append(opts, public.WithClaims(refreshClaims(time.Now())))
 	}
 	res, err := u.client.AcquireTokenSilent(ctx, u.scopes, opts...)
-	if err == nil && res.Account.HomeAccountID == "" {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// The bound, or the fetch, ended while MSAL was at work: a passing
+		// failure, whatever MSAL made of the request cut short.
+		err = ctx.Err()
+	case err == nil && res.Account.HomeAccountID == "":
 		res.Account = account
 	}
 	return res, err
