@@ -26,11 +26,11 @@ import (
 // The directory above may be a link.
 //
 // Several processes may share the file. Each Load and each Save holds a lock
-// on the sibling file path+".lock" (flock on Unix-like systems; elsewhere,
-// the lock file's exclusive creation), waiting for it at most 10 seconds.
-// A Save writes a temporary file in the same directory and renames it over
-// the file, so a reader never sees half a cache. A missing file loads as
-// nothing stored.
+// on the sibling file path+".lock" (flock on Linux, macOS and the BSDs,
+// LockFileEx on Windows; elsewhere, the lock file's exclusive creation),
+// waiting for it at most 10 seconds. A Save writes a temporary file in the
+// same directory and renames it over the file, so a reader never sees half a
+// cache. A missing file loads as nothing stored.
 func FileStore(path string) CacheStore { return fileStore{path: path} }
 
 type fileStore struct{ path string }
