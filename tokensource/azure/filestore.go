@@ -13,12 +13,14 @@ import (
 //
 // How the file is protected: like the Azure CLI's own token cache on Linux,
 // by file permissions only. It is not encrypted. It is written with mode
-// 0600, in a directory created with mode 0700 if missing, so other users
-// cannot read it; but root, and any program running as the same user, can,
-// and the refresh token in it signs in as the user until it is revoked or
-// expires. Keep it in the user's own directory (os.UserCacheDir, say), and
-// implement [CacheStore] over an OS keyring where encryption at rest is
-// needed.
+// 0600, in a directory created with mode 0700 if missing, and an existing
+// file of the current user that others may read is made 0600 when loaded
+// (on Linux, macOS and the BSDs; on Windows, where ACLs protect files, and
+// elsewhere it is left as it is), so other users cannot read it; but root,
+// and any program running as the same user, can, and the refresh token in
+// it signs in as the user until it is revoked or expires. Keep it in the
+// user's own directory (os.UserCacheDir, say), and implement [CacheStore]
+// over an OS keyring where encryption at rest is needed.
 //
 // FileStore does not follow symbolic links: if path or its lock file is
 // one, Load and Save fail with an error that says so (PersistentCache logs
@@ -35,8 +37,13 @@ func FileStore(path string) CacheStore { return fileStore{path: path} }
 
 type fileStore struct{ path string }
 
-// Load reads the file under the lock.
-func (f fileStore) Load(ctx context.Context) ([]byte, error) {
+// Load reads the file under the lock. A file of the current user that
+// others may read is made 0600 first (on Linux, macOS and the BSDs).
+func (f fileStore) Load(ctx context.Context) ([]byte, error) { return f.load(ctx, nil) }
+
+// load is Load. warn, if not nil, is told when the file's mode could not be
+// tightened.
+func (f fileStore) load(ctx context.Context, warn func(msg string, args ...any)) ([]byte, error) {
 	unlock, err := lockFile(ctx, f.path+".lock")
 	if errors.Is(err, fs.ErrNotExist) { // no directory: nothing stored
 		return nil, nil
@@ -53,6 +60,12 @@ func (f fileStore) Load(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	defer file.Close()
+	if info, err := file.Stat(); err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o077 != 0 && ownFile(info) {
+		if err := file.Chmod(0o600); err != nil && warn != nil {
+			warn("the token cache file is readable by others and could not be made 0600",
+				"path", f.path, "mode", info.Mode().Perm().String(), "error", err)
+		}
+	}
 	return io.ReadAll(file)
 }
 
