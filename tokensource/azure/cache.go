@@ -35,7 +35,9 @@ type CacheStore interface {
 // With [FileStore] the cache is protected as the Azure CLI's own token cache
 // is on Linux: by file permissions alone (0600), not encrypted; a cache file
 // others may read that cannot be made 0600 logs one warning. See
-// [FileStore].
+// [FileStore], also for what processes sharing the file may lose: of two
+// that change the cache at the same moment, only one change is kept, and
+// the user whose change was lost signs in once more.
 func PersistentCache(store CacheStore, logger *slog.Logger) cache.ExportReplace {
 	if logger == nil {
 		logger = slog.Default()

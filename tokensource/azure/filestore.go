@@ -33,6 +33,17 @@ import (
 // waiting for it at most 10 seconds. A Save writes a temporary file in the
 // same directory and renames it over the file, so a reader never sees half a
 // cache. A missing file loads as nothing stored.
+//
+// What the lock does not prevent: an update lost between processes. It is
+// held for each Load and each Save, not from one to the other: MSAL loads
+// the cache before it reads it and saves it after it changes it, but a read
+// is not followed by a save, so a lock held from a load until the next save
+// could be held indefinitely. Two processes that change the cache at the
+// same moment (each between its load and its save, which is work in
+// memory, no network request) each save their own version, and the later
+// save wins. What that costs: the other process's change, a new sign-in or
+// a new refresh token, is missing from the file, so that process, or a
+// later run, may have to sign in once more.
 func FileStore(path string) CacheStore { return fileStore{path: path} }
 
 type fileStore struct{ path string }
