@@ -33,8 +33,11 @@ type CacheStore interface {
 // an error.
 //
 // With [FileStore] the cache is protected as the Azure CLI's own token cache
-// is on Linux: by file permissions alone (0600), not encrypted. See
-// [FileStore].
+// is on Linux: by file permissions alone (0600), not encrypted; a cache file
+// others may read that cannot be made 0600 logs one warning. See
+// [FileStore], also for what processes sharing the file may lose: of two
+// that change the cache at the same moment, only one change is kept, and
+// the user whose change was lost signs in once more.
 func PersistentCache(store CacheStore, logger *slog.Logger) cache.ExportReplace {
 	if logger == nil {
 		logger = slog.Default()
@@ -51,12 +54,15 @@ type persistentCache struct {
 	// warned is set by a warning and cleared by a good load or save, so
 	// that one bad file gives one warning, not one for each of MSAL's loads.
 	warned atomic.Bool
+	// modeWarned is set by the warning that a FileStore's file could not be
+	// made 0600, given once.
+	modeWarned atomic.Bool
 }
 
 // Replace loads the stored cache into u, or an empty cache when nothing
 // usable is stored.
 func (p *persistentCache) Replace(ctx context.Context, u cache.Unmarshaler, _ cache.ReplaceHints) error {
-	data, err := p.store.Load(ctx)
+	data, err := p.load(ctx)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
@@ -88,6 +94,20 @@ func (p *persistentCache) Export(ctx context.Context, m cache.Marshaler, _ cache
 		p.warned.Store(false)
 	}
 	return nil
+}
+
+// load loads from the store, for a FileStore with a warning if it could not
+// tighten the file's mode.
+func (p *persistentCache) load(ctx context.Context) ([]byte, error) {
+	store, ok := p.store.(fileStore)
+	if !ok {
+		return p.store.Load(ctx)
+	}
+	return store.load(ctx, func(msg string, args ...any) {
+		if !p.modeWarned.Swap(true) {
+			p.logger.Warn("grpccreds: azure: "+msg, args...)
+		}
+	})
 }
 
 func (p *persistentCache) warn(msg string, args ...any) {

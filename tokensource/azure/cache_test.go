@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -199,6 +200,38 @@ func TestFileStoreRefusesSymlinks(t *testing.T) {
 		if data, _ := os.ReadFile(target); string(data) != `{"someone":"else"}` {
 			t.Errorf("the link's target was changed: %q", data)
 		}
+	}
+}
+
+// A cache file another program left readable by others is made 0600 when
+// it is loaded.
+func TestFileStoreTightensTheFileMode(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows protects files by ACLs, not by these mode bits")
+	}
+	path := cacheFile(t)
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	os.WriteFile(path, []byte("{}"), 0o644)
+	os.Chmod(path, 0o644) // whatever the umask
+	if data, err := azure.FileStore(path).Load(context.Background()); string(data) != "{}" || err != nil {
+		t.Fatalf("Load = %q, %v", data, err)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("mode after Load: %v (%v), want 0600", info.Mode().Perm(), err)
+	}
+	// Another user's file is read as it is. Only root can make one here.
+	if os.Getuid() != 0 {
+		return
+	}
+	os.Chmod(path, 0o644)
+	if err := os.Chown(path, 4242, 4242); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := azure.FileStore(path).Load(context.Background()); string(data) != "{}" || err != nil {
+		t.Fatalf("Load of another user's file = %q, %v", data, err)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o644 {
+		t.Fatalf("mode of another user's file after Load: %v (%v), want it left 0644", info.Mode().Perm(), err)
 	}
 }
 

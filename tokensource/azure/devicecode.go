@@ -115,6 +115,17 @@ func (u *userFlow) fetch(ctx context.Context) (*oauth2.Token, error) {
 func (u *userFlow) silent(ctx context.Context) (public.AuthResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, u.silentTimeout)
 	defer cancel()
+	res, err := u.silentFor(ctx)
+	if err != nil && ctx.Err() != nil {
+		// The bound, or the fetch, ended while MSAL was at work: a passing
+		// failure, whatever MSAL made of the request cut short.
+		err = ctx.Err()
+	}
+	return res, err
+}
+
+// silentFor is silent's attempt, on its bounded context.
+func (u *userFlow) silentFor(ctx context.Context) (public.AuthResult, error) {
 	account, err := u.cachedAccount(ctx)
 	if err != nil {
 		return public.AuthResult{}, err

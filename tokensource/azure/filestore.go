@@ -13,12 +13,14 @@ import (
 //
 // How the file is protected: like the Azure CLI's own token cache on Linux,
 // by file permissions only. It is not encrypted. It is written with mode
-// 0600, in a directory created with mode 0700 if missing, so other users
-// cannot read it; but root, and any program running as the same user, can,
-// and the refresh token in it signs in as the user until it is revoked or
-// expires. Keep it in the user's own directory (os.UserCacheDir, say), and
-// implement [CacheStore] over an OS keyring where encryption at rest is
-// needed.
+// 0600, in a directory created with mode 0700 if missing, and an existing
+// file of the current user that others may read is made 0600 when loaded
+// (on Linux, macOS and the BSDs; on Windows, where ACLs protect files, and
+// elsewhere it is left as it is), so other users cannot read it; but root,
+// and any program running as the same user, can, and the refresh token in
+// it signs in as the user until it is revoked or expires. Keep it in the
+// user's own directory (os.UserCacheDir, say), and implement [CacheStore]
+// over an OS keyring where encryption at rest is needed.
 //
 // FileStore does not follow symbolic links: if path or its lock file is
 // one, Load and Save fail with an error that says so (PersistentCache logs
@@ -26,17 +28,33 @@ import (
 // The directory above may be a link.
 //
 // Several processes may share the file. Each Load and each Save holds a lock
-// on the sibling file path+".lock" (flock on Unix-like systems; elsewhere,
-// the lock file's exclusive creation), waiting for it at most 10 seconds.
-// A Save writes a temporary file in the same directory and renames it over
-// the file, so a reader never sees half a cache. A missing file loads as
-// nothing stored.
+// on the sibling file path+".lock" (flock on Linux, macOS and the BSDs,
+// LockFileEx on Windows; elsewhere, the lock file's exclusive creation),
+// waiting for it at most 10 seconds. A Save writes a temporary file in the
+// same directory and renames it over the file, so a reader never sees half a
+// cache. A missing file loads as nothing stored.
+//
+// What the lock does not prevent: an update lost between processes. It is
+// held for each Load and each Save, not from one to the other: MSAL loads
+// the cache before it reads it and saves it after it changes it, but a read
+// is not followed by a save, so a lock held from a load until the next save
+// could be held indefinitely. Two processes that change the cache at the
+// same moment (each between its load and its save, which is work in
+// memory, no network request) each save their own version, and the later
+// save wins. What that costs: the other process's change, a new sign-in or
+// a new refresh token, is missing from the file, so that process, or a
+// later run, may have to sign in once more.
 func FileStore(path string) CacheStore { return fileStore{path: path} }
 
 type fileStore struct{ path string }
 
-// Load reads the file under the lock.
-func (f fileStore) Load(ctx context.Context) ([]byte, error) {
+// Load reads the file under the lock. A file of the current user that
+// others may read is made 0600 first (on Linux, macOS and the BSDs).
+func (f fileStore) Load(ctx context.Context) ([]byte, error) { return f.load(ctx, nil) }
+
+// load is Load. warn, if not nil, is told when the file's mode could not be
+// tightened.
+func (f fileStore) load(ctx context.Context, warn func(msg string, args ...any)) ([]byte, error) {
 	unlock, err := lockFile(ctx, f.path+".lock")
 	if errors.Is(err, fs.ErrNotExist) { // no directory: nothing stored
 		return nil, nil
@@ -53,6 +71,12 @@ func (f fileStore) Load(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	defer file.Close()
+	if info, err := file.Stat(); err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o077 != 0 && ownFile(info) {
+		if err := file.Chmod(0o600); err != nil && warn != nil {
+			warn("the token cache file is readable by others and could not be made 0600",
+				"path", f.path, "mode", info.Mode().Perm().String(), "error", err)
+		}
+	}
 	return io.ReadAll(file)
 }
 

@@ -45,3 +45,10 @@ func openNoFollow(path string, flag int, perm fs.FileMode) (*os.File, error) {
 	}
 	return f, err
 }
+
+// ownFile reports whether info describes a file of the current user, whose
+// mode FileStore may tighten.
+func ownFile(info fs.FileInfo) bool {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
+}

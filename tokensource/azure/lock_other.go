@@ -1,4 +1,4 @@
-//go:build !(darwin || dragonfly || freebsd || linux || netbsd || openbsd)
+//go:build !(darwin || dragonfly || freebsd || linux || netbsd || openbsd || windows)
 
 package azure
 
@@ -7,7 +7,7 @@ import (
 	"os"
 )
 
-func newFileLock(path string) (fileLock, error) { return &exclLock{path: path}, nil }
+func newFileLock(path string) (fileLock, error) { return newExclLock(path), nil }
 
 // openNoFollow is os.OpenFile, except that it refuses a symbolic link at
 // path. Without O_NOFOLLOW here, the path is checked before the open, and
@@ -31,3 +31,7 @@ func openNoFollow(path string, flag int, perm fs.FileMode) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// ownFile reports false: FileStore tightens modes only where it knows the
+// file's owner.
+func ownFile(fs.FileInfo) bool { return false }
