@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/grpccreds/grpccreds/grpccredstest"
@@ -36,7 +37,10 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	// success, then the endpoint failing in each way.
 	t.Setenv("IDENTITY_ENDPOINT", idp.ManagedIdentityBase()+"/msi/token")
 	t.Setenv("IDENTITY_HEADER", grpccredstest.AppServiceHeader)
-	mi, err := azure.ManagedIdentity{Scope: "api://grpccreds/.default", Refresh: opts}.TokenSource()
+	// MSAL caches managed-identity tokens per process: each engine gets a
+	// resource no other test or run (-count) has used.
+	run := time.Now().UnixNano()
+	mi, err := azure.ManagedIdentity{Scope: fmt.Sprintf("api://secrets-%d/.default", run), Refresh: opts}.TokenSource()
 	ev.add(err, mi)
 	tok, err := mi.Token()
 	ev.add(err, mi)
@@ -47,7 +51,7 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	mi.Close()
 	for i, m := range []grpccredstest.Mode{grpccredstest.InvalidClient, grpccredstest.Fail500, grpccredstest.Garbage, grpccredstest.Fail429} {
 		idp.SetMode(m) // a fresh engine and resource each time: MSAL caches managed-identity tokens per process
-		r, err := azure.ManagedIdentity{Scope: fmt.Sprintf("api://mode-%d/.default", i), Refresh: opts}.TokenSource()
+		r, err := azure.ManagedIdentity{Scope: fmt.Sprintf("api://mode-%d-%d/.default", run, i), Refresh: opts}.TokenSource()
 		ev.add(err, r)
 		_, err = r.Token()
 		ev.add(err, r)

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -66,8 +67,14 @@ func managedHost(t *testing.T) (*grpccredstest.IdentityProvider, *loopback) {
 }
 
 // scope is a resource of the test's own: MSAL's managed-identity token cache
-// is one per process, so tests must not share resources.
-func scope(t *testing.T) string { return "api://" + strings.ToLower(t.Name()) + "/.default" }
+// is one per process, so tests (and repeated runs, -count) must not share
+// resources.
+func scope(t *testing.T) string { return resource(strings.ToLower(t.Name())) + "/.default" }
+
+var runs atomic.Int64
+
+// resource names a resource no earlier test or run in this process used.
+func resource(name string) string { return fmt.Sprintf("api://%s-%d", name, runs.Add(1)) }
 
 // managed returns the engine for m, reaching the endpoints through l.
 func managed(t *testing.T, m ManagedIdentity, l *loopback) *tokensource.Refresher {
@@ -112,9 +119,10 @@ func TestManagedIdentityIMDS(t *testing.T) {
 		{"object", ManagedIdentity{ObjectID: userMI.ObjectID}, "oid-user"},
 		{"resource", ManagedIdentity{ResourceID: userMI.ResourceID}, "oid-user"},
 	} {
-		tc.m.Scope = "api://imds-" + tc.name + "/.default"
+		res := resource("imds-" + tc.name)
+		tc.m.Scope = res + "/.default"
 		got, aud := oid(t, managed(t, tc.m, l))
-		if got != tc.want || aud != "api://imds-"+tc.name {
+		if got != tc.want || aud != res {
 			t.Errorf("%s: oid %q aud %q, want %q for api://imds-%s", tc.name, got, aud, tc.want, tc.name)
 		}
 	}
@@ -143,11 +151,11 @@ func TestManagedIdentityAppService(t *testing.T) {
 func TestManagedIdentityCloudShellAndAzureML(t *testing.T) {
 	s, l := managedHost(t)
 	t.Setenv("MSI_ENDPOINT", s.ManagedIdentityBase()+"/msi/token")
-	if got, _ := oid(t, managed(t, ManagedIdentity{Scope: "api://cloudshell/.default"}, l)); got != "oid-system" {
+	if got, _ := oid(t, managed(t, ManagedIdentity{Scope: resource("cloudshell") + "/.default"}, l)); got != "oid-system" {
 		t.Fatalf("Cloud Shell: oid %q, want oid-system", got)
 	}
 	t.Setenv("MSI_SECRET", grpccredstest.AzureMLSecret)
-	if got, _ := oid(t, managed(t, ManagedIdentity{ClientID: userMI.ClientID, Scope: "api://azureml/.default"}, l)); got != "oid-user" {
+	if got, _ := oid(t, managed(t, ManagedIdentity{ClientID: userMI.ClientID, Scope: resource("azureml") + "/.default"}, l)); got != "oid-user" {
 		t.Fatalf("Azure ML: oid %q, want oid-user", got)
 	}
 }
@@ -266,7 +274,7 @@ func TestManagedIdentityErrors(t *testing.T) {
 	}
 	t.Setenv("IDENTITY_ENDPOINT", s.ManagedIdentityBase()+"/msi/token")
 	t.Setenv("IDENTITY_HEADER", "wrong-"+grpccredstest.AppServiceHeader)
-	_, err = managed(t, ManagedIdentity{Scope: "api://wrong-header/.default"}, l).Token()
+	_, err = managed(t, ManagedIdentity{Scope: resource("wrong-header") + "/.default"}, l).Token()
 	if status.Code(err) != codes.Unauthenticated || strings.Contains(err.Error(), grpccredstest.AppServiceHeader) {
 		t.Fatalf("a wrong App Service header: %v, want Unauthenticated without the header", err)
 	}
