@@ -14,7 +14,7 @@ import (
 // method as [jwtauth.Config.Observer].
 type VerifyObserver struct {
 	checks metric.Int64Counter
-	sets   [3][3]metric.AddOption // by outcome, then cache lookup
+	sets   [3][3][]metric.AddOption // by outcome, then cache lookup
 }
 
 // NewVerifyObserver creates the grpccreds.server.verifications counter.
@@ -30,7 +30,7 @@ func NewVerifyObserver(opts ...Option) (*VerifyObserver, error) {
 	for i, result := range []string{"ok", "unauthenticated", "permission_denied"} {
 		for j := range o.sets[i] {
 			kv := append(cfg.attrs[:len(cfg.attrs):len(cfg.attrs)], OutcomeKey.String(result), CacheKey.String(jwtauth.CacheLookup(j).String()))
-			o.sets[i][j] = metric.WithAttributeSet(attribute.NewSet(kv...))
+			o.sets[i][j] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
 		}
 	}
 	return o, nil
@@ -47,5 +47,5 @@ func (o *VerifyObserver) Observe(ev jwtauth.VerifyEvent) {
 		i = 2
 	}
 	j := min(max(int(ev.Cache), 0), 2)
-	o.checks.Add(context.Background(), 1, o.sets[i][j])
+	o.checks.Add(context.Background(), 1, o.sets[i][j]...)
 }
