@@ -11,19 +11,23 @@ COUNT           ?= 6
 
 all: lint test
 
-## test: go vet, then every test under the race detector (bench/ included)
+## test: go vet, then every test under the race detector (the nested modules
+## bench/ and otelgrpccreds/ included)
 test: vet
 	$(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -race -count=1 .
+	cd otelgrpccreds && $(GO) test -race -count=1 ./...
 
 vet:
 	$(GO) vet ./...
 	cd bench && $(GO) vet .
+	cd otelgrpccreds && $(GO) mod download && $(GO) vet ./...
 
 ## lint: gofmt and staticcheck (installed into .bin at a pinned version)
 lint: fmt-check $(STATICCHECK)
 	$(STATICCHECK) ./...
 	cd bench && $(STATICCHECK) .
+	cd otelgrpccreds && $(STATICCHECK) ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -41,6 +45,7 @@ demo:
 ## examples: run every example program; each must exit 0
 examples:
 	@for d in examples/*/; do echo "== $$d"; $(GO) run ./$$d || exit 1; done
+	@for d in otelgrpccreds/examples/*/; do echo "== $$d"; (cd otelgrpccreds && $(GO) run ./$${d#otelgrpccreds/}) || exit 1; done
 
 ## integration: against a real OpenID Connect provider (npm oidc-provider, pinned
 ## in integration/package-lock.json and installed into integration/node_modules)
@@ -74,3 +79,4 @@ bench-quick:
 bench-pkg:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) .
+	cd otelgrpccreds && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...

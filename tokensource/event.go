@@ -26,6 +26,11 @@ const (
 	// Invalidated: Invalidate demoted the token of Generation and started a
 	// fetch for its replacement.
 	Invalidated
+	// CallerWaited: a caller found no usable token and waited for a fetch.
+	// Took is how long it waited, Err what it got (nil for a token). It is
+	// sent only to an observer, on the caller's goroutine, and never for a
+	// caller served a cached token.
+	CallerWaited
 )
 
 // String names the event kind.
@@ -43,6 +48,8 @@ func (k EventKind) String() string {
 		return "token source caches tokens"
 	case Invalidated:
 		return "token invalidated"
+	case CallerWaited:
+		return "caller waited for a token"
 	}
 	return "unknown"
 }
@@ -55,7 +62,13 @@ type Event struct {
 	Expiry     time.Time // RefreshSucceeded: when the token stops being served
 	RefreshAt  time.Time // RefreshSucceeded: when the next background refresh starts
 	NextRetry  time.Time // RefreshFailed, RefreshUnchanged: the earliest next attempt
-	Err        error     // RefreshFailed: a *FetchError or status error; SourceCachesTokens: ErrSourceCaches
+	// Took is how long the fetch took (RefreshSucceeded, RefreshFailed,
+	// RefreshUnchanged) or the caller waited (CallerWaited), in real time.
+	Took time.Duration
+	// Serving: RefreshFailed while a usable token is still served, so no
+	// caller sees the failure yet.
+	Serving bool
+	Err     error // RefreshFailed: a *FetchError or status error; SourceCachesTokens: ErrSourceCaches; CallerWaited: the caller's error
 }
 
 // eventQueue delivers events in the order they were posted, one at a time.

@@ -52,6 +52,23 @@ func (r *Refresher) wait(ctx context.Context, after uint64) (*oauth2.Token, uint
 		c = r.start()
 	}
 	r.mu.Unlock()
+	if r.cfg.observer != nil {
+		return r.awaitObserved(ctx, c, after)
+	}
+	return await(ctx, c, after)
+}
+
+// awaitObserved is await that tells the observer how long the caller waited.
+func (r *Refresher) awaitObserved(ctx context.Context, c *call, after uint64) (*oauth2.Token, uint64, error) {
+	began := time.Now()
+	tok, gen, err := await(ctx, c, after)
+	r.events.post(Event{Kind: CallerWaited, Took: time.Since(began), Err: err})
+	r.events.flush(r.cfg.emit)
+	return tok, gen, err
+}
+
+// await waits for c, a fetch, within ctx.
+func await(ctx context.Context, c *call, after uint64) (*oauth2.Token, uint64, error) {
 	select {
 	case <-c.done:
 		if c.err == nil && c.gen <= after {
@@ -104,7 +121,7 @@ func (r *Refresher) settle(c *call, tok *oauth2.Token, err error, attempt int, t
 	}
 	switch {
 	case err != nil:
-		r.failed(c, err, now, attempt)
+		r.failed(c, err, now, attempt, took)
 	case sameToken(r.snap.Load(), tok):
 		r.unchanged(c, tok, now, attempt, took)
 	default:
@@ -121,11 +138,12 @@ func (r *Refresher) succeeded(c *call, tok *oauth2.Token, now time.Time, took ti
 	}
 	r.lastErr, r.attempt, r.retryAt = nil, 0, time.Time{}
 	c.tok, c.gen = tok, s.gen
-	r.events.post(Event{Kind: RefreshSucceeded, Attempt: attempt, Generation: s.gen, Expiry: s.expiryTime, RefreshAt: s.refreshTime})
+	r.events.post(Event{Kind: RefreshSucceeded, Attempt: attempt, Generation: s.gen, Expiry: s.expiryTime, RefreshAt: s.refreshTime, Took: took})
 }
 
-// failed records err and schedules the next attempt.
-func (r *Refresher) failed(c *call, err error, now time.Time, attempt int) {
+// failed records err, from a fetch that took took, and schedules the next
+// attempt.
+func (r *Refresher) failed(c *call, err error, now time.Time, attempt int, took time.Duration) {
 	err = Classify(err)
 	if r.closed {
 		err = ErrClosed
@@ -136,7 +154,8 @@ func (r *Refresher) failed(c *call, err error, now time.Time, attempt int) {
 		ra = fe.RetryAfter
 	}
 	r.retryLater(c, err, now, attempt, ra)
-	r.events.post(Event{Kind: RefreshFailed, Attempt: attempt, NextRetry: r.retryAt, Err: err})
+	serving := r.snap.Load().usable(nanos(now))
+	r.events.post(Event{Kind: RefreshFailed, Attempt: attempt, NextRetry: r.retryAt, Took: took, Serving: serving, Err: err})
 }
 
 // unchanged records a fetch that brought back the token in hand: no new
@@ -151,7 +170,7 @@ func (r *Refresher) unchanged(c *call, tok *oauth2.Token, now time.Time, attempt
 		r.snap.Store(s)
 		c.err, c.tok, c.gen = nil, s.tok, s.gen
 	}
-	r.events.post(Event{Kind: RefreshUnchanged, Attempt: attempt, NextRetry: r.retryAt})
+	r.events.post(Event{Kind: RefreshUnchanged, Attempt: attempt, NextRetry: r.retryAt, Took: took})
 	if !r.warned {
 		r.warned = true
 		r.events.post(Event{Kind: SourceCachesTokens, Attempt: attempt, Err: ErrSourceCaches})

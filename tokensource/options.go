@@ -67,9 +67,9 @@ func WithBackoff(base, max time.Duration) Option {
 }
 
 // WithObserver calls fn for every refresh event. Events arrive in the order
-// they happened, one at a time, on a goroutine of the engine; fn should return
-// quickly and must not wait for the engine to fetch. Events never carry token
-// text.
+// they happened, one at a time, on a goroutine of the engine (or, for
+// [CallerWaited], of the caller that waited); fn should return quickly and
+// must not wait for the engine to fetch. Events never carry token text.
 func WithObserver(fn func(Event)) Option { return func(c *config) { c.observer = fn } }
 
 // WithLogger logs refresh events to l: started, succeeded and unchanged at

@@ -46,7 +46,7 @@ func TestEventsAndLogsNeverCarryTokens(t *testing.T) {
 			t.Fatalf("token text leaked: %s", out)
 		}
 	}
-	if len(seen) != 4 {
-		t.Fatalf("events = %d (%v), want started, failed, started, succeeded", len(seen), seen)
+	if len(seen) != 6 {
+		t.Fatalf("events = %d (%v), want started, failed, waited, started, succeeded, waited", len(seen), seen)
 	}
 }

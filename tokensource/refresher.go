@@ -138,6 +138,19 @@ func (r *Refresher) Generation() uint64 {
 	return 0
 }
 
+// Expiry is when the engine stops serving the cached token (its expiry less
+// the leeway), or the zero time if there is none or it never expires. For an
+// [*External] it is the token's expiry.
+func (r *Refresher) Expiry() time.Time {
+	if r.ext != nil {
+		return r.ext.Expiry()
+	}
+	if s := r.snap.Load(); s != nil {
+		return s.expiryTime
+	}
+	return time.Time{}
+}
+
 // Close stops the engine: it cancels a fetch in flight and returns once the
 // engine's goroutines have stopped, which does not wait for a source that
 // ignores its context. Later calls fail with [ErrClosed]. Close is idempotent.

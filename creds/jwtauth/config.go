@@ -79,6 +79,12 @@ type Config struct {
 	// good keys stay in use meanwhile).
 	Logger *slog.Logger
 
+	// Observer, if set, is called after every check of a call (not for
+	// Skip methods) with its outcome and whether the cache answered, on the
+	// call's goroutine. It must return quickly. The event never carries the
+	// token or a claim value.
+	Observer func(VerifyEvent)
+
 	// Now replaces time.Now, for tests.
 	Now func() time.Time
 }

@@ -82,7 +82,7 @@ func (v *Verifier) Close() error {
 // Verify checks a raw token (without the "Bearer " scheme) and returns a copy
 // of its claims, the caller's to change, or an Unauthenticated status error.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	c, err := v.verified(ctx, token)
+	c, _, err := v.verified(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -90,25 +90,26 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 }
 
 // verified is Verify without the copy: the claims may be the cache's, shared
-// by every call with the token, so they must only be read.
-func (v *Verifier) verified(ctx context.Context, token string) (*Claims, error) {
+// by every call with the token, so they must only be read. It also says how
+// the cache took part.
+func (v *Verifier) verified(ctx context.Context, token string) (*Claims, CacheLookup, error) {
 	if v.cache == nil {
 		c, _, err := v.verify(ctx, token)
-		return c, err
+		return c, CacheNone, err
 	}
 	key := hashToken(token)
 	now := v.now()
 	if c, ok := v.cache.get(key, now); ok {
-		return c, nil
+		return c, CacheHit, nil
 	}
 	c, by, err := v.verify(ctx, token)
 	if err != nil {
-		return nil, err
+		return nil, CacheMiss, err
 	}
 	if now.Before(c.Expiry) {
 		v.cache.put(key, cached{claims: c, until: c.Expiry, by: by}, now)
 	}
-	return c, nil
+	return c, CacheMiss, nil
 }
 
 // verify checks token and names the key that verified it.
@@ -127,18 +128,25 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, keyRef, e
 }
 
 func (v *Verifier) check(ctx context.Context, method string, _ metadata.MD) (context.Context, error) {
-	token, err := bearer(metadata.ValueFromIncomingContext(ctx, "authorization"))
+	claims, lookup, err := v.admitToken(ctx, method)
+	v.observe(lookup, err)
 	if err != nil {
-		return nil, err
-	}
-	claims, err := v.verified(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	if err := v.authorize(method, claims); err != nil {
 		return nil, err
 	}
 	return context.WithValue(ctx, claimsKey{}, claims), nil
+}
+
+// admitToken verifies the call's bearer token and authorizes method for it.
+func (v *Verifier) admitToken(ctx context.Context, method string) (*Claims, CacheLookup, error) {
+	token, err := bearer(metadata.ValueFromIncomingContext(ctx, "authorization"))
+	if err != nil {
+		return nil, CacheNone, err
+	}
+	claims, lookup, err := v.verified(ctx, token)
+	if err == nil {
+		err = v.authorize(method, claims)
+	}
+	return claims, lookup, err
 }
 
 // authorize applies MethodRoles: the exact method first, then the service

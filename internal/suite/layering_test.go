@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -40,5 +41,29 @@ func TestExamplesImportNoInternalPackage(t *testing.T) {
 		if strings.Contains(l, "grpccreds/internal/") {
 			t.Errorf("an example imports an internal package: %s", l)
 		}
+	}
+}
+
+// The OpenTelemetry adapter is a module of its own (otelgrpccreds), so the
+// grpccreds module neither requires nor links OpenTelemetry.
+func TestCoreModuleHasNoOpenTelemetry(t *testing.T) {
+	const otel = "go.opentelemetry.io"
+	gomod, err := exec.Command("go", "list", "-m", "-f", "{{.GoMod}}", "github.com/grpccreds/grpccreds").Output()
+	if err != nil {
+		t.Fatalf("go list -m: %v", err)
+	}
+	text, err := os.ReadFile(strings.TrimSpace(string(gomod)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(text), otel) {
+		t.Errorf("go.mod requires %s", otel)
+	}
+	deps, err := exec.Command("go", "list", "-deps", "-test", "github.com/grpccreds/grpccreds/...").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	if strings.Contains(string(deps), otel) {
+		t.Errorf("a package of the grpccreds module links %s", otel)
 	}
 }
