@@ -174,8 +174,9 @@ func TestDefaultCLIsAndTheFirstThatWorksIsKept(t *testing.T) {
 	if _, _, err := r.TokenGeneration(context.Background(), gen); err == nil {
 		t.Fatal("azd hands back the same token, so no newer generation should exist")
 	}
-	if h.runs("az") != 1 || h.runs("azd") != 2 {
-		t.Fatalf("az ran %d times, azd %d; want 1 and 2", h.runs("az"), h.runs("azd"))
+	// The engine may retry azd on its backoff meanwhile; az must never run again.
+	if h.runs("az") != 1 || h.runs("azd") < 2 {
+		t.Fatalf("az ran %d times, azd %d; want az once and azd at least twice", h.runs("az"), h.runs("azd"))
 	}
 }
 
