@@ -62,7 +62,9 @@ FUZZ_TARGETS := tokensource:FuzzValidate tokensource:FuzzClaims creds:FuzzPlugin
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg)"; \
-		out=$$($(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg 2>&1) || { \
+			if echo "$$out" | grep -q 'Failing input written to' || ! echo "$$out" | grep -qx '    context deadline exceeded'; then echo "$$out"; exit 1; fi; \
+			echo "$$name: Go's fuzz coordinator failed on its own -fuzztime deadline (go.dev/issue/75804, fixed in Go 1.27); no failing input was written"; }; \
 		echo "$$out" | grep -E 'elapsed.*execs' | tail -1; \
 	done
 
