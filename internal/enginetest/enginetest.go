@@ -10,6 +10,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,4 +125,20 @@ func RSACertPEM(t testing.TB) []byte {
 	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
 	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
+}
+
+// ColdCrowd has n callers ask r for a token at once, and returns how many got
+// one with an access token in it.
+func ColdCrowd(r *tokensource.Refresher, n int) int64 {
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	for range n {
+		wg.Go(func() {
+			if tok, err := r.Token(); err == nil && tok.AccessToken != "" {
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return ok.Load()
 }

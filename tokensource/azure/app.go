@@ -85,11 +85,7 @@ func assertionFrom(fn func(ctx context.Context) (string, error)) confidential.Cr
 // host from AZURE_AUTHORITY_HOST if set); the file is re-read for every token
 // request, since the kubelet rotates it. Fields already set in a win.
 func (a App) WorkloadIdentity() (*tokensource.Refresher, error) {
-	src, err := a.workloadSource()
-	if err != nil {
-		return nil, err
-	}
-	return tokensource.Refreshing(src, a.Refresh...), nil
+	return refreshing(a.Refresh)(a.workloadSource())
 }
 
 func (a App) workloadSource() (tokensource.Func, error) {
@@ -117,11 +113,18 @@ func (a App) fromEnvironment() App {
 }
 
 func (a App) with(cred confidential.Credential) (*tokensource.Refresher, error) {
-	src, err := a.source(cred)
-	if err != nil {
-		return nil, err
+	return refreshing(a.Refresh)(a.source(cred))
+}
+
+// refreshing puts the engine, configured by opts, in front of a source that
+// was built without error.
+func refreshing(opts []tokensource.Option) func(tokensource.Func, error) (*tokensource.Refresher, error) {
+	return func(src tokensource.Func, err error) (*tokensource.Refresher, error) {
+		if err != nil {
+			return nil, err
+		}
+		return tokensource.Refreshing(src, opts...), nil
 	}
-	return tokensource.Refreshing(src, a.Refresh...), nil
 }
 
 // source builds the MSAL confidential client for cred.

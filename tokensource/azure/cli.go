@@ -33,7 +33,7 @@ type AzureCLI struct {
 	Scope string
 	// TenantID, if set, asks for a token from that tenant.
 	TenantID string
-	// Timeout bounds each run of az (default 10 seconds).
+	// Timeout bounds each run of the CLI (default 10 seconds).
 	Timeout time.Duration
 	// Refresh configures the refresh engine.
 	Refresh []tokensource.Option
@@ -45,7 +45,7 @@ type AzureCLI struct {
 // run `az login`. Nothing az writes to stderr is copied into an error, since
 // it may quote a token or a secret.
 func (c AzureCLI) TokenSource() (*tokensource.Refresher, error) {
-	return engine(c.runner(), c.Scope, c.TenantID, c.Refresh)
+	return refreshing(c.Refresh)(c.runner().source(c.Scope, c.TenantID))
 }
 
 func (c AzureCLI) runner() cliRunner {
@@ -59,21 +59,13 @@ func (c AzureCLI) runner() cliRunner {
 // DeveloperCLI gets tokens from the Azure Developer CLI, as the developer
 // signed in with `azd auth login`: it runs `azd auth token --output json
 // --scope SCOPE [--tenant-id TENANT]` for each fetch.
-type DeveloperCLI struct {
-	// Scope is the one scope to get tokens for.
-	Scope string
-	// TenantID, if set, asks for a token from that tenant.
-	TenantID string
-	// Timeout bounds each run of azd (default 10 seconds).
-	Timeout time.Duration
-	// Refresh configures the refresh engine.
-	Refresh []tokensource.Option
-}
+// Its fields mean what AzureCLI's do.
+type DeveloperCLI AzureCLI
 
 // TokenSource is [AzureCLI.TokenSource] for azd; its sign-in hint is
 // `azd auth login`.
 func (c DeveloperCLI) TokenSource() (*tokensource.Refresher, error) {
-	return engine(c.runner(), c.Scope, c.TenantID, c.Refresh)
+	return refreshing(c.Refresh)(c.runner().source(c.Scope, c.TenantID))
 }
 
 func (c DeveloperCLI) runner() cliRunner {
@@ -90,14 +82,6 @@ type cliRunner struct {
 	args              []string
 	timeout           time.Duration
 	parse             func([]byte) (string, time.Time, error)
-}
-
-func engine(r cliRunner, scope, tenant string, opts []tokensource.Option) (*tokensource.Refresher, error) {
-	src, err := r.source(scope, tenant)
-	if err != nil {
-		return nil, err
-	}
-	return tokensource.Refreshing(src, opts...), nil
 }
 
 // source checks the scope and tenant and returns the fetch that runs r.

@@ -1,13 +1,12 @@
 package azure_test
 
 import (
+	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,19 +157,10 @@ func TestCLIColdCrowdCausesOneRun(t *testing.T) {
 	runs := filepath.Join(dir, "runs")
 	fakeCLI(t, "az", `echo run >> '`+runs+`'; echo '{"accessToken": "az-token", "expires_on": 4102444800}'`)
 	r := cliSource(t, "az", 0)
-	var wg sync.WaitGroup
-	var ok atomic.Int64
-	for range 1000 {
-		wg.Go(func() {
-			if tok, err := r.Token(); err == nil && tok.AccessToken == "az-token" {
-				ok.Add(1)
-			}
-		})
-	}
-	wg.Wait()
+	ok := enginetest.ColdCrowd(r, 1000)
 	b, _ := os.ReadFile(runs)
-	if n := strings.Count(string(b), "run"); ok.Load() != 1000 || n != 1 {
-		t.Fatalf("%d callers served with %d runs of az, want 1000 with 1", ok.Load(), n)
+	if n := strings.Count(string(b), "run"); ok != 1000 || n != 1 {
+		t.Fatalf("%d callers served with %d runs of az, want 1000 with 1", ok, n)
 	}
 }
 

@@ -64,11 +64,7 @@ type ManagedIdentity struct {
 // An identity the host does not have (IMDS answers 400 "Identity not found")
 // is Unauthenticated.
 func (m ManagedIdentity) TokenSource() (*tokensource.Refresher, error) {
-	src, err := m.source()
-	if err != nil {
-		return nil, err
-	}
-	return tokensource.Refreshing(src, m.Refresh...), nil
+	return refreshing(m.Refresh)(m.source())
 }
 
 func (m ManagedIdentity) source() (tokensource.Func, error) {

@@ -289,18 +289,9 @@ func TestManagedIdentityErrors(t *testing.T) {
 func TestManagedIdentityColdCrowdCausesOneRequest(t *testing.T) {
 	s, l := managedHost(t)
 	r := managed(t, ManagedIdentity{}, l)
-	var wg sync.WaitGroup
-	var ok atomic.Int64
-	for range 1000 {
-		wg.Go(func() {
-			if tok, err := r.Token(); err == nil && tok.AccessToken != "" {
-				ok.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if ok.Load() != 1000 || s.ManagedIdentityRequests() != 1 {
-		t.Fatalf("%d callers served with %d requests, want 1000 with 1", ok.Load(), s.ManagedIdentityRequests())
+	ok := enginetest.ColdCrowd(r, 1000)
+	if ok != 1000 || s.ManagedIdentityRequests() != 1 {
+		t.Fatalf("%d callers served with %d requests, want 1000 with 1", ok, s.ManagedIdentityRequests())
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,18 +40,9 @@ func TestMSALColdCrowdCausesOneTokenRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var wg sync.WaitGroup
-	var ok atomic.Int64
-	for range 1000 {
-		wg.Go(func() {
-			if tok, err := r.Token(); err == nil && tok.AccessToken != "" {
-				ok.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if ok.Load() != 1000 || s.TokenRequests() != 1 {
-		t.Fatalf("%d callers served with %d token requests, want 1000 with 1", ok.Load(), s.TokenRequests())
+	ok := enginetest.ColdCrowd(r, 1000)
+	if ok != 1000 || s.TokenRequests() != 1 {
+		t.Fatalf("%d callers served with %d token requests, want 1000 with 1", ok, s.TokenRequests())
 	}
 }
 
