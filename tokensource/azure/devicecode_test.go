@@ -28,21 +28,7 @@ func TestDeviceCodeOutagePromptsNoMore(t *testing.T) {
 	f, opts := enginetest.New(t)
 	r := azure.DeviceCode(publicClient(t, s), userScopes, prompts.prompt, opts...)
 	defer r.Close()
-	if _, _, err := f.Call(r); err != nil {
-		t.Fatal(err)
-	}
-	s.SetMode(grpccredstest.Fail500)
-	r.Invalidate(r.Generation())
-	r.Token()
-	e := f.Outcome()
-	if e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
-		t.Fatalf("refresh during a 500 outage: %v with %v, want it failed Unavailable", e.Kind, e.Err)
-	}
-	s.SetMode(grpccredstest.Fail429)
-	f.Clock.Advance(e.NextRetry.Sub(f.Clock.Now()))
-	if _, e, _ := f.Call(r); e == nil || e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
-		t.Fatalf("retry while throttled: %+v, want it failed Unavailable", e)
-	}
+	signInThenOutage(t, s, f, r)
 	if prompts.n.Load() != 1 || s.DeviceCodeRequests() != 1 {
 		t.Fatalf("%d prompts, %d device-code requests; want 1 and 1 (none during the outage)", prompts.n.Load(), s.DeviceCodeRequests())
 	}

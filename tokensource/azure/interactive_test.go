@@ -146,21 +146,7 @@ func TestInteractiveBrowserOutageOpensNoBrowser(t *testing.T) {
 	f, opts := enginetest.New(t)
 	r := azure.InteractiveBrowser(publicClient(t, s), userScopes, b.login(), opts...)
 	defer r.Close()
-	if _, _, err := f.Call(r); err != nil {
-		t.Fatal(err)
-	}
-	s.SetMode(grpccredstest.Fail500)
-	r.Invalidate(r.Generation())
-	r.Token()
-	e := f.Outcome()
-	if e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
-		t.Fatalf("refresh during a 500 outage: %v with %v, want it failed Unavailable", e.Kind, e.Err)
-	}
-	s.SetMode(grpccredstest.Fail429)
-	f.Clock.Advance(e.NextRetry.Sub(f.Clock.Now()))
-	if _, e, _ := f.Call(r); e == nil || e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
-		t.Fatalf("retry while throttled: %+v, want it failed Unavailable", e)
-	}
+	signInThenOutage(t, s, f, r)
 	if len(b.Opened()) != 1 || s.AuthorizeRequests() != 1 {
 		t.Fatalf("%d browser openings, %d authorize requests; want 1 and 1 (none during the outage)", len(b.Opened()), s.AuthorizeRequests())
 	}
@@ -177,5 +163,26 @@ func TestInteractiveBrowserNobodySignsIn(t *testing.T) {
 	defer r.Close()
 	if _, err := r.Token(); status.Code(err) != codes.Unavailable || opened.Load() != 1 {
 		t.Fatalf("%v after %d browser openings; want Unavailable (timed out) after 1", err, opened.Load())
+	}
+}
+
+// signInThenOutage signs in through r, then has the authority answer 500 to
+// a refresh and 429 to its retry: both must fail Unavailable.
+func signInThenOutage(t *testing.T, s *grpccredstest.IdentityProvider, f *enginetest.Driver, r *tokensource.Refresher) {
+	t.Helper()
+	if _, _, err := f.Call(r); err != nil {
+		t.Fatal(err)
+	}
+	s.SetMode(grpccredstest.Fail500)
+	r.Invalidate(r.Generation())
+	r.Token()
+	e := f.Outcome()
+	if e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
+		t.Fatalf("refresh during a 500 outage: %v with %v, want it failed Unavailable", e.Kind, e.Err)
+	}
+	s.SetMode(grpccredstest.Fail429)
+	f.Clock.Advance(e.NextRetry.Sub(f.Clock.Now()))
+	if _, e, _ := f.Call(r); e == nil || e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
+		t.Fatalf("retry while throttled: %+v, want it failed Unavailable", e)
 	}
 }
