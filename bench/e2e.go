@@ -10,7 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
 	"google.golang.org/grpc"
@@ -87,11 +87,11 @@ func EndToEnd(libs []Lib, rounds, calls int) (map[string]Samples, []string) {
 // classic blog interceptor does).
 func ServerVerification(rounds, calls int) (map[string]Samples, []string) {
 	key := testjwt.PublicKey()
-	cfg := jwtauth.Config{StaticKeys: map[string]crypto.PublicKey{"test-key-1": key},
+	cfg := serverauth.Config{StaticKeys: map[string]crypto.PublicKey{"test-key-1": key},
 		Issuer: testjwt.Issuer, Audience: testjwt.Audience, RequiredClaims: []string{"name", "oid"}}
-	cached, _ := jwtauth.NewVerifier(cfg)
+	cached, _ := serverauth.NewVerifier(cfg)
 	cfg.DisableCache = true
-	uncached, _ := jwtauth.NewVerifier(cfg)
+	uncached, _ := serverauth.NewVerifier(cfg)
 	defer cached.Close()
 	defer uncached.Close()
 	allow := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {

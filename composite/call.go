@@ -29,7 +29,7 @@ func (cs calling) GetRequestMetadata(ctx context.Context, uri ...string) (map[st
 		for k, v := range md {
 			k = strings.ToLower(k)
 			if _, dup := out[k]; dup {
-				return nil, status.Errorf(codes.Internal, "grpccreds: two call credentials set metadata key %q", k)
+				return nil, status.Errorf(codes.Internal, "composite: two call credentials set metadata key %q", k)
 			}
 			out[k] = v
 		}

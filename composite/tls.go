@@ -31,7 +31,7 @@ func WithClientCertificate(certPEM, keyPEM []byte) TLSOption {
 	return func(c *tlsConfig) error {
 		cert, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
-			return fmt.Errorf("grpccreds: client certificate: %w", err)
+			return fmt.Errorf("composite: client certificate: %w", err)
 		}
 		c.clientCert = &cert
 		return nil
@@ -43,7 +43,7 @@ func WithClientCertificateFiles(certFile, keyFile string) TLSOption {
 	return func(c *tlsConfig) error {
 		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {
-			return fmt.Errorf("grpccreds: client certificate: %w", err)
+			return fmt.Errorf("composite: client certificate: %w", err)
 		}
 		c.clientCert = &cert
 		return nil
@@ -79,7 +79,7 @@ func TLS(rootPEM []byte, opts ...TLSOption) (credentials.TransportCredentials, e
 func TLSFromFile(caFile string, opts ...TLSOption) (credentials.TransportCredentials, error) {
 	b, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("grpccreds: root certificates: %w", err)
+		return nil, fmt.Errorf("composite: root certificates: %w", err)
 	}
 	return TLS(b, opts...)
 }
@@ -94,22 +94,22 @@ func certPool(b []byte) (*x509.CertPool, error) {
 		block, rest = pem.Decode(rest)
 		if block == nil {
 			if len(trimSpace(rest)) > 0 {
-				return nil, errors.New("grpccreds: root certificates: trailing data that is not PEM")
+				return nil, errors.New("composite: root certificates: trailing data that is not PEM")
 			}
 			break
 		}
 		if block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("grpccreds: root certificates: unexpected PEM block %q (want CERTIFICATE)", block.Type)
+			return nil, fmt.Errorf("composite: root certificates: unexpected PEM block %q (want CERTIFICATE)", block.Type)
 		}
 		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("grpccreds: root certificates: certificate %d: %w", n+1, err)
+			return nil, fmt.Errorf("composite: root certificates: certificate %d: %w", n+1, err)
 		}
 		pool.AddCert(cert)
 		n++
 	}
 	if n == 0 {
-		return nil, errors.New("grpccreds: root certificates: no PEM certificate found")
+		return nil, errors.New("composite: root certificates: no PEM certificate found")
 	}
 	return pool, nil
 }

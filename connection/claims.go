@@ -5,37 +5,33 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/claims"
+	"github.com/grpccreds/grpccreds/internal/jwtpeek"
+	"golang.org/x/oauth2"
 )
 
-// Claims is the client's view of whom the connection acts as, read from the
-// current token without verifying it. It is for display and diagnostics only;
-// the server decides what the token is worth.
-type Claims = tokensource.Claims
-
 // ErrNoToken is returned by Claims on a connection without a token.
-var ErrNoToken = errors.New("grpccreds: the connection has no access token")
+var ErrNoToken = errors.New("connection: the connection has no access token")
 
-// Claims returns the unverified claims of the current token, or an error if
-// the token is not a JWT. With a refreshing source it may wait, within ctx,
-// for a token to be fetched.
-func (c *Connection) Claims(ctx context.Context) (*Claims, error) {
-	var src tokensource.ContextTokenSource
-	switch {
-	case c.external != nil:
-		src = c.external
-	case c.engine != nil:
-		src = c.engine
-	default:
+// Claims returns the claims of the current token, parsed without
+// verification: they show whom the connection acts as, for display and
+// diagnostics; the server decides what the token is worth. It fails if the
+// token is not a JWT. With a refreshing source it may wait, within ctx, for a
+// token to be fetched.
+func (c *Connection) Claims(ctx context.Context) (claims.Claims, error) {
+	if c.source == nil {
 		return nil, ErrNoToken
 	}
-	tok, err := src.TokenContext(ctx)
+	tok, err := c.source(ctx)
 	if err != nil {
 		return nil, err
 	}
-	all, err := tokensource.ParseClaims(tok.AccessToken)
+	all, err := jwtpeek.Claims(tok.AccessToken)
 	if err != nil {
-		return nil, fmt.Errorf("grpccreds: the access token is not a readable JWT: %v", err)
+		return nil, fmt.Errorf("connection: the access token is not a readable JWT: %v", err)
 	}
-	return tokensource.NewClaims(all), nil
+	return claims.Claims(all), nil
 }
+
+// tokenFunc is the connection's own token source, if it has one.
+type tokenFunc func(ctx context.Context) (*oauth2.Token, error)

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/creds"
+	"github.com/grpccreds/grpccreds/internal/engine"
+	"github.com/grpccreds/grpccreds/internal/loopback"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc"
@@ -15,63 +18,106 @@ import (
 )
 
 // ErrNotExternal is returned by UpdateAccessToken on a connection that was not
-// made with [WithExternalAccessToken].
-var ErrNotExternal = errors.New("grpccreds: UpdateAccessToken needs a connection made with WithExternalAccessToken")
+// made with [WithExternalAccessToken] (or [WithTokenSource] over a
+// *tokensource.External).
+var ErrNotExternal = errors.New("connection: UpdateAccessToken needs a connection made with WithExternalAccessToken")
 
 // Connection is a gRPC channel with its credentials. It implements
 // grpc.ClientConnInterface, so generated clients take it directly. It is safe
-// for concurrent use.
+// for concurrent use. Close releases everything it holds, including a token
+// source it was given.
 type Connection struct {
 	cc       *grpc.ClientConn
 	target   string
 	bearer   *creds.Bearer
 	logger   *slog.Logger
 	external *tokensource.External
-	engine   *tokensource.Refresher
-	ownsEng  bool
+	closer   interface{ Close() error } // the refresh engine, if any
+	source   tokenFunc
+	gen      engine.Generational
 }
 
 // WithExternalAccessToken dials target over TLS (trusting rootPEM, or the
 // system roots if it is nil) and sends token as a bearer token on every call.
 // The token is validated first (see tokensource.Validate). Replace it with
 // UpdateAccessToken.
-func WithExternalAccessToken(target string, rootPEM []byte, token string, opts ...Option) (*Connection, error) {
+func WithExternalAccessToken(target string, rootPEM []byte, token string, opts ...TokenOption) (*Connection, error) {
 	ext, err := tokensource.NewExternal(token)
 	if err != nil {
 		return nil, err
 	}
-	o := newOptions(opts)
-	c := &Connection{target: target, external: ext, logger: o.logger}
-	return c.dial(rootPEM, o, ext, o.retryOn(false))
+	return external(target, rootPEM, ext, tokenOptions(opts))
+}
+
+func external(target string, rootPEM []byte, ext *tokensource.External, o options) (*Connection, error) {
+	c := &Connection{target: target, external: ext, logger: o.logger, source: ext.TokenContext}
+	c.gen, _ = engine.Of(ext)
+	return c.dial(rootPEM, o, ext, false)
 }
 
 // WithTokenSource dials target over TLS and sends tokens from ts on every
-// call. ts is wrapped in the refresh engine (tokensource.Refreshing) unless it
-// already is one; Close stops an engine the connection created. Unary calls
-// the server answers with Unauthenticated are resent once with a new token
-// (see WithRetryOnUnauthenticated). A *tokensource.External is used as is,
-// as by WithExternalAccessToken, and UpdateAccessToken swaps its token.
+// call, with the refresh engine (tokensource.Refreshing) in front of ts,
+// configured by [WithRefreshOptions] and [WithLogger]. Unary calls the server
+// answers with Unauthenticated are resent once with a new token (see
+// [WithRetryOnUnauthenticated]).
+//
+// The connection owns what it is given: Close stops the engine, whether the
+// connection built it or ts already was one (a *tokensource.Refresher, used
+// as is; the engine options above are then refused, since it was configured
+// when it was built). A *tokensource.External is used as is, as by
+// [WithExternalAccessToken], and UpdateAccessToken swaps its token.
 //
 // Give it a source that fetches a new token each time it is asked, such as
-// tokensource.ClientCredentials or the MSAL sources of tokensource. A source
+// tokensource.ClientCredentials or the sources of tokensource/azure. A source
 // that caches tokens itself (clientcredentials.Config.TokenSource,
-// oauth2.ReuseTokenSource) hands back the same token until shortly before it
-// expires, which defeats the early refresh: the engine notices, retries on
-// its backoff schedule and warns once, but an identity-provider outage then
-// fails calls from the moment the old token expires.
-func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts ...Option) (*Connection, error) {
-	o := newOptions(opts)
-	if ext, ok := ts.(*tokensource.External); ok {
-		c := &Connection{target: target, external: ext, logger: o.logger}
-		return c.dial(rootPEM, o, ext, false)
+// oauth2.ReuseTokenSource) defeats the early refresh (see
+// tokensource.Refresher).
+func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts ...SourceOption) (*Connection, error) {
+	o := sourceOptions(opts)
+	switch s := ts.(type) {
+	case nil:
+		return nil, errors.New("connection: WithTokenSource needs a token source, got nil")
+	case *tokensource.External:
+		set := map[string]bool{"WithRefreshOptions": o.engine != nil, "WithRetryOnUnauthenticated(true)": o.retryOn(false)}
+		if err := refuse("a *tokensource.External, which only the application replaces", set); err != nil {
+			return nil, err
+		}
+		return external(target, rootPEM, s, o)
+	case *tokensource.Refresher:
+		set := map[string]bool{"WithRefreshOptions": o.engine != nil, "WithLogger": o.logger != nil}
+		if err := refuse("already a refresh engine, configured when it was built", set); err != nil {
+			s.Close()
+			return nil, err
+		}
+		return withEngine(target, rootPEM, s, o)
 	}
-	eng, own := ts.(*tokensource.Refresher)
-	if !own {
-		eng = tokensource.Refreshing(ts, engineOpts(o)...)
+	eng, err := tokensource.Refreshing(ts, engineOptions(o)...)
+	if err != nil {
+		return nil, err
 	}
-	c := &Connection{target: target, engine: eng, ownsEng: !own}
+	return withEngine(target, rootPEM, eng, o)
+}
+
+// refuse fails naming the options set that do not apply to a source that is
+// what.
+func refuse(what string, set map[string]bool) error {
+	var names []string
+	for _, n := range []string{"WithRefreshOptions", "WithLogger", "WithRetryOnUnauthenticated(true)"} {
+		if set[n] {
+			names = append(names, n)
+		}
+	}
+	if names == nil {
+		return nil
+	}
+	return fmt.Errorf("connection: %s does not apply: the token source is %s", strings.Join(names, " and "), what)
+}
+
+func withEngine(target string, rootPEM []byte, eng *tokensource.Refresher, o options) (*Connection, error) {
+	c := &Connection{target: target, closer: eng, source: eng.TokenContext}
+	c.gen, _ = engine.Of(eng)
 	conn, err := c.dial(rootPEM, o, eng, o.retryOn(true))
-	if err != nil && !own {
+	if err != nil {
 		eng.Close()
 	}
 	return conn, err
@@ -79,28 +125,23 @@ func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts 
 
 // WithTLS dials target over TLS without a token of its own. Calls carry a
 // token only when the caller sets one with [Connection.WithToken], as a
-// service forwarding its callers' tokens does.
-func WithTLS(target string, rootPEM []byte, opts ...Option) (*Connection, error) {
-	return (&Connection{target: target}).dial(rootPEM, newOptions(opts), nil, false)
+// service forwarding its callers' tokens does, and the call credentials of
+// [WithCallCredentials].
+func WithTLS(target string, rootPEM []byte, opts ...TLSOption) (*Connection, error) {
+	return (&Connection{target: target}).dial(rootPEM, tlsOptions(opts), nil, false)
 }
 
 // Insecure dials target without TLS and without a token of its own. It is
 // for development against local servers. A token set with
-// [Connection.WithToken], or by per-RPC credentials smuggled in through
-// WithDialOptions, is sent only if the connection ends on this machine: the
-// transport is creds.InsecureLoopback, gRPC rejects credentials that require
-// transport security, and those of package creds built with
+// [Connection.WithToken], or call credentials added with
+// [WithCallCredentials], are sent only if the connection ends on this machine:
+// the transport is composite.InsecureLoopback, gRPC refuses credentials that
+// require transport security, and those of package creds built with
 // creds.AllowInsecureLoopback check what the handshake found on every call.
 func Insecure(target string, opts ...Option) (*Connection, error) {
-	o := newOptions(opts)
+	o := allOptions(opts)
 	c := &Connection{target: target, bearer: creds.NewBearer(nil, creds.AllowInsecureLoopback())}
-	dial := []grpc.DialOption{grpc.WithTransportCredentials(creds.InsecureLoopback()), grpc.WithPerRPCCredentials(c.bearer)}
-	cc, err := grpc.NewClient(target, append(dial, o.dial...)...)
-	if err != nil {
-		return nil, fmt.Errorf("grpccreds: dial %s: %w", target, err)
-	}
-	c.cc = cc
-	return c, nil
+	return c.finish(composite.InsecureLoopback(), o, nil)
 }
 
 func (c *Connection) dial(rootPEM []byte, o options, ts oauth2.TokenSource, retry bool) (*Connection, error) {
@@ -108,15 +149,30 @@ func (c *Connection) dial(rootPEM []byte, o options, ts oauth2.TokenSource, retr
 	if err != nil {
 		return nil, err
 	}
-	c.bearer = creds.NewBearer(ts, bearerOpts(o)...)
-	dial := []grpc.DialOption{grpc.WithTransportCredentials(transport), grpc.WithPerRPCCredentials(c.bearer)}
-	if retry && c.engine != nil {
-		dial = append(dial, grpc.WithChainUnaryInterceptor(retryUnauthenticated(c.engine, c.bearer)))
+	var bo []creds.BearerOption
+	if o.loopback {
+		bo = append(bo, creds.AllowInsecureLoopback())
 	}
-	c.cc, err = grpc.NewClient(c.target, append(dial, o.dial...)...)
+	c.bearer = creds.NewBearer(ts, bo...)
+	var extra []grpc.DialOption
+	if retry && c.gen != nil {
+		extra = append(extra, grpc.WithChainUnaryInterceptor(retryUnauthenticated(c.gen, c.bearer)))
+	}
+	return c.finish(transport, o, extra)
+}
+
+// finish dials with the transport, the bearer and any other call credentials.
+func (c *Connection) finish(transport credentials.TransportCredentials, o options, extra []grpc.DialOption) (*Connection, error) {
+	calls := credentials.PerRPCCredentials(c.bearer)
+	if len(o.calls) > 0 {
+		calls = composite.Call(append([]credentials.PerRPCCredentials{c.bearer}, o.calls...)...)
+	}
+	dial := append([]grpc.DialOption{grpc.WithTransportCredentials(transport), grpc.WithPerRPCCredentials(calls)}, extra...)
+	cc, err := grpc.NewClient(c.target, append(dial, o.dial...)...)
 	if err != nil {
-		return nil, fmt.Errorf("grpccreds: dial %s: %w", c.target, err)
+		return nil, fmt.Errorf("connection: dial %s: %w", c.target, err)
 	}
+	c.cc = cc
 	return c, nil
 }
 
@@ -124,10 +180,21 @@ func (c *Connection) transport(rootPEM []byte, o options) (credentials.Transport
 	if !o.loopback {
 		return composite.TLS(rootPEM, o.tls...)
 	}
-	if !isLoopbackTarget(c.target) {
-		return nil, fmt.Errorf("grpccreds: WithInsecureLoopback refused: target %q is not a loopback address or Unix socket", c.target)
+	if len(o.tlsSet) > 0 || rootPEM != nil {
+		return nil, fmt.Errorf("connection: WithInsecureLoopback dials without TLS, so %s does not apply", tlsNames(o, rootPEM))
 	}
-	return creds.InsecureLoopback(), nil
+	if !loopback.Target(c.target) {
+		return nil, fmt.Errorf("connection: WithInsecureLoopback refused: target %q is not a loopback address or Unix socket", c.target)
+	}
+	return composite.InsecureLoopback(), nil
+}
+
+func tlsNames(o options, rootPEM []byte) string {
+	names := o.tlsSet
+	if rootPEM != nil {
+		names = append([]string{"a root certificate (rootPEM)"}, names...)
+	}
+	return strings.Join(names, " or ")
 }
 
 // WithToken returns a context whose calls on this connection carry token
@@ -153,9 +220,9 @@ func (c *Connection) UpdateAccessToken(token string) error {
 	err := c.external.Update(token)
 	if c.logger != nil {
 		if err != nil {
-			c.logger.Warn("grpccreds: access token update refused; the previous token stays", "error", err)
+			c.logger.Warn("connection: access token update refused; the previous token stays", "error", err)
 		} else {
-			c.logger.Info("grpccreds: access token updated", "generation", c.external.Generation(), "expiry", c.external.Expiry())
+			c.logger.Info("connection: access token updated", "generation", c.gen.Generation(), "expiry", c.gen.Expiry())
 		}
 	}
 	return err
@@ -175,12 +242,12 @@ func (c *Connection) NewStream(ctx context.Context, desc *grpc.StreamDesc, metho
 // *grpc.ClientConn (health checks, channelz, connectivity state).
 func (c *Connection) ClientConn() *grpc.ClientConn { return c.cc }
 
-// Close closes the channel and stops the refresh engine the connection
-// created.
+// Close closes the channel and stops the refresh engine, if the connection
+// has one.
 func (c *Connection) Close() error {
 	err := c.cc.Close()
-	if c.ownsEng {
-		c.engine.Close()
+	if c.closer != nil {
+		c.closer.Close()
 	}
 	return err
 }
@@ -190,26 +257,23 @@ func (c *Connection) String() string {
 	mode := "no token"
 	switch {
 	case c.external != nil:
-		mode = fmt.Sprintf("external token, generation %d", c.external.Generation())
-	case c.engine != nil:
-		mode = fmt.Sprintf("refreshing token, generation %d", c.engine.Generation())
+		mode = fmt.Sprintf("external token, generation %d", c.gen.Generation())
+	case c.gen != nil:
+		mode = fmt.Sprintf("refreshing token, generation %d", c.gen.Generation())
 	}
 	return fmt.Sprintf("connection.Connection{target: %s, %s}", c.target, mode)
 }
 
-// GoString is String, so %#v cannot print the token either.
-func (c *Connection) GoString() string { return c.String() }
-
-func bearerOpts(o options) []creds.Option {
-	if o.loopback {
-		return []creds.Option{creds.AllowInsecureLoopback()}
-	}
-	return nil
-}
-
-func engineOpts(o options) []tokensource.Option {
+func engineOptions(o options) []tokensource.Option {
 	if o.logger == nil {
 		return o.engine
 	}
 	return append([]tokensource.Option{tokensource.WithLogger(o.logger)}, o.engine...)
+}
+
+func (o options) retryOn(def bool) bool {
+	if o.retry != nil {
+		return *o.retry
+	}
+	return def
 }

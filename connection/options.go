@@ -6,48 +6,117 @@ import (
 	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 )
 
-// Option configures a [Connection].
-type Option func(*options)
+// The option types follow the constructors that accept them, so an option
+// that would not apply to a constructor does not compile with it:
+//
+//	Insecure                 Option
+//	WithTLS                  Option, TLSOption
+//	WithExternalAccessToken  Option, TLSOption, TokenOption
+//	WithTokenSource          Option, TLSOption, TokenOption, SourceOption
+type (
+	// SourceOption configures [WithTokenSource].
+	SourceOption interface{ applySource(*options) }
+
+	// TokenOption configures the connections that carry a token of their
+	// own: [WithExternalAccessToken] and [WithTokenSource].
+	TokenOption interface {
+		SourceOption
+		applyToken(*options)
+	}
+
+	// TLSOption configures the connections dialled over TLS:
+	// [WithExternalAccessToken], [WithTokenSource] and [WithTLS].
+	TLSOption interface {
+		TokenOption
+		applyTLS(*options)
+	}
+
+	// Option configures every connection, [Insecure] included.
+	Option interface {
+		TLSOption
+		applyAll(*options)
+	}
+)
 
 type options struct {
 	dial     []grpc.DialOption
+	calls    []credentials.PerRPCCredentials
 	tls      []composite.TLSOption
+	tlsSet   []string // the TLS options given, by name, for refusing them with WithInsecureLoopback
 	logger   *slog.Logger
 	loopback bool
 	retry    *bool
 	engine   []tokensource.Option
 }
 
+type (
+	sourceOpt func(*options)
+	tokenOpt  func(*options)
+	tlsOpt    func(*options)
+	allOpt    func(*options)
+)
+
+func (f sourceOpt) applySource(o *options) { f(o) }
+func (f tokenOpt) applySource(o *options)  { f(o) }
+func (f tokenOpt) applyToken(o *options)   { f(o) }
+func (f tlsOpt) applySource(o *options)    { f(o) }
+func (f tlsOpt) applyToken(o *options)     { f(o) }
+func (f tlsOpt) applyTLS(o *options)       { f(o) }
+func (f allOpt) applySource(o *options)    { f(o) }
+func (f allOpt) applyToken(o *options)     { f(o) }
+func (f allOpt) applyTLS(o *options)       { f(o) }
+func (f allOpt) applyAll(o *options)       { f(o) }
+
 // WithDialOptions adds gRPC dial options, for example interceptors, keepalive
 // or a service config.
 func WithDialOptions(opts ...grpc.DialOption) Option {
-	return func(o *options) { o.dial = append(o.dial, opts...) }
+	return allOpt(func(o *options) { o.dial = append(o.dial, opts...) })
 }
 
-// WithLogger logs token refreshes and swaps (never token text) to l.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+// WithCallCredentials adds call credentials of any kind (an API key, a
+// metadata plugin) to every call, after the connection's own token if it has
+// one. Two credentials that set the same metadata key fail the call with
+// Internal rather than send the key twice (see composite.Call). Over
+// [Insecure], credentials that require transport security are refused by
+// gRPC; build them with creds.AllowInsecureLoopback for a local server.
+func WithCallCredentials(calls ...credentials.PerRPCCredentials) Option {
+	return allOpt(func(o *options) { o.calls = append(o.calls, calls...) })
+}
 
 // WithClientCertificate presents a client certificate for mTLS.
-func WithClientCertificate(certPEM, keyPEM []byte) Option {
-	return func(o *options) { o.tls = append(o.tls, composite.WithClientCertificate(certPEM, keyPEM)) }
+func WithClientCertificate(certPEM, keyPEM []byte) TLSOption {
+	return tlsOpt(func(o *options) {
+		o.tls = append(o.tls, composite.WithClientCertificate(certPEM, keyPEM))
+		o.tlsSet = append(o.tlsSet, "WithClientCertificate")
+	})
 }
 
 // WithServerName overrides the name checked against the server's certificate.
-func WithServerName(name string) Option {
-	return func(o *options) { o.tls = append(o.tls, composite.WithServerName(name)) }
+func WithServerName(name string) TLSOption {
+	return tlsOpt(func(o *options) {
+		o.tls = append(o.tls, composite.WithServerName(name))
+		o.tlsSet = append(o.tlsSet, "WithServerName")
+	})
 }
 
 // WithInsecureLoopback dials without TLS. It is refused unless the target is
 // on 127.0.0.0/8, ::1, localhost or a Unix socket, and tokens are still only
-// sent to a loopback peer. It is for local development only.
-func WithInsecureLoopback() Option { return func(o *options) { o.loopback = true } }
+// sent to a loopback peer (see composite.InsecureLoopback). Combined with a
+// TLS setting (WithClientCertificate, WithServerName) it is an error. It is
+// for local development only.
+func WithInsecureLoopback() TLSOption { return tlsOpt(func(o *options) { o.loopback = true }) }
+
+// WithLogger logs the connection's token events to l, never token text: for
+// [WithExternalAccessToken], each update applied or refused; for
+// [WithTokenSource], the events of the refresh engine it builds (see
+// tokensource.WithLogger).
+func WithLogger(l *slog.Logger) TokenOption { return tokenOpt(func(o *options) { o.logger = l }) }
 
 // WithRetryOnUnauthenticated sets whether a unary call that ends with
-// Unauthenticated is resent once with a fresh token. It is on by default for
-// [WithTokenSource]. [WithExternalAccessToken] never resends, whatever this
-// says: only the application can replace its token.
+// Unauthenticated is resent once with a fresh token (default on).
 //
 // A call is resent only when all of these hold: it is unary (a stream is
 // never resent); the connection's credential sent a token from the refresh
@@ -60,33 +129,55 @@ func WithInsecureLoopback() Option { return func(o *options) { o.loopback = true
 // caller's deadline passes while waiting for one, DeadlineExceeded is.
 //
 // This is safe when Unauthenticated comes from an authentication layer that
-// runs before the handler, as a server interceptor such as jwtauth does: the
-// handler never saw the first attempt. A handler that answers
+// runs before the handler, as a server interceptor such as serverauth's
+// does: the handler never saw the first attempt. A handler that answers
 // Unauthenticated itself after doing work would see the call twice; mark
 // such calls with [NoRetryOnUnauthenticated], or turn the retry off here.
-// One Unauthenticated does not come from the server at all: another per-RPC
-// credential added with [WithDialOptions] that refuses the call after this
-// connection's token was written. The call is then resent once too, at the
-// cost of one token request; the server saw neither attempt.
-func WithRetryOnUnauthenticated(on bool) Option { return func(o *options) { o.retry = &on } }
-
-// WithRefreshOptions configures the refresh engine that [WithTokenSource]
-// wraps around its source.
-func WithRefreshOptions(opts ...tokensource.Option) Option {
-	return func(o *options) { o.engine = append(o.engine, opts...) }
+// One Unauthenticated does not come from the server at all: another call
+// credential that refuses the call after this connection's token was
+// written. The call is then resent once too, at the cost of one token
+// request; the server saw neither attempt.
+//
+// A connection over a *tokensource.External never resends (only the
+// application can replace its token), and refuses this option set to true.
+func WithRetryOnUnauthenticated(on bool) SourceOption {
+	return sourceOpt(func(o *options) { o.retry = &on })
 }
 
-func newOptions(opts []Option) options {
+// WithRefreshOptions configures the refresh engine that [WithTokenSource]
+// builds around its source.
+func WithRefreshOptions(opts ...tokensource.Option) SourceOption {
+	return sourceOpt(func(o *options) { o.engine = append(o.engine, opts...) })
+}
+
+func sourceOptions(opts []SourceOption) options {
 	var o options
 	for _, f := range opts {
-		f(&o)
+		f.applySource(&o)
 	}
 	return o
 }
 
-func (o options) retryOn(def bool) bool {
-	if o.retry != nil {
-		return *o.retry
+func tokenOptions(opts []TokenOption) options {
+	var o options
+	for _, f := range opts {
+		f.applyToken(&o)
 	}
-	return def
+	return o
+}
+
+func tlsOptions(opts []TLSOption) options {
+	var o options
+	for _, f := range opts {
+		f.applyTLS(&o)
+	}
+	return o
+}
+
+func allOptions(opts []Option) options {
+	var o options
+	for _, f := range opts {
+		f.applyAll(&o)
+	}
+	return o
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/internal/callstate"
-	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -29,7 +29,7 @@ type noRetry struct{ grpc.EmptyCallOption }
 // engine rate-limits invalidations, so a server that rejects every token
 // costs a few token requests, not one per call. If no newer token can be
 // had, the server's answer stands.
-func retryUnauthenticated(eng *tokensource.Refresher, bearer *creds.Bearer) grpc.UnaryClientInterceptor {
+func retryUnauthenticated(eng engine.Generational, bearer *creds.Bearer) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if optedOut(opts) {
 			return invoke(ctx, method, req, reply, cc, opts...)

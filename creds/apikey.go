@@ -17,15 +17,14 @@ type APIKey struct {
 }
 
 // NewAPIKey returns credentials that send key in header (lowercased). The key
-// must be visible ASCII with no spaces or control characters. Of the options
-// only [AllowInsecureLoopback] applies.
+// must be visible ASCII with no spaces or control characters.
 func NewAPIKey(headerName, key string, opts ...Option) (*APIKey, error) {
 	h := strings.ToLower(headerName)
 	if err := header.CheckKey(h); err != nil {
-		return nil, fmt.Errorf("grpccreds: api key header: %v", err)
+		return nil, fmt.Errorf("creds: api key header: %v", err)
 	}
 	if err := header.CheckValue(key); err != nil {
-		return nil, fmt.Errorf("grpccreds: api key %v", err)
+		return nil, fmt.Errorf("creds: api key %v", err)
 	}
 	return &APIKey{md: map[string]string{h: key}, opts: newOptions(opts)}, nil
 }

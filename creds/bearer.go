@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 
 	"github.com/grpccreds/grpccreds/internal/callstate"
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/internal/header"
-	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -19,14 +19,14 @@ import (
 //
 // Its hot path allocates nothing of its own and takes no lock: it returns a
 // metadata map built once per token, which gRPC copies and never modifies.
-// Pair it with [tokensource.Refreshing] so that fetching a token is also
+// Pair it with tokensource.Refreshing so that fetching a token is also
 // lock-free; with a plain oauth2.TokenSource each call goes to that source.
 //
 // A token set for one call with [Bearer.WithToken] takes the place of the
 // source's token for that call.
 type Bearer struct {
-	src   tokensource.ContextTokenSource
-	eng   *tokensource.Refresher // src, when it is the refresh engine
+	src   engine.ContextSource
+	eng   engine.Generational // src, when its tokens are numbered
 	opts  options
 	cache atomic.Pointer[bearerEntry]
 }
@@ -40,13 +40,13 @@ type bearerEntry struct {
 // only after the connection's security has been checked. ts may be nil: the
 // Bearer then sends only the tokens set with [Bearer.WithToken], and nothing
 // on other calls, as a service that forwards its callers' tokens wants.
-func NewBearer(ts oauth2.TokenSource, opts ...Option) *Bearer {
-	o := newOptions(opts)
+func NewBearer(ts oauth2.TokenSource, opts ...BearerOption) *Bearer {
+	o := newBearerOptions(opts)
 	o.header = strings.ToLower(o.header)
 	b := &Bearer{opts: o}
 	if ts != nil {
-		b.src = tokensource.AsContext(ts)
-		b.eng, _ = ts.(*tokensource.Refresher)
+		b.src = engine.AsContext(ts)
+		b.eng, _ = engine.Of(ts)
 	}
 	return b
 }
@@ -80,8 +80,8 @@ func (b *Bearer) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 	return md, err
 }
 
-// token returns the token to send and its generation (0 unless the source is
-// the engine).
+// token returns the token to send and its generation (0 unless the source
+// numbers its tokens).
 func (b *Bearer) token(ctx context.Context, st *callstate.State) (*oauth2.Token, uint64, error) {
 	if b.eng == nil {
 		tok, err := b.src.TokenContext(ctx)
@@ -104,7 +104,8 @@ func (b *Bearer) cached(tok *oauth2.Token) (map[string]string, error) {
 
 // RequireTransportSecurity reports whether the credentials need a secure
 // connection. It is false only with [AllowInsecureLoopback], in which case
-// each call checks what the [InsecureLoopback] handshake found instead.
+// each call checks what the composite.InsecureLoopback handshake found
+// instead.
 func (b *Bearer) RequireTransportSecurity() bool { return !b.opts.allowLoopback }
 
 // String describes the credentials without the token.
@@ -126,10 +127,10 @@ func (b *Bearer) remember(tok *oauth2.Token) (map[string]string, error) {
 
 func (b *Bearer) metadata(token string) (map[string]string, error) {
 	if err := header.CheckKey(b.opts.header); err != nil {
-		return nil, status.Errorf(codes.Internal, "grpccreds: bearer header: %v", err)
+		return nil, status.Errorf(codes.Internal, "creds: bearer header: %v", err)
 	}
 	if err := header.CheckValue(token); err != nil {
-		return nil, status.Errorf(codes.Unauthenticated, "grpccreds: unusable access token: token %v", err)
+		return nil, status.Errorf(codes.Unauthenticated, "creds: unusable access token: token %v", err)
 	}
 	v := token
 	if b.opts.scheme != "" {

@@ -35,8 +35,7 @@ type Plugin struct {
 	opts options
 }
 
-// NewPlugin returns credentials that call fn for every call. Of the options
-// only [AllowInsecureLoopback] applies.
+// NewPlugin returns credentials that call fn for every call.
 func NewPlugin(fn PluginFunc, opts ...Option) *Plugin {
 	return &Plugin{fn: fn, opts: newOptions(opts)}
 }
@@ -73,19 +72,19 @@ func pluginError(ctx context.Context, err error) error {
 	if _, ok := status.FromError(err); ok || ctx.Err() != nil {
 		return toStatus(ctx, err)
 	}
-	return status.Errorf(codes.Unauthenticated, "grpccreds: metadata plugin failed: %v", err)
+	return status.Errorf(codes.Unauthenticated, "creds: metadata plugin failed: %v", err)
 }
 
 func checkMetadata(md map[string]string) error {
 	for k, v := range md {
 		if err := header.CheckKey(k); err != nil {
-			return status.Errorf(codes.Internal, "grpccreds: metadata plugin: %v", err)
+			return status.Errorf(codes.Internal, "creds: metadata plugin: %v", err)
 		}
 		if header.IsBinary(k) {
 			continue
 		}
 		if err := header.CheckText(v); err != nil {
-			return status.Errorf(codes.Internal, "grpccreds: metadata plugin: value of %q %v", k, err)
+			return status.Errorf(codes.Internal, "creds: metadata plugin: value of %q %v", k, err)
 		}
 	}
 	return nil

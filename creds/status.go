@@ -3,15 +3,15 @@ package creds
 import (
 	"context"
 
-	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/internal/fetcherr"
 )
 
 // toStatus turns a token source error into a status error for gRPC. The
-// caller's own deadline or cancellation wins; otherwise the source's
-// classification (see tokensource.Classify) decides.
+// caller's own deadline or cancellation wins; otherwise the error's
+// classification decides (see tokensource.Func).
 func toStatus(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return tokensource.CallerError(ctx)
+		return fetcherr.CallerError(ctx)
 	}
-	return tokensource.Classify(err)
+	return fetcherr.Classify(err)
 }

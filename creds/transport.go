@@ -2,20 +2,19 @@ package creds
 
 import (
 	"context"
-	"net"
-	"net/netip"
 
+	"github.com/grpccreds/grpccreds/internal/loopback"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 )
 
 var errInsecure = status.Error(codes.Unauthenticated,
-	"grpccreds: refusing to send credentials over a connection without privacy and integrity (use TLS, or AllowInsecureLoopback with InsecureLoopback transport credentials for a local server)")
+	"creds: refusing to send credentials over a connection without privacy and integrity (use TLS, or AllowInsecureLoopback with composite.InsecureLoopback transport credentials for a local server)")
 
 // checkTransport allows a call whose connection has privacy and integrity,
 // or, when allowLoopback is set, a plaintext connection whose handshake
-// (InsecureLoopback) found that it ends on this machine. The peer address
+// (composite.InsecureLoopback) found that it ends on this machine. The peer address
 // alone proves nothing: through a local proxy it is the proxy's. Unlike
 // credentials.CheckSecurityLevel it refuses connections that report no
 // security level at all.
@@ -31,14 +30,14 @@ func checkTransport(ctx context.Context, allowLoopback bool) error {
 }
 
 func loopbackOnly(ai credentials.AuthInfo) error {
-	err := errNotLoopbackTransport
-	if li, ok := ai.(LoopbackAuthInfo); ok {
+	err := loopback.ErrNotLoopbackTransport
+	if li, ok := ai.(loopback.AuthInfo); ok {
 		err = li.Err()
 	}
 	if err == nil {
 		return nil
 	}
-	return status.Errorf(codes.Unauthenticated, "grpccreds: refusing to send credentials in plaintext: %v", err)
+	return status.Errorf(codes.Unauthenticated, "creds: refusing to send credentials in plaintext: %v", err)
 }
 
 type commonAuthInfo interface {
@@ -50,23 +49,4 @@ func securityLevel(ai credentials.AuthInfo) credentials.SecurityLevel {
 		return c.GetCommonAuthInfo().SecurityLevel
 	}
 	return credentials.InvalidSecurityLevel
-}
-
-// IsLoopback reports whether addr is a Unix socket or an IP address on
-// 127.0.0.0/8 or ::1.
-func IsLoopback(addr net.Addr) bool {
-	if addr == nil {
-		return false
-	}
-	switch a := addr.(type) {
-	case *net.UnixAddr:
-		return true
-	case *net.TCPAddr:
-		return a != nil && a.IP.IsLoopback()
-	}
-	if addr.Network() == "unix" {
-		return true
-	}
-	ap, err := netip.ParseAddrPort(addr.String())
-	return err == nil && ap.Addr().Unmap().IsLoopback()
 }

@@ -13,7 +13,7 @@
 //     ones.
 //   - [CA]: a throwaway certificate authority with server and client
 //     certificates for 127.0.0.1, ::1 and localhost.
-//   - [Server]: a TLS gRPC server, protected by a jwtauth.Verifier or by
+//   - [Server]: a TLS gRPC server, protected by a serverauth.Verifier or by
 //     nothing, that records the credentials each call carried and counts TCP
 //     connections.
 //

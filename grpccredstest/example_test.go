@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
@@ -23,7 +23,7 @@ func Example() {
 	}
 	defer idp.Close()
 	idp.Register("orders-cli", grpccredstest.Client{Secret: "s3cret", Identity: grpccredstest.Identity{Name: "CLI"}})
-	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: idp.JWKSURL(), HTTPClient: idp.HTTPClient(),
+	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: idp.JWKSURL(), HTTPClient: idp.HTTPClient(),
 		Issuer: idp.Issuer(), Audience: "api://orders"})
 	if err != nil {
 		panic(err)

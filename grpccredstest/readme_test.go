@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
@@ -20,7 +20,7 @@ func TestReadmeClient(t *testing.T) {
 	ctx := context.Background()
 	idp := grpccredstest.NewIdentityProvider(t, "my-tenant", "api://orders")
 	idp.Register("orders-cli", grpccredstest.Client{Secret: "s3cret", Identity: grpccredstest.Identity{Name: "CLI", Roles: []string{"Trader"}}})
-	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: idp.JWKSURL(), HTTPClient: idp.HTTPClient(), Issuer: idp.Issuer(), Audience: "api://orders"})
+	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: idp.JWKSURL(), HTTPClient: idp.HTTPClient(), Issuer: idp.Issuer(), Audience: "api://orders"})
 	if err != nil {
 		t.Fatal(err)
 	}

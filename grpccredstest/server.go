@@ -21,7 +21,7 @@ import (
 // every call.
 type ServerConfig struct {
 	// Verifier, if set, protects every call with its interceptors (a
-	// *jwtauth.Verifier, say), after the server has recorded what the call
+	// *serverauth.Verifier, say), after the server has recorded what the call
 	// carried.
 	Verifier Interceptors
 	// Check, if set, runs before every call (after Verifier); a non-nil error
@@ -42,8 +42,8 @@ type ServerConfig struct {
 	Options []grpc.ServerOption
 }
 
-// Interceptors are what a server-side check offers; a *jwtauth.Verifier and a
-// *jwtauth.Validator have them.
+// Interceptors are what a server-side check offers; a *serverauth.Verifier and a
+// *serverauth.Validator have them.
 type Interceptors interface {
 	UnaryServerInterceptor() grpc.UnaryServerInterceptor
 	StreamServerInterceptor() grpc.StreamServerInterceptor

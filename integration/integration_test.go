@@ -11,7 +11,7 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
@@ -27,7 +27,7 @@ func tlsConfig(ca *grpccredstest.CA) *tls.Config { return &tls.Config{RootCAs: c
 func apiServer(t *testing.T, p *provider) *grpccredstest.Server {
 	t.Helper()
 	hc := p.httpClient()
-	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: p.jwksURL(), HTTPClient: hc, Issuer: p.issuer(), Audience: audience})
+	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: p.jwksURL(), HTTPClient: hc, Issuer: p.issuer(), Audience: audience})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/creds"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -81,7 +81,7 @@ func BenchmarkVerify(b *testing.B) {
 	for _, observed := range []bool{false, true} {
 		name := map[bool]string{false: "adapter=off", true: "adapter=on"}[observed]
 		b.Run(name, func(b *testing.B) {
-			cfg := jwtauth.Config{StaticKeys: map[string]crypto.PublicKey{signer.KeyID: signer.PublicKey()},
+			cfg := serverauth.Config{StaticKeys: map[string]crypto.PublicKey{signer.KeyID: signer.PublicKey()},
 				Issuer: signer.Issuer, Audience: signer.Audience}
 			if observed {
 				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
@@ -92,7 +92,7 @@ func BenchmarkVerify(b *testing.B) {
 				}
 				cfg.Observer = obs.Observe
 			}
-			v, err := jwtauth.NewVerifier(cfg)
+			v, err := serverauth.NewVerifier(cfg)
 			if err != nil {
 				b.Fatal(err)
 			}

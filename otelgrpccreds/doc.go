@@ -5,7 +5,7 @@
 // ([tokensource.Refresher]) into metrics and a span per token fetch; attach
 // it with [RefreshObserver.Option] and let it read the token's expiry with
 // [RefreshObserver.Watch]. A [VerifyObserver] counts the checks of a
-// [jwtauth.Verifier]; set it as [jwtauth.Config.Observer].
+// [serverauth.Verifier]; set it as [serverauth.Config.Observer].
 //
 // Both take a metric.MeterProvider and a trace.TracerProvider, by default
 // the global ones. Attributes have few values (outcomes, gRPC codes, cache

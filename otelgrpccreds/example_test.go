@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/otelgrpccreds"
 	"github.com/grpccreds/grpccreds/tokensource"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -52,7 +52,7 @@ func ExampleVerifyObserver() {
 	if err != nil {
 		panic(err)
 	}
-	v, err := jwtauth.NewVerifier(jwtauth.Config{
+	v, err := serverauth.NewVerifier(serverauth.Config{
 		JWKSURL:  "https://login.example.com/tenant/discovery/v2.0/keys",
 		Issuer:   "https://login.example.com/tenant/v2.0",
 		Audience: "api://my-api",

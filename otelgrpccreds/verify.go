@@ -3,15 +3,15 @@ package otelgrpccreds
 import (
 	"context"
 
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/grpc/codes"
 )
 
-// VerifyObserver counts the checks of a [jwtauth.Verifier] by outcome and
+// VerifyObserver counts the checks of a [serverauth.Verifier] by outcome and
 // cache lookup. Create it with [NewVerifyObserver] and set its Observe
-// method as [jwtauth.Config.Observer].
+// method as [serverauth.Config.Observer].
 type VerifyObserver struct {
 	checks metric.Int64Counter
 	sets   [3][3][]metric.AddOption // by outcome, then cache lookup
@@ -29,7 +29,7 @@ func NewVerifyObserver(opts ...Option) (*VerifyObserver, error) {
 	o := &VerifyObserver{checks: checks}
 	for i, result := range []string{"ok", "unauthenticated", "permission_denied"} {
 		for j := range o.sets[i] {
-			kv := append(cfg.attrs[:len(cfg.attrs):len(cfg.attrs)], OutcomeKey.String(result), CacheKey.String(jwtauth.CacheLookup(j).String()))
+			kv := append(cfg.attrs[:len(cfg.attrs):len(cfg.attrs)], OutcomeKey.String(result), CacheKey.String(serverauth.CacheLookup(j).String()))
 			o.sets[i][j] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
 		}
 	}
@@ -38,7 +38,7 @@ func NewVerifyObserver(opts ...Option) (*VerifyObserver, error) {
 
 // Observe records one check. Its attribute sets are built in advance, so it
 // allocates nothing.
-func (o *VerifyObserver) Observe(ev jwtauth.VerifyEvent) {
+func (o *VerifyObserver) Observe(ev serverauth.VerifyEvent) {
 	i := 1 // unauthenticated: every refusal but PermissionDenied
 	switch ev.Code {
 	case codes.OK:

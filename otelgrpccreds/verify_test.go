@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -23,7 +23,7 @@ func TestVerificationsByOutcomeAndCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	signer, foreign := newSigner(t), newSigner(t)
-	v, err := jwtauth.NewVerifier(jwtauth.Config{
+	v, err := serverauth.NewVerifier(serverauth.Config{
 		StaticKeys: map[string]crypto.PublicKey{signer.KeyID: signer.PublicKey()},
 		Issuer:     signer.Issuer, Audience: signer.Audience,
 		MethodRoles: map[string][]string{"/pkg.Svc/Admin": {"Admin"}},

@@ -17,6 +17,10 @@
 // after validating it, for deployments where another component owns the
 // credentials.
 //
-// Errors returned by the sources of this package carry a gRPC status (see
-// [FetchError]) and never contain token text, secrets or response bodies.
+// Errors returned by the engine carry a gRPC status and never contain token
+// text, secrets or response bodies: Unavailable when the identity provider is
+// unreachable, timed out, or answered 5xx, 429 or something unreadable;
+// Unauthenticated when it rejected the credentials; DeadlineExceeded or
+// Canceled when the caller's context ended first. See [Func] for the errors
+// of a source of your own.
 package tokensource

@@ -23,8 +23,9 @@ const (
 	// RefreshUnchanged: the source keeps a cache of its own that defeats the
 	// early refresh. Err names the fix.
 	SourceCachesTokens
-	// Invalidated: Invalidate demoted the token of Generation and started a
-	// fetch for its replacement.
+	// Invalidated: a server rejected the token of Generation (a connection
+	// retrying an Unauthenticated call reports it); the engine demoted it and
+	// started a fetch for its replacement.
 	Invalidated
 	// CallerWaited: a caller found no usable token and waited for a fetch.
 	// Took is how long it waited, Err what it got (nil for a token). It is
@@ -68,7 +69,7 @@ type Event struct {
 	// Serving: RefreshFailed while a usable token is still served, so no
 	// caller sees the failure yet.
 	Serving bool
-	Err     error // RefreshFailed: a *FetchError or status error; SourceCachesTokens: ErrSourceCaches; CallerWaited: the caller's error
+	Err     error // RefreshFailed: a status error; SourceCachesTokens: ErrSourceCaches; CallerWaited: the caller's error
 }
 
 // eventQueue delivers events in the order they were posted, one at a time.

@@ -20,7 +20,8 @@ import (
 // Reads are lock-free. Once the token's exp passes on the wall clock, Token
 // returns an Unauthenticated error until Update supplies a new one.
 //
-// An External needs no refresh engine: [Refreshing] serves it as is.
+// An External needs no refresh engine, and [Refreshing] refuses one. Create it
+// with [NewExternal]; the zero value is not usable.
 type External struct {
 	clock clock
 	mu    sync.Mutex // serialises Update
@@ -36,9 +37,11 @@ type external struct {
 }
 
 // NewExternal validates token (see [Validate]) and returns a source that serves
-// it. Of the options only [WithClock] applies.
-func NewExternal(token string, opts ...Option) (*External, error) {
-	e := &External{clock: newConfig(opts).clock}
+// it.
+func NewExternal(token string) (*External, error) { return newExternal(token, clock{}) }
+
+func newExternal(token string, c clock) (*External, error) {
+	e := &External{clock: c}
 	if err := e.Update(token); err != nil {
 		return nil, err
 	}
@@ -71,21 +74,12 @@ func (e *External) TokenContext(context.Context) (*oauth2.Token, error) {
 	c := e.cur.Load()
 	if e.clock.wall() >= c.expiry {
 		return nil, status.Errorf(codes.Unauthenticated,
-			"grpccreds: external access token expired at %s; supply a new one", c.expireAt.UTC().Format(time.RFC3339))
+			"tokensource: external access token expired at %s; supply a new one", c.expireAt.UTC().Format(time.RFC3339))
 	}
 	return c.tok, nil
 }
 
-// Generation counts the tokens swapped in, starting at 1.
-func (e *External) Generation() uint64 { return e.cur.Load().gen }
-
-// Expiry returns the current token's expiry, or the zero time if unknown.
-func (e *External) Expiry() time.Time { return e.cur.Load().expireAt }
-
 // String describes the source without its token.
 func (e *External) String() string {
-	return fmt.Sprintf("tokensource.External{generation: %d}", e.Generation())
+	return fmt.Sprintf("tokensource.External{generation: %d}", e.cur.Load().gen)
 }
-
-// GoString is String, so %#v cannot print the token either.
-func (e *External) GoString() string { return e.String() }

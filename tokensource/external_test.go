@@ -54,7 +54,7 @@ func TestExternalRejectsBadTokensAndKeepsTheOld(t *testing.T) {
 			t.Errorf("%s: NewExternal = %v, want ErrInvalidToken", name, err)
 		}
 	}
-	if g := e.Generation(); g != 1 {
+	if g := e.cur.Load().gen; g != 1 {
 		t.Fatalf("generation = %d after only rejected updates, want 1", g)
 	}
 }
@@ -86,7 +86,7 @@ func TestExternalSwapsAtomically(t *testing.T) {
 
 func TestExternalStopsServingAtExpiry(t *testing.T) {
 	clk := clocktest.New(time.Now())
-	e, err := NewExternal(testjwt.Mint(clk.Now().Add(time.Minute), nil), WithClock(clk.Now))
+	e, err := newExternal(testjwt.Mint(clk.Now().Add(time.Minute), nil), clock{fake: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

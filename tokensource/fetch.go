@@ -3,9 +3,10 @@ package tokensource
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
+	"github.com/grpccreds/grpccreds/internal/engine"
+	"github.com/grpccreds/grpccreds/internal/fetcherr"
 	"golang.org/x/oauth2"
 )
 
@@ -76,7 +77,7 @@ func await(ctx context.Context, c *call, after uint64) (*oauth2.Token, uint64, e
 		}
 		return c.tok, c.gen, c.err
 	case <-ctx.Done():
-		return nil, 0, CallerError(ctx)
+		return nil, 0, fetcherr.CallerError(ctx)
 	}
 }
 
@@ -96,9 +97,9 @@ func (r *Refresher) fetch(c *call, attempt int, replacing bool) {
 	defer r.wg.Done()
 	r.events.post(Event{Kind: RefreshStarted, Attempt: attempt})
 	r.events.flush(r.cfg.emit)
-	ctx, cancel := context.WithTimeout(withClock(r.ctx, r.cfg.clock), r.cfg.fetchTimeout)
+	ctx, cancel := context.WithTimeout(engine.WithClock(r.ctx, r.cfg.now), r.cfg.fetchTimeout)
 	if replacing {
-		ctx = withReplacing(ctx)
+		ctx = engine.WithReplacing(ctx)
 	}
 	began := time.Now() // real time: how long the provider takes is not the fake clock's business
 	tok, err := r.src.TokenContext(ctx)
@@ -144,12 +145,12 @@ func (r *Refresher) succeeded(c *call, tok *oauth2.Token, now time.Time, took ti
 // failed records err, from a fetch that took took, and schedules the next
 // attempt.
 func (r *Refresher) failed(c *call, err error, now time.Time, attempt int, took time.Duration) {
-	err = Classify(err)
+	err = fetcherr.Classify(err)
 	if r.closed {
 		err = ErrClosed
 	}
 	var ra time.Duration
-	var fe *FetchError
+	var fe *fetcherr.Error
 	if errors.As(err, &fe) {
 		ra = fe.RetryAfter
 	}
@@ -193,13 +194,13 @@ func (r *Refresher) retryLater(c *call, err error, now time.Time, attempt int, r
 // it, so a JWT's exp is checked only through expiryOf.
 func checkFetched(tok *oauth2.Token, now time.Time) error {
 	if tok == nil || tok.AccessToken == "" {
-		return Unavailable("token source returned no access token", nil)
+		return fetcherr.Unavailable("tokensource", "token source returned no access token", nil)
 	}
-	if _, err := Validate(tok.AccessToken, time.Time{}); err != nil {
-		return Unavailable("token source returned an unusable access token: "+strings.TrimPrefix(err.Error(), "grpccreds: "), err)
+	if _, err := check(tok.AccessToken, time.Time{}); err != nil {
+		return fetcherr.Unavailable("tokensource", "token source returned an unusable access token: "+err.Error(), err)
 	}
 	if exp := expiryOf(tok); !exp.IsZero() && !exp.After(now) {
-		return Unavailable("token source returned a token that has already expired (check the clocks)", nil)
+		return fetcherr.Unavailable("tokensource", "token source returned a token that has already expired (check the clocks)", nil)
 	}
 	return nil
 }

@@ -39,7 +39,7 @@ func TestFileIsReReadWhenStale(t *testing.T) {
 	os.WriteFile(path, []byte(first), 0o600)
 	var offset time.Duration
 	ch, obs := events()
-	r := Refreshing(File{Path: path}, WithClock(func() time.Time { return now.Add(offset) }), obs)
+	r := refreshing(t, File{Path: path}, WithClock(func() time.Time { return now.Add(offset) }), obs)
 	defer r.Close()
 	if mustToken(t, r) != first {
 		t.Fatal("first read")

@@ -56,34 +56,3 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
-
-// FuzzClaims: expiry and claims extraction never panic, agree on whether the
-// input parses, and fail only with fixed reasons.
-func FuzzClaims(f *testing.F) {
-	f.Add(testjwt.Mint(time.Now().Add(time.Hour), nil))
-	f.Add("a.b.c")
-	f.Add("eyJhbGciOiJub25lIn0.eyJleHAiOiJub3QgYSBudW1iZXIifQ.")
-	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOlF4N30.") // {"sub":Qx7}
-	f.Fuzz(func(t *testing.T, token string) {
-		_, expErr := jwtExpiry(token)
-		_, claimsErr := ParseClaims(token)
-		if looksLikeJWT(token) && expErr == nil && claimsErr != nil {
-			t.Fatalf("exp parsed but claims did not: %v", claimsErr)
-		}
-		for _, err := range []error{expErr, claimsErr} {
-			if err != nil && !isJWTReason(err) {
-				t.Fatalf("error is not a fixed reason, so it may carry token bytes: %q", err)
-			}
-		}
-	})
-}
-
-// isJWTReason reports whether err is exactly one of jwt.go's fixed reasons.
-func isJWTReason(err error) bool {
-	for _, r := range []error{errNotJWT, errJWTClaims, errJWTAlg, errJWTSignature} {
-		if err == r {
-			return true
-		}
-	}
-	return false
-}

@@ -66,3 +66,22 @@ func mustToken(t *testing.T, ts oauth2.TokenSource) string {
 	}
 	return tok.AccessToken
 }
+
+// refreshing is Refreshing for options a test knows are valid.
+func refreshing(t testing.TB, src oauth2.TokenSource, opts ...Option) *Refresher {
+	t.Helper()
+	r, err := Refreshing(src, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func mustConfig(t testing.TB, opts ...Option) config {
+	t.Helper()
+	c, err := newConfig(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

@@ -2,10 +2,10 @@ package tokensource
 
 import "time"
 
-// Invalidate reports that a server rejected the token of generation gen, and
+// invalidate reports that a server rejected the token of generation gen, and
 // reports whether a token of a later generation exists or is being fetched,
 // i.e. whether a call rejected with gen is worth resending (with
-// TokenGeneration(ctx, gen)).
+// tokenGeneration(ctx, gen)).
 //
 // The rejected token is demoted, not discarded: while it is valid it is still
 // served to every caller until its replacement arrives, so that one spurious
@@ -13,11 +13,8 @@ import "time"
 // Many concurrent rejections of one generation cause a single fetch.
 // Invalidations are rate-limited on the engine's backoff schedule, so a
 // server that rejects every token costs a few token requests per backoff
-// period, not one per call; a rate-limited Invalidate returns false.
-func (r *Refresher) Invalidate(gen uint64) bool {
-	if r.ext != nil {
-		return false
-	}
+// period, not one per call; a rate-limited invalidation returns false.
+func (r *Refresher) invalidate(gen uint64) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.snap.Load()

@@ -21,7 +21,7 @@ func TestCallerWaitedIsReported(t *testing.T) {
 		<-release
 		return &oauth2.Token{AccessToken: "tok", Expiry: clk.Now().Add(time.Hour)}, nil
 	}}
-	r := Refreshing(src, WithClock(clk.Now), obs)
+	r := refreshing(t, src, WithClock(clk.Now), obs)
 	go func() { <-started; close(release) }() // the caller is already waiting for this fetch
 	mustToken(t, r)
 	if e := next(t, ch, CallerWaited); e.Took <= 0 || e.Err != nil {
@@ -48,7 +48,7 @@ func TestRefreshFailedSaysWhetherATokenIsServed(t *testing.T) {
 		}
 		return &oauth2.Token{AccessToken: "tok-1", Expiry: clk.Now().Add(time.Hour)}, nil
 	}}
-	r := Refreshing(src, WithClock(clk.Now), WithJitter(0), obs)
+	r := refreshing(t, src, WithClock(clk.Now), WithJitter(0), obs)
 	defer r.Close()
 	mustToken(t, r)
 	if e := next(t, ch, RefreshSucceeded); e.Took <= 0 {
@@ -70,7 +70,7 @@ func TestRefreshFailedSaysWhetherATokenIsServed(t *testing.T) {
 
 func TestExpiryIsWhenTheTokenStopsBeingServed(t *testing.T) {
 	clk := clocktest.New(t0)
-	r := Refreshing(lifetimes(clk, time.Hour), WithClock(clk.Now))
+	r := refreshing(t, lifetimes(clk, time.Hour), WithClock(clk.Now))
 	if !r.Expiry().IsZero() {
 		t.Fatalf("Expiry before the first token = %v", r.Expiry())
 	}

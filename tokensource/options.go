@@ -1,11 +1,12 @@
 package tokensource
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 )
 
-// Option configures [Refreshing] (and, for [WithClock], [NewExternal]).
+// Option configures the refresh engine built by [Refreshing].
 type Option func(*config)
 
 type config struct {
@@ -20,7 +21,7 @@ type config struct {
 	logger        *slog.Logger
 }
 
-func newConfig(opts []Option) config {
+func newConfig(opts []Option) (config, error) {
 	c := config{
 		refreshBefore: 5 * time.Minute,
 		leeway:        30 * time.Second,
@@ -32,7 +33,24 @@ func newConfig(opts []Option) config {
 	for _, o := range opts {
 		o(&c)
 	}
-	return c
+	return c, c.check()
+}
+
+// check refuses settings out of range, naming the option.
+func (c config) check() error {
+	switch {
+	case c.refreshBefore < 0:
+		return fmt.Errorf("tokensource: WithRefreshBefore(%v): must not be negative", c.refreshBefore)
+	case c.leeway < 0:
+		return fmt.Errorf("tokensource: WithLeeway(%v): must not be negative", c.leeway)
+	case !(c.jitter >= 0 && c.jitter < 1):
+		return fmt.Errorf("tokensource: WithJitter(%v): must be at least 0 and below 1", c.jitter)
+	case c.fetchTimeout <= 0:
+		return fmt.Errorf("tokensource: WithFetchTimeout(%v): must be positive", c.fetchTimeout)
+	case c.backoffBase <= 0 || c.backoffMax < c.backoffBase:
+		return fmt.Errorf("tokensource: WithBackoff(%v, %v): base must be positive and max at least base", c.backoffBase, c.backoffMax)
+	}
+	return nil
 }
 
 // WithClock replaces the wall clock, for tests that drive time by hand. The

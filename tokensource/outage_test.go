@@ -41,7 +41,10 @@ func TestClientCredentialsOutageMidLifetime(t *testing.T) {
 	t.Cleanup(hc.CloseIdleConnections)
 	f, opts := enginetest.New(t)
 	opts = append(opts, tokensource.WithBackoff(time.Second, time.Minute))
-	r := tokensource.Refreshing(clientCredentials(s, hc, f.Clock), opts...)
+	r, err := tokensource.Refreshing(clientCredentials(s, hc, f.Clock), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer r.Close()
 	failed, tokens := 0, map[string]bool{}
 	for m := range 75 {

@@ -31,7 +31,7 @@ func TestEventsAndLogsNeverCarryTokens(t *testing.T) {
 	})
 	clk := clocktest.New(time.Now())
 	observe := func(e Event) { mu.Lock(); seen = append(seen, e); mu.Unlock() }
-	r := Refreshing(src, WithLogger(logger), WithObserver(observe), WithClock(clk.Now))
+	r := refreshing(t, src, WithLogger(logger), WithObserver(observe), WithClock(clk.Now))
 	r.Token()
 	clk.Advance(2 * time.Second)
 	if tok, err := r.Token(); err != nil || tok.AccessToken != secret {

@@ -2,16 +2,56 @@ package tokensource
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"golang.org/x/oauth2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
+// ErrClosed is returned by a [Refresher] after Close.
+var ErrClosed = status.Error(codes.Unavailable, "tokensource: token source is closed")
+
+func init() { engine.Of = generational }
+
+// generational gives package engine the generation protocol of the sources
+// of this package that have one.
+func generational(ts oauth2.TokenSource) (engine.Generational, bool) {
+	switch s := ts.(type) {
+	case *Refresher:
+		return refresherGen{s}, true
+	case *External:
+		return externalGen{s}, true
+	}
+	return nil, false
+}
+
+type refresherGen struct{ *Refresher }
+
+func (r refresherGen) TokenGeneration(ctx context.Context, after uint64) (*oauth2.Token, uint64, error) {
+	return r.tokenGeneration(ctx, after)
+}
+func (r refresherGen) Invalidate(gen uint64) bool { return r.invalidate(gen) }
+func (r refresherGen) Generation() uint64         { return r.generation() }
+
+type externalGen struct{ *External }
+
+func (e externalGen) TokenGeneration(ctx context.Context, _ uint64) (*oauth2.Token, uint64, error) {
+	c := e.cur.Load()
+	tok, err := e.TokenContext(ctx)
+	return tok, c.gen, err
+}
+func (e externalGen) Invalidate(uint64) bool { return false }
+func (e externalGen) Generation() uint64     { return e.cur.Load().gen }
+func (e externalGen) Expiry() time.Time      { return e.cur.Load().expireAt }
+
 // Refresher is the refresh engine: a caching [ContextTokenSource] in front of
-// a slower one. Create it with [Refreshing].
+// a slower one. Create it with [Refreshing]; the zero value is not usable.
 //
 // A cached token is in one of three states:
 //   - fresh: served at once;
@@ -40,7 +80,6 @@ import (
 // [Replacing]).
 type Refresher struct {
 	src  ContextTokenSource
-	ext  *External // set when Refreshing was given an *External: served as is
 	cfg  config
 	snap atomic.Pointer[snapshot]
 	busy atomic.Bool // a fetch is in flight
@@ -69,10 +108,10 @@ type call struct {
 	err  error
 }
 
-// Refreshing wraps src in the refresh engine. If src already is a *Refresher it
-// is returned as is and opts are ignored. An [*External] needs no engine: the
-// Refresher returned for one serves it as is, so its Update takes effect at
-// once. Call Close to stop the engine.
+// Refreshing puts the refresh engine in front of src. Call Close to stop it.
+//
+// It fails if src is nil or already serves tokens itself (a *Refresher or an
+// [*External]: use it as is), or if an option is out of range.
 //
 // Prefer sources that implement [ContextTokenSource] (everything in this
 // package, including [ClientCredentials]): the engine can then cancel a hung
@@ -82,15 +121,21 @@ type call struct {
 //
 // Do not give the engine a source that caches tokens itself (see
 // [Refresher]).
-func Refreshing(src oauth2.TokenSource, opts ...Option) *Refresher {
-	switch s := src.(type) {
+func Refreshing(src oauth2.TokenSource, opts ...Option) (*Refresher, error) {
+	switch src.(type) {
+	case nil:
+		return nil, errors.New("tokensource: Refreshing needs a token source, got nil")
 	case *Refresher:
-		return s
+		return nil, errors.New("tokensource: the source is already a refresh engine; use it as is")
 	case *External:
-		return &Refresher{ext: s}
+		return nil, errors.New("tokensource: an External serves its token itself and needs no engine; use it as is")
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Refresher{src: detach(AsContext(src)), cfg: newConfig(opts), ctx: ctx, cancel: cancel}
+	return &Refresher{src: detach(engine.AsContext(src)), cfg: cfg, ctx: ctx, cancel: cancel}, nil
 }
 
 // Token returns a usable token, waiting for a fetch if there is none.
@@ -101,19 +146,13 @@ func (r *Refresher) Token() (*oauth2.Token, error) { return r.TokenContext(conte
 // error; the fetch goes on for other callers. Callers must not modify the
 // returned token.
 func (r *Refresher) TokenContext(ctx context.Context) (*oauth2.Token, error) {
-	tok, _, err := r.TokenGeneration(ctx, 0)
+	tok, _, err := r.tokenGeneration(ctx, 0)
 	return tok, err
 }
 
-// TokenGeneration is TokenContext that also returns the token's generation.
-// If after is not 0, the token is of a later generation than after: a caller
-// whose call was rejected with generation after waits for the replacement
-// that [Refresher.Invalidate] started, while other callers keep the old token.
-func (r *Refresher) TokenGeneration(ctx context.Context, after uint64) (*oauth2.Token, uint64, error) {
-	if r.ext != nil {
-		tok, err := r.ext.TokenContext(ctx)
-		return tok, r.ext.Generation(), err
-	}
+// tokenGeneration is TokenContext that also returns the token's generation
+// (see engine.Generational).
+func (r *Refresher) tokenGeneration(ctx context.Context, after uint64) (*oauth2.Token, uint64, error) {
 	if s := r.snap.Load(); s != nil && s.gen > after {
 		t := r.cfg.wall()
 		if s.usable(t) {
@@ -126,12 +165,9 @@ func (r *Refresher) TokenGeneration(ctx context.Context, after uint64) (*oauth2.
 	return r.wait(ctx, after)
 }
 
-// Generation identifies the cached token: it grows by one with every fetch
-// that brings a new token and is 0 before the first. Pass it to Invalidate.
-func (r *Refresher) Generation() uint64 {
-	if r.ext != nil {
-		return r.ext.Generation()
-	}
+// generation identifies the cached token: it grows by one with every fetch
+// that brings a new token and is 0 before the first.
+func (r *Refresher) generation() uint64 {
 	if s := r.snap.Load(); s != nil {
 		return s.gen
 	}
@@ -139,12 +175,8 @@ func (r *Refresher) Generation() uint64 {
 }
 
 // Expiry is when the engine stops serving the cached token (its expiry less
-// the leeway), or the zero time if there is none or it never expires. For an
-// [*External] it is the token's expiry.
+// the leeway), or the zero time if there is none or it never expires.
 func (r *Refresher) Expiry() time.Time {
-	if r.ext != nil {
-		return r.ext.Expiry()
-	}
 	if s := r.snap.Load(); s != nil {
 		return s.expiryTime
 	}
@@ -155,9 +187,6 @@ func (r *Refresher) Expiry() time.Time {
 // engine's goroutines have stopped, which does not wait for a source that
 // ignores its context. Later calls fail with [ErrClosed]. Close is idempotent.
 func (r *Refresher) Close() error {
-	if r.ext != nil {
-		return nil
-	}
 	r.mu.Lock()
 	r.closed = true
 	r.snap.Store(nil)
@@ -169,16 +198,10 @@ func (r *Refresher) Close() error {
 
 // String describes the engine without its token.
 func (r *Refresher) String() string {
-	if r.ext != nil {
-		return "tokensource.Refresher{" + r.ext.String() + "}"
-	}
 	s := r.snap.Load()
 	if s == nil || s.tok == nil {
-		return fmt.Sprintf("tokensource.Refresher{generation: %d, token: none}", r.Generation())
+		return fmt.Sprintf("tokensource.Refresher{generation: %d, token: none}", r.generation())
 	}
 	return fmt.Sprintf("tokensource.Refresher{generation: %d, expiry: %s, refreshAt: %s}",
 		s.gen, s.expiryTime.Format(time.RFC3339), s.refreshTime.Format(time.RFC3339))
 }
-
-// GoString is String, so %#v cannot print the token either.
-func (r *Refresher) GoString() string { return r.String() }

@@ -3,6 +3,8 @@ package tokensource
 import (
 	"context"
 	"errors"
+	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,7 +20,7 @@ import (
 func TestFreshTokenIsServedWithoutFetching(t *testing.T) {
 	clk := clocktest.New(t0)
 	src := lifetimes(clk, time.Hour)
-	r := Refreshing(src, WithClock(clk.Now))
+	r := refreshing(t, src, WithClock(clk.Now))
 	defer r.Close()
 	for range 100 {
 		if got := mustToken(t, r); got != "tok-1" {
@@ -28,7 +30,7 @@ func TestFreshTokenIsServedWithoutFetching(t *testing.T) {
 	if n := src.calls.Load(); n != 1 {
 		t.Fatalf("upstream calls = %d, want 1", n)
 	}
-	if g := r.Generation(); g != 1 {
+	if g := r.generation(); g != 1 {
 		t.Fatalf("generation = %d, want 1", g)
 	}
 }
@@ -43,7 +45,7 @@ func TestRefreshPointScalesWithLifetime(t *testing.T) {
 	} {
 		clk := clocktest.New(t0)
 		ch, obs := events()
-		r := Refreshing(lifetimes(clk, tc.life), WithClock(clk.Now), WithJitter(0), obs)
+		r := refreshing(t, lifetimes(clk, tc.life), WithClock(clk.Now), WithJitter(0), obs)
 		mustToken(t, r)
 		e := next(t, ch, RefreshSucceeded)
 		if got := e.RefreshAt.Sub(t0); got != tc.refreshAt {
@@ -59,7 +61,7 @@ func TestRefreshPointScalesWithLifetime(t *testing.T) {
 func TestJitterMovesRefreshEarlierWithinBound(t *testing.T) {
 	clk := clocktest.New(t0)
 	ch, obs := events()
-	r := Refreshing(lifetimes(clk, time.Hour), WithClock(clk.Now), obs)
+	r := refreshing(t, lifetimes(clk, time.Hour), WithClock(clk.Now), obs)
 	defer r.Close()
 	mustToken(t, r)
 	got := next(t, ch, RefreshSucceeded).RefreshAt.Sub(t0)
@@ -75,7 +77,7 @@ func TestRefreshInHintIsHonoured(t *testing.T) {
 		return tok.WithExtra(map[string]any{"refresh_in": float64(600)}), nil
 	}}
 	ch, obs := events()
-	r := Refreshing(src, WithClock(clk.Now), WithJitter(0), obs)
+	r := refreshing(t, src, WithClock(clk.Now), WithJitter(0), obs)
 	defer r.Close()
 	mustToken(t, r)
 	if got := next(t, ch, RefreshSucceeded).RefreshAt.Sub(t0); got != 10*time.Minute {
@@ -90,7 +92,7 @@ func TestExpiryFromJWTClaimWhenTokenExpiryIsZero(t *testing.T) {
 		return &oauth2.Token{AccessToken: jwtTok}, nil
 	}}
 	ch, obs := events()
-	r := Refreshing(src, WithClock(clk.Now), WithJitter(0), obs)
+	r := refreshing(t, src, WithClock(clk.Now), WithJitter(0), obs)
 	defer r.Close()
 	mustToken(t, r)
 	e := next(t, ch, RefreshSucceeded)
@@ -102,7 +104,7 @@ func TestExpiryFromJWTClaimWhenTokenExpiryIsZero(t *testing.T) {
 func TestTwoSecondTokenWorksWithDefaults(t *testing.T) {
 	clk := clocktest.New(t0)
 	src := lifetimes(clk, 2*time.Second)
-	r := Refreshing(src, WithClock(clk.Now))
+	r := refreshing(t, src, WithClock(clk.Now))
 	defer r.Close()
 	if got := mustToken(t, r); got != "tok-1" {
 		t.Fatalf("got %q", got)
@@ -132,7 +134,7 @@ func TestStaleTokenServedWhileRefreshHangs(t *testing.T) {
 		return &oauth2.Token{AccessToken: "tok-" + string(rune('0'+n)), Expiry: clk.Now().Add(time.Hour)}, nil
 	}}
 	ch, obs := events()
-	r := Refreshing(src, WithClock(clk.Now), obs)
+	r := refreshing(t, src, WithClock(clk.Now), obs)
 	defer r.Close()
 	mustToken(t, r)
 	clk.Advance(50 * time.Minute) // stale, not expired
@@ -174,7 +176,7 @@ func TestColdHerdSharesOneFetchAndDeadlinesAreIndividual(t *testing.T) {
 		<-release
 		return &oauth2.Token{AccessToken: "shared", Expiry: time.Now().Add(time.Hour)}, nil
 	}}
-	r := Refreshing(src)
+	r := refreshing(t, src)
 	defer r.Close()
 
 	var wg sync.WaitGroup
@@ -213,7 +215,7 @@ func TestCallerCancellationDoesNotCancelTheFetch(t *testing.T) {
 		}
 		return &oauth2.Token{AccessToken: "t"}, nil
 	}}
-	r := Refreshing(src)
+	r := refreshing(t, src)
 	defer r.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -240,7 +242,7 @@ func TestFailuresKeepValidTokenAndBackOff(t *testing.T) {
 		return nil, errors.New("upstream down")
 	}}
 	ch, obs := events()
-	r := Refreshing(src, WithClock(clk.Now), WithJitter(0), obs)
+	r := refreshing(t, src, WithClock(clk.Now), WithJitter(0), obs)
 	defer r.Close()
 	mustToken(t, r)
 	clk.Advance(45 * time.Minute) // stale
@@ -266,7 +268,7 @@ func TestAfterExpiryFailureIsReturnedDuringBackoff(t *testing.T) {
 	src := &source{fn: func(context.Context, int64) (*oauth2.Token, error) {
 		return nil, errors.New("upstream down")
 	}}
-	r := Refreshing(src, WithClock(clk.Now), WithJitter(0))
+	r := refreshing(t, src, WithClock(clk.Now), WithJitter(0))
 	defer r.Close()
 	for range 10 {
 		if _, err := r.Token(); status.Code(err) != codes.Unavailable {
@@ -286,20 +288,20 @@ func TestAfterExpiryFailureIsReturnedDuringBackoff(t *testing.T) {
 func TestInvalidateOnceForManyFailures(t *testing.T) {
 	clk := clocktest.New(t0)
 	src := lifetimes(clk, time.Hour)
-	r := Refreshing(src, WithClock(clk.Now))
+	r := refreshing(t, src, WithClock(clk.Now))
 	defer r.Close()
 	mustToken(t, r)
-	gen := r.Generation()
+	gen := r.generation()
 	var wg sync.WaitGroup
 	for range 50 {
-		wg.Go(func() { r.Invalidate(gen) })
+		wg.Go(func() { r.invalidate(gen) })
 	}
 	wg.Wait()
-	tok, g, err := r.TokenGeneration(context.Background(), gen)
+	tok, g, err := r.tokenGeneration(context.Background(), gen)
 	if err != nil || tok.AccessToken != "tok-2" || g != gen+1 {
 		t.Fatalf("after invalidation got %v, %d, %v; want tok-2, %d", tok, g, err, gen+1)
 	}
-	r.Invalidate(gen) // stale generation: ignored
+	r.invalidate(gen) // stale generation: ignored
 	if got := mustToken(t, r); got != "tok-2" || src.calls.Load() != 2 {
 		t.Fatalf("got %q after %d calls, want tok-2 after 2", got, src.calls.Load())
 	}
@@ -312,7 +314,7 @@ func TestRejectsUnusableFetchedTokens(t *testing.T) {
 		"expired": {AccessToken: "x", Expiry: t0.Add(-time.Second)},
 	} {
 		src := &source{fn: func(context.Context, int64) (*oauth2.Token, error) { return tok, nil }}
-		r := Refreshing(src, WithClock(func() time.Time { return t0 }))
+		r := refreshing(t, src, WithClock(func() time.Time { return t0 }))
 		if _, err := r.Token(); status.Code(err) != codes.Unavailable {
 			t.Errorf("%s: got %v, want Unavailable", name, err)
 		}
@@ -327,7 +329,7 @@ func TestCloseCancelsFetchAndRefusesCalls(t *testing.T) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}}
-	r := Refreshing(src)
+	r := refreshing(t, src)
 	done := make(chan error)
 	go func() { _, err := r.Token(); done <- err }()
 	<-entered
@@ -341,16 +343,41 @@ func TestCloseCancelsFetchAndRefusesCalls(t *testing.T) {
 	r.Close() // idempotent
 }
 
-func TestRefreshingReturnsAnEngineAsIs(t *testing.T) {
-	r := Refreshing(Func(func(context.Context) (*oauth2.Token, error) { return nil, nil }))
+// Refreshing refuses what it cannot serve well, and every out-of-range
+// option, naming it; it never ignores an option.
+func TestRefreshingRefusesMisuse(t *testing.T) {
+	src := Func(func(context.Context) (*oauth2.Token, error) { return nil, nil })
+	r := refreshing(t, src)
 	defer r.Close()
-	if Refreshing(r) != r {
-		t.Fatal("Refreshing wrapped a *Refresher again")
+	ext, err := NewExternal("tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		src  oauth2.TokenSource
+		opts []Option
+		want string
+	}{
+		{"nil source", nil, nil, "got nil"},
+		{"an engine", r, nil, "already a refresh engine"},
+		{"an External", ext, nil, "needs no engine"},
+		{"negative refresh", src, []Option{WithRefreshBefore(-1)}, "WithRefreshBefore"},
+		{"negative leeway", src, []Option{WithLeeway(-time.Second)}, "WithLeeway"},
+		{"jitter 1", src, []Option{WithJitter(1)}, "WithJitter"},
+		{"jitter NaN", src, []Option{WithJitter(math.NaN())}, "WithJitter"},
+		{"zero timeout", src, []Option{WithFetchTimeout(0)}, "WithFetchTimeout"},
+		{"max below base", src, []Option{WithBackoff(time.Minute, time.Second)}, "WithBackoff"},
+	} {
+		got, err := Refreshing(tc.src, tc.opts...)
+		if got != nil || err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "tokensource: ") {
+			t.Errorf("%s: Refreshing = %v, %v; want an error naming %q", tc.name, got, err, tc.want)
+		}
 	}
 }
 
 func TestHotPathAllocatesNothing(t *testing.T) {
-	r := Refreshing(Func(func(context.Context) (*oauth2.Token, error) {
+	r := refreshing(t, Func(func(context.Context) (*oauth2.Token, error) {
 		return &oauth2.Token{AccessToken: "t", Expiry: time.Now().Add(time.Hour)}, nil
 	}))
 	defer r.Close()
@@ -365,7 +392,7 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 // the current one stops being served: two fetch durations before the end of
 // the usable life, or at once if the token barely outlives a fetch.
 func TestSlowProviderIsAskedEarly(t *testing.T) {
-	c := newConfig([]Option{WithJitter(0)})
+	c := mustConfig(t, WithJitter(0))
 	tok := &oauth2.Token{AccessToken: "t"}
 	for _, tc := range []struct{ life, took, want time.Duration }{
 		{time.Hour, 200 * time.Millisecond, 45 * time.Minute},                 // fast enough: 75% stands

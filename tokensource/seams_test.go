@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/internal/clocktest"
+	"github.com/grpccreds/grpccreds/internal/engine"
+	"github.com/grpccreds/grpccreds/internal/fetcherr"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc/codes"
@@ -27,7 +29,7 @@ func TestCachingSourceIsNotARefresh(t *testing.T) {
 	up := lifetimes(clk, time.Hour)
 	var logs bytes.Buffer
 	ch, obs := events()
-	r := Refreshing(oauth2.ReuseTokenSource(nil, up), WithClock(clk.Now), WithJitter(0), obs,
+	r := refreshing(t, oauth2.ReuseTokenSource(nil, up), WithClock(clk.Now), WithJitter(0), obs,
 		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	defer r.Close()
 	start := clk.Now()
@@ -44,7 +46,7 @@ func TestCachingSourceIsNotARefresh(t *testing.T) {
 		}
 		clk.Advance(e.NextRetry.Sub(clk.Now())) // to the next retry on the backoff schedule
 	}
-	if g := r.Generation(); g != 1 {
+	if g := r.generation(); g != 1 {
 		t.Fatalf("generation after 6 unchanged fetches = %d, want 1", g)
 	}
 	clk.Advance(time.Hour - 20*time.Second - clk.Now().Sub(start)) // past the engine's 59m30s, before exp
@@ -86,7 +88,7 @@ func TestUnchangedThenNewTokenIsARefresh(t *testing.T) {
 		return up.TokenContext(ctx)
 	})
 	ch, obs := events()
-	r := Refreshing(src, WithClock(clk.Now), WithJitter(0), obs)
+	r := refreshing(t, src, WithClock(clk.Now), WithJitter(0), obs)
 	defer r.Close()
 	mustToken(t, r)
 	clk.Advance(45 * time.Minute)
@@ -104,7 +106,7 @@ func TestUnchangedThenNewTokenIsARefresh(t *testing.T) {
 func TestTokenExpiredDuringSuspendIsNotServed(t *testing.T) {
 	clk := clocktest.New(t0)
 	src := lifetimes(clk, time.Hour)
-	r := Refreshing(src, WithClock(clk.Now), WithJitter(0))
+	r := refreshing(t, src, WithClock(clk.Now), WithJitter(0))
 	defer r.Close()
 	mustToken(t, r)
 	clk.Advance(time.Minute)
@@ -117,7 +119,7 @@ func TestTokenExpiredDuringSuspendIsNotServed(t *testing.T) {
 func TestTokenStaleAfterSuspendIsRefreshedByTheFirstCall(t *testing.T) {
 	clk := clocktest.New(t0)
 	ch, obs := events()
-	r := Refreshing(lifetimes(clk, time.Hour), WithClock(clk.Now), WithJitter(0), obs)
+	r := refreshing(t, lifetimes(clk, time.Hour), WithClock(clk.Now), WithJitter(0), obs)
 	defer r.Close()
 	mustToken(t, r)
 	next(t, ch, RefreshSucceeded)
@@ -132,7 +134,7 @@ func TestTokenStaleAfterSuspendIsRefreshedByTheFirstCall(t *testing.T) {
 
 func TestExternalExpiredDuringSuspendIsRefused(t *testing.T) {
 	clk := clocktest.New(time.Now())
-	e, err := NewExternal(testjwt.Mint(clk.Now().Add(time.Hour), nil), WithClock(clk.Now))
+	e, err := newExternal(testjwt.Mint(clk.Now().Add(time.Hour), nil), clock{fake: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,19 +153,19 @@ func TestInvalidatedTokenStaysWhileTheRefetchFails(t *testing.T) {
 	up := lifetimes(clk, time.Hour)
 	src := Func(func(ctx context.Context) (*oauth2.Token, error) {
 		if down.Load() {
-			return nil, Unavailable("identity provider down", nil)
+			return nil, fetcherr.Unavailable("tokensource", "identity provider down", nil)
 		}
 		return up.TokenContext(ctx)
 	})
 	ch, obs := events()
-	r := Refreshing(src, WithClock(clk.Now), obs)
+	r := refreshing(t, src, WithClock(clk.Now), obs)
 	defer r.Close()
 	mustToken(t, r)
 	down.Store(true)
-	if !r.Invalidate(1) {
+	if !r.invalidate(1) {
 		t.Fatal("Invalidate(1) = false, want a refetch")
 	}
-	if _, _, err := r.TokenGeneration(context.Background(), 1); status.Code(err) != codes.Unavailable {
+	if _, _, err := r.tokenGeneration(context.Background(), 1); status.Code(err) != codes.Unavailable {
 		t.Fatalf("a caller needing a newer token got %v, want the fetch's Unavailable", err)
 	}
 	next(t, ch, RefreshFailed)
@@ -172,7 +174,7 @@ func TestInvalidatedTokenStaysWhileTheRefetchFails(t *testing.T) {
 			t.Fatalf("got %q, want the invalidated but valid tok-1", got)
 		}
 	}
-	if r.Invalidate(1) {
+	if r.invalidate(1) {
 		t.Fatal("Invalidate during the backoff promised a newer token")
 	}
 }
@@ -182,16 +184,16 @@ func TestInvalidatedTokenStaysWhileTheRefetchFails(t *testing.T) {
 func TestInvalidationsAreRateLimited(t *testing.T) {
 	clk := clocktest.New(t0)
 	src := lifetimes(clk, time.Hour)
-	r := Refreshing(src, WithClock(clk.Now), WithJitter(0))
+	r := refreshing(t, src, WithClock(clk.Now), WithJitter(0))
 	defer r.Close()
 	ctx := context.Background()
 	for range 20 {
-		_, gen, err := r.TokenGeneration(ctx, 0)
+		_, gen, err := r.tokenGeneration(ctx, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Invalidate(gen) {
-			if _, _, err := r.TokenGeneration(ctx, gen); err != nil {
+		if r.invalidate(gen) {
+			if _, _, err := r.tokenGeneration(ctx, gen); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -200,11 +202,11 @@ func TestInvalidationsAreRateLimited(t *testing.T) {
 		t.Fatalf("20 rejections within a second cost %d fetches, want 2", n)
 	}
 	clk.Advance(time.Second) // the first backoff delay
-	if !r.Invalidate(r.Generation()) {
+	if !r.invalidate(r.generation()) {
 		t.Fatal("no invalidation after the backoff delay")
 	}
 	clk.Advance(5 * time.Minute) // quiet for longer than the longest backoff
-	if !r.Invalidate(r.Generation()) {
+	if !r.invalidate(r.generation()) {
 		t.Fatal("the rate limit did not reset after a quiet period")
 	}
 }
@@ -214,7 +216,7 @@ func TestMalformedFetchedTokenIsAFailedFetchWithBackoff(t *testing.T) {
 	src := &source{fn: func(context.Context, int64) (*oauth2.Token, error) {
 		return &oauth2.Token{AccessToken: "Zq7x\n", Expiry: clk.Now().Add(time.Hour)}, nil
 	}}
-	r := Refreshing(src, WithClock(clk.Now))
+	r := refreshing(t, src, WithClock(clk.Now))
 	defer r.Close()
 	for range 20 {
 		_, err := r.Token()
@@ -240,7 +242,7 @@ func TestCloseDoesNotWaitForASourceThatIgnoresItsContext(t *testing.T) {
 		<-release
 		return nil, errors.New("released")
 	})
-	r := Refreshing(AsContext(hung), WithFetchTimeout(time.Hour))
+	r := refreshing(t, engine.AsContext(hung), WithFetchTimeout(time.Hour))
 	go r.Token()
 	<-entered
 	closed := make(chan struct{})
@@ -257,21 +259,25 @@ type tokenSourceFunc func() (*oauth2.Token, error)
 
 func (f tokenSourceFunc) Token() (*oauth2.Token, error) { return f() }
 
-func TestRefreshingServesAnExternalAsIs(t *testing.T) {
+// An External's generation protocol, as a connection sees it: numbered
+// updates, and no invalidation (only the application can replace its token).
+func TestExternalGenerations(t *testing.T) {
 	e, err := NewExternal("first-token")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Refreshing(e)
-	defer r.Close()
-	mustToken(t, r)
+	g, ok := engine.Of(e)
+	if !ok {
+		t.Fatal("engine.Of(*External) found no generation protocol")
+	}
 	if err := e.Update("second-token"); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustToken(t, r); got != "second-token" || r.Generation() != 2 {
-		t.Fatalf("after Update got %q generation %d, want second-token and 2", got, r.Generation())
+	tok, gen, err := g.TokenGeneration(context.Background(), 0)
+	if err != nil || tok.AccessToken != "second-token" || gen != 2 || g.Generation() != 2 {
+		t.Fatalf("after Update got %v generation %d (%v), want second-token and 2", tok, gen, err)
 	}
-	if r.Invalidate(2) {
+	if g.Invalidate(2) {
 		t.Fatal("Invalidate on an external token promised a newer one")
 	}
 }
@@ -280,12 +286,12 @@ func TestSucceededReportsTheRealAttempt(t *testing.T) {
 	clk := clocktest.New(t0)
 	src := &source{fn: func(_ context.Context, n int64) (*oauth2.Token, error) {
 		if n < 3 {
-			return nil, Unavailable("down", nil)
+			return nil, fetcherr.Unavailable("tokensource", "down", nil)
 		}
 		return &oauth2.Token{AccessToken: "ok", Expiry: clk.Now().Add(time.Hour)}, nil
 	}}
 	ch, obs := events()
-	r := Refreshing(src, WithClock(clk.Now), WithJitter(0), obs)
+	r := refreshing(t, src, WithClock(clk.Now), WithJitter(0), obs)
 	defer r.Close()
 	for range 3 {
 		r.Token()
@@ -313,13 +319,13 @@ func TestEventsArriveInOrderOneAtATime(t *testing.T) {
 		mu.Unlock()
 		inside.Add(-1)
 	})
-	r := Refreshing(lifetimes(clk, time.Hour), WithClock(clk.Now), obs)
+	r := refreshing(t, lifetimes(clk, time.Hour), WithClock(clk.Now), obs)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
 			for range 50 {
-				_, gen, _ := r.TokenGeneration(context.Background(), 0)
-				r.Invalidate(gen)
+				_, gen, _ := r.tokenGeneration(context.Background(), 0)
+				r.invalidate(gen)
 				clk.Advance(10 * time.Minute)
 			}
 		})

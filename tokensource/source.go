@@ -3,6 +3,7 @@ package tokensource
 import (
 	"context"
 
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"golang.org/x/oauth2"
 )
 
@@ -17,6 +18,13 @@ type ContextTokenSource interface {
 //
 // The function must be safe for concurrent use if it is used without the
 // refresh engine; under [Refreshing] it is called by one goroutine at a time.
+//
+// Its errors reach callers as gRPC status errors. Return one yourself
+// (status.Error) to choose the code, for example Unauthenticated for
+// credentials the identity provider refused; any other error is quoted,
+// truncated to 200 bytes, as Unavailable, so keep secrets out of it.
+// oauth2.RetrieveError, network errors and timeouts are recognised and
+// described without their bodies.
 type Func func(ctx context.Context) (*oauth2.Token, error)
 
 // Token calls f with a background context.
@@ -25,24 +33,11 @@ func (f Func) Token() (*oauth2.Token, error) { return f(context.Background()) }
 // TokenContext calls f with ctx.
 func (f Func) TokenContext(ctx context.Context) (*oauth2.Token, error) { return f(ctx) }
 
-// String describes f without calling it.
-func (f Func) String() string { return "tokensource.Func" }
-
-// AsContext returns src as a ContextTokenSource. A plain oauth2.TokenSource
-// cannot be cancelled; its Token method is called as is and the context is
-// ignored.
-func AsContext(src oauth2.TokenSource) ContextTokenSource {
-	if c, ok := src.(ContextTokenSource); ok {
-		return c
-	}
-	return Func(func(context.Context) (*oauth2.Token, error) { return src.Token() })
-}
-
 // detach makes src give up when the fetch context ends, whether or not src
 // honours it: the call then finishes on its own goroutine and its result is
 // dropped. This keeps the fetch timeout and Close effective for every source,
 // including a File on a hung mount or a plain oauth2.TokenSource.
-func detach(src ContextTokenSource) ContextTokenSource {
+func detach(src engine.ContextSource) ContextTokenSource {
 	type result struct {
 		tok *oauth2.Token
 		err error

@@ -1,12 +1,17 @@
 package tokensource
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/grpccreds/grpccreds/internal/header"
+	"github.com/grpccreds/grpccreds/internal/jwtpeek"
 )
+
+// ErrInvalidToken is wrapped by every token validation error.
+var ErrInvalidToken = errors.New("tokensource: invalid token")
 
 // Validate checks a token before it is put into service. It rejects a token
 // that is empty, contains spaces, CR/LF or other control characters, contains
@@ -18,18 +23,27 @@ import (
 // Errors wrap [ErrInvalidToken] and never contain a byte of the token: they
 // give fixed reasons, offsets and the expiry time only.
 func Validate(token string, now time.Time) (time.Time, error) {
+	exp, err := check(token, now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	return exp, nil
+}
+
+// check is Validate with the bare reason.
+func check(token string, now time.Time) (time.Time, error) {
 	if err := header.CheckValue(token); err != nil {
 		if strings.HasPrefix(strings.ToLower(token), "bearer ") {
-			return time.Time{}, fmt.Errorf("%w: pass the token without the \"Bearer \" scheme", ErrInvalidToken)
+			return time.Time{}, errors.New(`pass the token without the "Bearer " scheme`)
 		}
-		return time.Time{}, fmt.Errorf("%w: token %v", ErrInvalidToken, err)
+		return time.Time{}, fmt.Errorf("token %v", err)
 	}
-	exp, err := jwtExpiry(token)
+	exp, err := jwtpeek.Expiry(token) // a fixed reason
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: %w", ErrInvalidToken, err) // a fixed reason from jwt.go
+		return time.Time{}, err
 	}
 	if !exp.IsZero() && !exp.After(now) {
-		return time.Time{}, fmt.Errorf("%w: token expired at %s", ErrInvalidToken, exp.UTC().Format(time.RFC3339))
+		return time.Time{}, fmt.Errorf("token expired at %s", exp.UTC().Format(time.RFC3339))
 	}
 	return exp, nil
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -44,7 +44,7 @@ func rateLimitHints() grpc.UnaryServerInterceptor {
 }
 
 func run() error {
-	keys := jwtauth.NewValidator(jwtauth.APIKey("authorization", "tyk-key-2f9a", "tyk-key-77c1"))
+	keys := serverauth.NewValidator(serverauth.APIKey("authorization", "tyk-key-2f9a", "tyk-key-77c1"))
 	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{Options: []grpc.ServerOption{grpc.ChainUnaryInterceptor(keys.UnaryServerInterceptor(), rateLimitHints())}})
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"google.golang.org/grpc"
@@ -76,7 +76,7 @@ func embedded() error {
 		Name: "Trading Bot", OID: "0f5e1c9a-7b2d-4e8f-9a61-3c2d1b0e4f77", Roles: []string{"Trader"}}})
 	fmt.Println("embedded Azure AD authority at", idp.AuthorityURL())
 
-	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: idp.JWKSURL(), HTTPClient: idp.HTTPClient(),
+	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: idp.JWKSURL(), HTTPClient: idp.HTTPClient(),
 		Issuer: idp.Issuer(), Audience: audience, RequiredClaims: []string{"name", "oid"}})
 	if err != nil {
 		return err

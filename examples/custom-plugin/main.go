@@ -11,7 +11,7 @@ import (
 
 	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/creds"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -45,7 +45,7 @@ func checkSignature(ctx context.Context, method string, md metadata.MD) (context
 }
 
 func run() error {
-	v := jwtauth.NewValidator(checkSignature)
+	v := serverauth.NewValidator(checkSignature)
 	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{Options: []grpc.ServerOption{grpc.UnaryInterceptor(v.UnaryServerInterceptor())}})
 	if err != nil {
 		return err

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -44,7 +44,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	v, err := jwtauth.NewVerifier(jwtauth.Config{
+	v, err := serverauth.NewVerifier(serverauth.Config{
 		StaticKeys:     map[string]crypto.PublicKey{auth.KeyID: auth.PublicKey()},
 		Issuer:         issuer,
 		Audience:       audience,
@@ -102,7 +102,7 @@ func run() error {
 
 // logCaller runs after the verifier and shows whose token the server saw.
 func logCaller(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if c, ok := jwtauth.ClaimsFromContext(ctx); ok {
+	if c, ok := serverauth.ClaimsFromContext(ctx); ok {
 		fmt.Printf("  server: %s by %q (token %v)\n", info.FullMethod, c.Name, c.All["jti"])
 	}
 	return h(ctx, req)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -32,7 +32,7 @@ func main() {
 
 // handlerSeesClaims stands in for a handler: it reads the verified claims.
 func handlerSeesClaims(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if c, ok := jwtauth.ClaimsFromContext(ctx); ok {
+	if c, ok := serverauth.ClaimsFromContext(ctx); ok {
 		fmt.Printf("  handler: %s called by %q (oid %s, roles %v)\n", info.FullMethod, c.Name, c.OID, c.Roles)
 	}
 	return h(ctx, req)
@@ -43,7 +43,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	v, err := jwtauth.NewVerifier(jwtauth.Config{
+	v, err := serverauth.NewVerifier(serverauth.Config{
 		StaticKeys:     map[string]crypto.PublicKey{auth.KeyID: auth.PublicKey()},
 		Issuer:         issuer,
 		Audience:       audience,

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -22,7 +22,7 @@ func verifyingServer(t *testing.T, s *stack, aud string) *grpccredstest.Server {
 	t.Helper()
 	hc := s.idp.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
-	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: s.idp.JWKSURL(), HTTPClient: hc,
+	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: s.idp.JWKSURL(), HTTPClient: hc,
 		Issuer: s.idp.Issuer(), Audience: aud})
 	if err != nil {
 		t.Fatal(err)

@@ -16,8 +16,8 @@ import (
 	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"google.golang.org/grpc"
@@ -134,7 +134,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	ev.add(err)
 
 	// The server side refusing tokens.
-	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: s.idp.JWKSURL(), HTTPClient: hc, Issuer: s.idp.Issuer(), Audience: "api://other"})
+	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: s.idp.JWKSURL(), HTTPClient: hc, Issuer: s.idp.Issuer(), Audience: "api://other"})
 	ev.add(err, v)
 	for _, h := range []string{"Bearer " + tok.AccessToken, "Bearer " + apiKey, apiKey} {
 		in := metadata.NewIncomingContext(ctx, metadata.Pairs("authorization", h))

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/creds/jwtauth"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/otelgrpccreds"
 	"github.com/grpccreds/grpccreds/tokensource"
@@ -68,7 +68,7 @@ func startServer(idp *grpccredstest.IdentityProvider, opts ...otelgrpccreds.Opti
 	if err != nil {
 		return nil, nil, err
 	}
-	v, err := jwtauth.NewVerifier(jwtauth.Config{JWKSURL: idp.JWKSURL(), HTTPClient: idp.HTTPClient(),
+	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: idp.JWKSURL(), HTTPClient: idp.HTTPClient(),
 		Issuer: idp.Issuer(), Audience: audience, Observer: checks.Observe})
 	if err != nil {
 		return nil, nil, err

@@ -1,0 +1,38 @@
+package serverauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// APIKey returns a Check that admits calls whose header (e.g. "authorization"
+// for a Tyk-style raw key, or "x-api-key") holds exactly one of keys. Keys are
+// compared in constant time.
+func APIKey(header string, keys ...string) Check {
+	header = strings.ToLower(header)
+	sums := make([][32]byte, len(keys))
+	for i, k := range keys {
+		sums[i] = sha256.Sum256([]byte(k))
+	}
+	return func(ctx context.Context, _ string, md metadata.MD) (context.Context, error) {
+		got := md.Get(header)
+		if len(got) != 1 {
+			return nil, status.Errorf(codes.Unauthenticated, "missing %s API key", header)
+		}
+		sum := sha256.Sum256([]byte(got[0]))
+		ok := 0
+		for _, s := range sums {
+			ok |= subtle.ConstantTimeCompare(sum[:], s[:])
+		}
+		if ok != 1 {
+			return nil, status.Error(codes.Unauthenticated, "unknown API key")
+		}
+		return ctx, nil
+	}
+}

@@ -1,0 +1,102 @@
+package serverauth
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"maps"
+	"sync"
+	"time"
+)
+
+// cache remembers verified tokens by the SHA-256 of their text, so the text
+// itself is not kept. Entries expire with their token, and those verified by
+// a JWKS key go when a fetch of the JWKS no longer has that key's material
+// (its fingerprint), whatever kids it publishes. A JWKS token without a kid
+// (its key cannot be told) is not cached.
+type cache struct {
+	mu      sync.RWMutex
+	max     int
+	entries map[[32]byte]cached
+	keys    map[fingerprint]bool // the JWKS's keys as last fetched
+}
+
+type cached struct {
+	claims *verified
+	until  time.Time
+	by     keyRef
+}
+
+// configCache returns the cache cfg asks for, nil if DisableCache.
+func configCache(cfg Config) *cache {
+	if cfg.DisableCache {
+		return nil
+	}
+	return &cache{max: cmp.Or(max(cfg.CacheSize, 0), 10000), entries: make(map[[32]byte]cached)}
+}
+
+func (c *cache) get(key [32]byte, now time.Time) (*verified, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[key]
+	c.mu.RUnlock()
+	if !ok || !now.Before(e.until) {
+		return nil, false
+	}
+	return e.claims, true
+}
+
+// put stores e, unless the JWKS key that verified it has gone meanwhile.
+// When full it makes room for an eighth of the entries at once, so the sweep
+// is amortised: expired entries go first, then arbitrary ones (Go's map
+// order is random).
+func (c *cache) put(key [32]byte, e cached, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.trusts(e.by) {
+		return
+	}
+	if len(c.entries) >= c.max {
+		c.evict(now)
+	}
+	c.entries[key] = e
+}
+
+func (c *cache) evict(now time.Time) {
+	for k, e := range c.entries {
+		if !now.Before(e.until) {
+			delete(c.entries, k)
+		}
+	}
+	target := c.max - max(c.max/8, 1)
+	for k := range c.entries {
+		if len(c.entries) <= target {
+			return
+		}
+		delete(c.entries, k)
+	}
+}
+
+// trusts reports whether by is a static key or among the JWKS's keys as
+// last fetched. The caller holds c.mu.
+func (c *cache) trusts(by keyRef) bool { return by.static || c.keys[by.fp] }
+
+// setKeys records the fingerprints of the keys a JWKS fetch found and drops
+// the entries verified by a JWKS key that is no longer among them. A nil
+// cache ignores them.
+func (c *cache) setKeys(keys map[fingerprint]bool) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if maps.Equal(keys, c.keys) {
+		return
+	}
+	c.keys = keys
+	for k, e := range c.entries {
+		if !c.trusts(e.by) {
+			delete(c.entries, k)
+		}
+	}
+}
+
+func hashToken(token string) [32]byte { return sha256.Sum256([]byte(token)) }

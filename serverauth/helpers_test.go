@@ -1,0 +1,179 @@
+package serverauth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/grpccreds/grpccreds/grpccredstest"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const (
+	issuer   = "https://login.example.test/tenant/v2.0"
+	audience = "api://energy-trading"
+)
+
+var (
+	keysOnce sync.Once
+	keys     map[string]*rsa.PrivateKey
+)
+
+// key returns a test RSA key by name ("k1", "k2", "k3"), generated once.
+func key(kid string) *rsa.PrivateKey {
+	keysOnce.Do(func() {
+		keys = map[string]*rsa.PrivateKey{}
+		for _, k := range []string{"k1", "k2", "k3"} {
+			keys[k], _ = rsa.GenerateKey(rand.Reader, 2048)
+		}
+	})
+	return keys[kid]
+}
+
+// claims returns good claims for a Trader, which tests then spoil.
+func baseClaims() jwt.MapClaims {
+	now := time.Now()
+	return jwt.MapClaims{"iss": issuer, "aud": audience, "sub": "s", "oid": "o-1", "name": "Trading Bot",
+		"roles": []string{"Reader", "Trader"}, "iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(time.Hour).Unix()}
+}
+
+// sign signs c with the test key kid and names it in the header.
+func sign(kid string, c jwt.MapClaims) string { return signWith(kid, kid, c) }
+
+// signWith signs c with the test key name and puts kid in the header, or no
+// kid if it is "".
+func signWith(name, kid string, c jwt.MapClaims) string {
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+	if kid != "" {
+		t.Header["kid"] = kid
+	}
+	s, err := t.SignedString(key(name))
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// jwks is an HTTPS JWKS endpoint whose key set, availability and request
+// count the test controls.
+type jwks struct {
+	srv      *httptest.Server
+	mu       sync.Mutex
+	keys     []servedKey
+	down     bool
+	requests atomic.Int64
+}
+
+// servedKey is a key the JWKS publishes: the public half of the test key
+// name, under the key ID kid (none if "").
+type servedKey struct{ kid, name string }
+
+// ownKIDs publishes each test key under its own name.
+func ownKIDs(kids []string) []servedKey {
+	keys := make([]servedKey, len(kids))
+	for i, k := range kids {
+		keys[i] = servedKey{kid: k, name: k}
+	}
+	return keys
+}
+
+func startJWKS(t *testing.T, kids ...string) *jwks {
+	j := &jwks{keys: ownKIDs(kids)}
+	j.srv = httptest.NewTLSServer(http.HandlerFunc(j.serve))
+	t.Cleanup(j.srv.Close)
+	return j
+}
+
+// set publishes the test keys kids, each under its own name.
+func (j *jwks) set(down bool, kids ...string) { j.publish(down, ownKIDs(kids)...) }
+
+// publish sets what the endpoint serves.
+func (j *jwks) publish(down bool, keys ...servedKey) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.down, j.keys = down, keys
+}
+
+func (j *jwks) serve(w http.ResponseWriter, r *http.Request) {
+	j.requests.Add(1)
+	j.mu.Lock()
+	down, keys := j.down, j.keys
+	j.mu.Unlock()
+	if down {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
+	store := jwkset.NewMemoryStorage()
+	for _, k := range keys {
+		jwk, err := jwkset.NewJWKFromKey(&key(k.name).PublicKey, jwkset.JWKOptions{
+			Metadata: jwkset.JWKMetadataOptions{KID: k.kid, ALG: jwkset.AlgRS256, USE: jwkset.UseSig}})
+		if err != nil {
+			panic(err)
+		}
+		store.KeyWrite(r.Context(), jwk)
+	}
+	raw, _ := store.JSONPublic(r.Context())
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(raw)
+}
+
+func (j *jwks) config() Config {
+	return Config{JWKSURL: j.srv.URL, HTTPClient: j.srv.Client(), Issuer: issuer, Audience: audience,
+		RequiredClaims: []string{"name", "oid"}}
+}
+
+// staticConfig verifies the test tokens with static keys.
+func staticConfig(kids ...string) Config {
+	return Config{StaticKeys: staticKeys(kids...), Issuer: issuer, Audience: audience}
+}
+
+// serve runs a TLS gRPC server (health service) behind v, then the unary
+// interceptors after, and returns a client.
+func serve(t testing.TB, v *Validator, after ...grpc.UnaryServerInterceptor) healthpb.HealthClient {
+	t.Helper()
+	ca := grpccredstest.NewCA("ca")
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{ca.Server().TLS}})
+	s := grpc.NewServer(grpc.Creds(tc), grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{v.UnaryServerInterceptor()}, after...)...),
+		grpc.StreamInterceptor(v.StreamServerInterceptor()))
+	healthpb.RegisterHealthServer(s, health.NewServer())
+	go s.Serve(lis)
+	t.Cleanup(s.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(ca.Pool(), "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return healthpb.NewHealthClient(conn)
+}
+
+// check calls Health/Check with the given authorization values.
+func check(c healthpb.HealthClient, auth ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, a := range auth {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", a)
+	}
+	_, err := c.Check(ctx, &healthpb.HealthCheckRequest{})
+	return err
+}
