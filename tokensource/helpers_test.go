@@ -79,7 +79,7 @@ func refreshing(t testing.TB, src oauth2.TokenSource, opts ...Option) *Refresher
 
 func mustConfig(t testing.TB, opts ...Option) config {
 	t.Helper()
-	c, err := newConfig(opts)
+	c, err := newConfig(nil, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

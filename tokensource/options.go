@@ -2,6 +2,7 @@ package tokensource
 
 import (
 	"fmt"
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"log/slog"
 	"time"
 )
@@ -21,7 +22,7 @@ type config struct {
 	logger        *slog.Logger
 }
 
-func newConfig(opts []Option) (config, error) {
+func newConfig(src any, opts []Option) (config, error) {
 	c := config{
 		refreshBefore: 5 * time.Minute,
 		leeway:        30 * time.Second,
@@ -29,6 +30,9 @@ func newConfig(opts []Option) (config, error) {
 		fetchTimeout:  30 * time.Second,
 		backoffBase:   time.Second,
 		backoffMax:    2 * time.Minute,
+	}
+	if ft, ok := src.(engine.FetchTimeouter); ok {
+		c.fetchTimeout = ft.EngineFetchTimeout()
 	}
 	for _, o := range opts {
 		o(&c)
@@ -72,7 +76,9 @@ func WithLeeway(d time.Duration) Option { return func(c *config) { c.leeway = d 
 // as a fraction (default 0.1, i.e. up to 10% earlier). 0 disables it.
 func WithJitter(f float64) Option { return func(c *config) { c.jitter = f } }
 
-// WithFetchTimeout bounds each fetch (default 30 seconds). It applies to
+// WithFetchTimeout bounds each fetch (default 30 seconds, or what the
+// source asks for: the sources of tokensource/azure that sign a person in
+// ask for minutes). It applies to
 // sources that implement [ContextTokenSource]; a plain oauth2.TokenSource
 // cannot be interrupted.
 func WithFetchTimeout(d time.Duration) Option { return func(c *config) { c.fetchTimeout = d } }

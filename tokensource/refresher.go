@@ -130,7 +130,7 @@ func Refreshing(src oauth2.TokenSource, opts ...Option) (*Refresher, error) {
 	case *External:
 		return nil, errors.New("tokensource: an External serves its token itself and needs no engine; use it as is")
 	}
-	cfg, err := newConfig(opts)
+	cfg, err := newConfig(src, opts)
 	if err != nil {
 		return nil, err
 	}

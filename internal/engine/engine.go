@@ -54,6 +54,15 @@ type Generational interface {
 // sets it.
 var Of = func(ts oauth2.TokenSource) (Generational, bool) { return nil, false }
 
+// FetchTimeouter is a source whose fetches need a timeout other than the
+// engine's default, such as a person signing in (minutes, not seconds). The
+// engine starts from its value; tokensource.WithFetchTimeout still
+// overrides it. Sources return their concrete type behind an interface, so
+// the method stays out of their package's documentation.
+type FetchTimeouter interface {
+	EngineFetchTimeout() time.Duration
+}
+
 type (
 	replacingKey struct{}
 	clockKey     struct{}
