@@ -1,0 +1,78 @@
+package jwtinterceptor_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/internal/exampletest"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const audience = "api://energy-trading"
+
+// TestJWTInterceptor runs the server against the kit's identity provider
+// (its JWKS over HTTPS) and the client with tokens it issued.
+func TestJWTInterceptor(t *testing.T) {
+	server := exampletest.Build(t, "server", "./server")
+	client := exampletest.Build(t, "client", "./client")
+	idp := grpccredstest.NewIdentityProvider(t, "contoso", audience)
+	ca := grpccredstest.NewCA("examples")
+	leaf := ca.Server()
+
+	srv := server.Start(t, "-addr", "127.0.0.1:0",
+		"-cert", exampletest.WriteFile(t, "cert.pem", leaf.CertPEM),
+		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM),
+		"-jwks-url", idp.JWKSURL(), "-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
+		"-issuer", idp.Issuer(), "-audience", audience, "-check-role", "Trader")
+	addr := srv.Addr()
+	caFile := exampletest.WriteFile(t, "ca.pem", ca.PEM)
+	call := func(t *testing.T, token string) exampletest.Result {
+		t.Helper()
+		return client.Run(t, "-addr", addr, "-ca", caFile, "-token-file", exampletest.WriteFile(t, "token", []byte(token)))
+	}
+	issue := func(id grpccredstest.Identity) string {
+		tok, err := idp.Issue(id, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	trader := issue(grpccredstest.Identity{Name: "Trading Bot", OID: "0f5e1c9a", Roles: []string{"Reader", "Trader"}})
+	reader := issue(grpccredstest.Identity{Name: "Report Job", OID: "77aa01", Roles: []string{"Reader"}})
+
+	t.Run("trader is admitted to Check and Watch", func(t *testing.T) {
+		r := call(t, trader)
+		if r.Code != 0 || !r.Has("Check: SERVING") || !r.Has("Watch: SERVING") {
+			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
+		}
+		srv.WaitFor(`/grpc.health.v1.Health/Check called by Trading Bot (oid 0f5e1c9a, roles [Reader Trader])`)
+	})
+	t.Run("reader lacks the role for Check", func(t *testing.T) {
+		r := call(t, reader)
+		if r.Code != 1 || !r.Has("check: PermissionDenied") {
+			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
+		}
+	})
+	t.Run("tampered token is refused", func(t *testing.T) {
+		r := call(t, trader[:len(trader)-4]+"AAAA")
+		if r.Code != 1 || !r.Has("check: Unauthenticated") {
+			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
+		}
+	})
+	t.Run("token for another audience is refused", func(t *testing.T) {
+		other, err := idp.Mint(grpccredstest.Claims{Identity: grpccredstest.Identity{Name: "Trading Bot", OID: "0f5e1c9a", Roles: []string{"Trader"}}, Audience: "api://someone-else"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := call(t, other)
+		if r.Code != 1 || !r.Has("check: Unauthenticated") {
+			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
+		}
+	})
+	if r := srv.Stop(); r.Code != 0 {
+		t.Fatalf("server exit %d:\n%s", r.Code, r.Output())
+	}
+}
