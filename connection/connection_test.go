@@ -40,7 +40,7 @@ func call(ctx context.Context, c grpc.ClientConnInterface) error {
 	return err
 }
 
-func mustExternal(t *testing.T, srv *grpccredstest.Server, token string, opts ...Option) *Connection {
+func mustExternal(t *testing.T, srv *grpccredstest.Server, token string, opts ...TokenOption) *Connection {
 	t.Helper()
 	c, err := WithExternalAccessToken(srv.Addr, srv.CA.PEM, token, opts...)
 	if err != nil {
@@ -177,9 +177,10 @@ func TestUpdateOnOtherModes(t *testing.T) {
 	if got := srv.Auth(); len(got[0]) != 0 {
 		t.Fatalf("WithTLS sent authorization %q", got[0])
 	}
-	ts := tokensource.Refreshing(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "x"}))
-	defer ts.Close()
-	c2, _ := WithTokenSource(srv.Addr, srv.CA.PEM, ts)
+	c2, err := WithTokenSource(srv.Addr, srv.CA.PEM, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "x"}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer c2.Close()
 	if err := c2.UpdateAccessToken("y"); !errors.Is(err, ErrNotExternal) {
 		t.Fatalf("WithTokenSource: %v, want ErrNotExternal", err)
@@ -230,7 +231,7 @@ func TestRetryManyFailuresOneRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.engine.Token() // everyone starts from tok-1
+	c.Claims(context.Background()) // the first fetch: everyone starts from tok-1
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
@@ -350,7 +351,7 @@ func TestClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cl.Name != "Test User" || cl.OID == "" || strings.Join(cl.Roles, ",") != "Reader,Trader" || cl.Expiry.IsZero() {
+	if cl["name"] != "Test User" || cl["oid"] == "" || strings.Join(cl.Roles(), ",") != "Reader,Trader" || cl.Expiry().IsZero() {
 		t.Fatalf("claims = %+v", cl)
 	}
 	c2 := mustExternal(t, srv, "opaque")

@@ -24,7 +24,7 @@ func ExampleWithExternalAccessToken() {
 	if err := conn.UpdateAccessToken("a b"); err != nil {
 		fmt.Println(err) // the old token stays in force
 	}
-	// Output: grpccreds: invalid token: token contains a space at offset 1
+	// Output: tokensource: invalid token: token contains a space at offset 1
 }
 
 // A refreshing source: tokens are kept fresh in the background.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/grpccredstest"
-	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -113,8 +113,7 @@ func TestNoRetryOnUnauthenticatedOptsOneCallOut(t *testing.T) {
 func TestPerCallTokenIsNotResentBecauseOfAnotherCredential(t *testing.T) {
 	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejecting("user-token", true)})
 	own, svc := &countingSource{}, &countingSource{}
-	svcEngine := tokensource.Refreshing(svc)
-	defer svcEngine.Close()
+	svcEngine := enginetest.Engine(t, svc)
 	c, err := WithTokenSource(srv.Addr, srv.CA.PEM, own,
 		WithDialOptions(grpc.WithPerRPCCredentials(creds.NewBearer(svcEngine, creds.WithHeader("x-service-auth")))))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"golang.org/x/oauth2"
@@ -135,10 +136,10 @@ func TestProxiedPlaintextNeverCarriesATokenToARemoteHost(t *testing.T) {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
 	want := map[string]string{
-		"InsecureLoopback transport":            "Unauthenticated: grpccreds: refusing to send credentials in plaintext: the target host \"api.example.com\" is not a loopback address; the connection reaches it through 127.0.0.1:",
-		"insecure transport":                    "Unauthenticated: grpccreds: refusing to send credentials in plaintext: the connection's transport credentials cannot vouch",
-		"Insecure with smuggled credentials":    "Unauthenticated: grpccreds: refusing to send credentials in plaintext: the target host \"api.example.com\" is not a loopback address; the connection reaches it through 127.0.0.1:",
-		"Insecure with Connection.WithToken":    "Unauthenticated: grpccreds: refusing to send credentials in plaintext: the target host \"api.example.com\" is not a loopback address; the connection reaches it through 127.0.0.1:",
+		"InsecureLoopback transport":            "Unauthenticated: creds: refusing to send credentials in plaintext: the target host \"api.example.com\" is not a loopback address; the connection reaches it through 127.0.0.1:",
+		"insecure transport":                    "Unauthenticated: creds: refusing to send credentials in plaintext: the connection's transport credentials cannot vouch",
+		"Insecure with smuggled credentials":    "Unauthenticated: creds: refusing to send credentials in plaintext: the target host \"api.example.com\" is not a loopback address; the connection reaches it through 127.0.0.1:",
+		"Insecure with Connection.WithToken":    "Unauthenticated: creds: refusing to send credentials in plaintext: the target host \"api.example.com\" is not a loopback address; the connection reaches it through 127.0.0.1:",
 		"Insecure without a token (path works)": "OK",
 	}
 	got := parseChild(string(out))
@@ -183,7 +184,7 @@ func proxyChild() int {
 		run  func() error
 	}{
 		{"InsecureLoopback transport", func() error {
-			return viaGRPC(target, grpc.WithTransportCredentials(creds.InsecureLoopback()), grpc.WithPerRPCCredentials(bearer))
+			return viaGRPC(target, grpc.WithTransportCredentials(composite.InsecureLoopback()), grpc.WithPerRPCCredentials(bearer))
 		}},
 		{"insecure transport", func() error {
 			return viaGRPC(target, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
@@ -502,44 +504,49 @@ func TestTokenSourceExternal(t *testing.T) {
 	if n := len(srv.Auth()) - before; n != 1 {
 		t.Fatalf("a rejected external token reached the server %d times, want 1 (no resend)", n)
 	}
-	if g := ext.Generation(); g != 23 {
-		t.Errorf("External generation = %d, want 23", g)
+	if g, _ := engine.Of(ext); g.Generation() != 23 {
+		t.Errorf("External generation = %d, want 23", g.Generation())
 	}
 }
 
-// An External wrapped in the engine by the caller (tokensource.Refreshing)
-// is served as is too: its own Update shows on the next call, though the
-// connection, which sees only an engine, cannot update it.
-func TestTokenSourceRefreshingExternal(t *testing.T) {
-	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejectFirst()})
-	ext, err := tokensource.NewExternal("ext-1")
+// A connection owns the engine it is given: it uses it as is and stops it on
+// Close. Engine options cannot apply to an engine already built, so with them
+// the connection refuses, names them, and still stops the engine it was given.
+func TestTokenSourceGivenAnEngine(t *testing.T) {
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
+	eng, err := tokensource.Refreshing(&countingSource{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := tokensource.Refreshing(ext)
-	defer eng.Close()
 	c, err := WithTokenSource(srv.Addr, srv.CA.PEM, eng)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := call(context.Background(), c); status.Code(err) != codes.Unauthenticated {
-		t.Fatalf("rejected call: %v, want Unauthenticated", err)
-	}
-	if n := len(srv.Auth()); n != 1 {
-		t.Fatalf("the server saw %d RPCs for a rejected external token, want 1 (nothing newer to resend with)", n)
-	}
-	if err := ext.Update("ext-2"); err != nil {
 		t.Fatal(err)
 	}
 	if err := call(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
-	if a := lastAuth(t, srv); a != "Bearer ext-2" {
-		t.Fatalf("after Update the server saw %q", a)
+	c.Close()
+	if _, err := eng.Token(); !errors.Is(err, tokensource.ErrClosed) {
+		t.Fatalf("the given engine after Close: %v, want ErrClosed", err)
 	}
-	if err := c.UpdateAccessToken("ext-3"); !errors.Is(err, ErrNotExternal) {
-		t.Fatalf("UpdateAccessToken through an engine: %v, want ErrNotExternal", err)
+	for _, tc := range []struct {
+		opt  SourceOption
+		name string
+	}{
+		{WithRefreshOptions(tokensource.WithLeeway(time.Second)), "WithRefreshOptions"},
+		{WithLogger(slog.New(slog.DiscardHandler)), "WithLogger"},
+	} {
+		eng, err := tokensource.Refreshing(&countingSource{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err := WithTokenSource(srv.Addr, srv.CA.PEM, eng, tc.opt); err == nil || !strings.Contains(err.Error(), tc.name) {
+			c.Close()
+			t.Fatalf("%s with a built engine: %v, want an error naming it", tc.name, err)
+		}
+		if _, err := eng.Token(); !errors.Is(err, tokensource.ErrClosed) {
+			t.Fatalf("%s refused: the engine given was left running (%v)", tc.name, err)
+		}
 	}
 }
 
@@ -550,7 +557,7 @@ func TestTokenSourceExternalExpiresAcrossSuspend(t *testing.T) {
 	clk := clocktest.New(time.Now())
 	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	first := testjwt.Mint(clk.Now().Add(time.Hour), jwt.MapClaims{"jti": "1"})
-	ext, err := tokensource.NewExternal(first, tokensource.WithClock(clk.Now))
+	ext, err := engine.NewExternalWithClock(first, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

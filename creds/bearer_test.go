@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpccreds/grpccreds/internal/enginetest"
+
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
 	"github.com/grpccreds/grpccreds/tokensource"
@@ -19,7 +21,7 @@ import (
 
 func TestBearerSendsTokenOverTLS(t *testing.T) {
 	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
-	r := tokensource.Refreshing(staticSource("tok-1"))
+	r := enginetest.Engine(t, staticSource("tok-1"))
 	defer r.Close()
 	conn := dialTLS(t, srv, NewBearer(r))
 	for range 3 {
@@ -35,7 +37,7 @@ func TestBearerSendsTokenOverTLS(t *testing.T) {
 }
 
 func TestBearerHotPathAllocations(t *testing.T) {
-	r := tokensource.Refreshing(staticSource(testjwt.Mint(time.Now().Add(time.Hour), nil)))
+	r := enginetest.Engine(t, staticSource(testjwt.Mint(time.Now().Add(time.Hour), nil)))
 	defer r.Close()
 	var pc credentials.PerRPCCredentials = NewBearer(r)
 	ctx := tlsCtx()

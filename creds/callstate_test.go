@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpccreds/grpccreds/internal/enginetest"
+
 	"github.com/grpccreds/grpccreds/internal/callstate"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
@@ -33,7 +35,7 @@ func metadataFor(t *testing.T, b *Bearer, ctx context.Context, st *callstate.Sta
 
 func TestBearerRecordsTheGenerationItSent(t *testing.T) {
 	var fetches atomic.Int64
-	eng := tokensource.Refreshing(tokensource.Func(func(context.Context) (*oauth2.Token, error) {
+	eng := enginetest.Engine(t, tokensource.Func(func(context.Context) (*oauth2.Token, error) {
 		n := fetches.Add(1)
 		return &oauth2.Token{AccessToken: fmt.Sprintf("tok-%d", n), Expiry: time.Now().Add(time.Hour)}, nil
 	}))
@@ -44,7 +46,7 @@ func TestBearerRecordsTheGenerationItSent(t *testing.T) {
 	if v, err := metadataFor(t, b, tlsCtx(), st); err != nil || v != "Bearer tok-1" || st.Sent() != 1 {
 		t.Fatalf("first call: %q, %v, recorded %d; want tok-1 recorded as 1", v, err, st.Sent())
 	}
-	if !eng.Invalidate(1) {
+	if !invalidate(eng, 1) {
 		t.Fatal("Invalidate(1) = false for a fresh engine")
 	}
 	st = &callstate.State{After: 1}
@@ -70,7 +72,7 @@ func TestBearerRecordsTheGenerationItSent(t *testing.T) {
 	}
 
 	// A source failure: the error, nothing recorded.
-	failing := tokensource.Refreshing(tokensource.Func(func(context.Context) (*oauth2.Token, error) {
+	failing := enginetest.Engine(t, tokensource.Func(func(context.Context) (*oauth2.Token, error) {
 		return nil, status.Error(codes.Unavailable, "provider down")
 	}))
 	defer failing.Close()
@@ -91,7 +93,7 @@ func TestBearerRecordsTheGenerationItSent(t *testing.T) {
 func TestBearerWaitsForTheReplacementOnlyWhenAsked(t *testing.T) {
 	release := make(chan struct{})
 	var fetches atomic.Int64
-	eng := tokensource.Refreshing(tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
+	eng := enginetest.Engine(t, tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
 		n := fetches.Add(1)
 		if n > 1 {
 			select {
@@ -114,7 +116,7 @@ func TestBearerWaitsForTheReplacementOnlyWhenAsked(t *testing.T) {
 	if v, err := metadataFor(t, b, tlsCtx(), &callstate.State{}); err != nil || v != "Bearer tok-1" {
 		t.Fatalf("first call: %q, %v", v, err)
 	}
-	if !eng.Invalidate(1) {
+	if !invalidate(eng, 1) {
 		t.Fatal("Invalidate(1) = false")
 	}
 	st := &callstate.State{}
@@ -164,7 +166,7 @@ func TestBearerWaitsForTheReplacementOnlyWhenAsked(t *testing.T) {
 // context) leaves it alone.
 func TestBearerIgnoresAnotherCredentialsCallState(t *testing.T) {
 	var fetches atomic.Int64
-	eng := tokensource.Refreshing(tokensource.Func(func(context.Context) (*oauth2.Token, error) {
+	eng := enginetest.Engine(t, tokensource.Func(func(context.Context) (*oauth2.Token, error) {
 		n := fetches.Add(1)
 		return &oauth2.Token{AccessToken: fmt.Sprintf("tok-%d", n), Expiry: time.Now().Add(time.Hour)}, nil
 	}))

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpccreds/grpccreds/internal/enginetest"
+
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
@@ -56,7 +58,7 @@ func TestProviderFailuresReachTheCallerWithTheRightCode(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, cfg, ctx := tokenEndpoint(t, tc.handler)
-			r := tokensource.Refreshing(tokensource.ClientCredentials(ctx, cfg))
+			r := enginetest.Engine(t, tokensource.ClientCredentials(ctx, cfg))
 			defer r.Close()
 			err := check(context.Background(), dialTLS(t, srv, NewBearer(r)))
 			assertFailure(t, err, tc.code, tc.says)
@@ -68,7 +70,7 @@ func TestProviderFailuresReachTheCallerWithTheRightCode(t *testing.T) {
 		addr := lis.Addr().String()
 		lis.Close()
 		cfg := &clientcredentials.Config{ClientID: "app", ClientSecret: clientSecret, TokenURL: "https://" + addr + "/token"}
-		r := tokensource.Refreshing(tokensource.ClientCredentials(context.Background(), cfg))
+		r := enginetest.Engine(t, tokensource.ClientCredentials(context.Background(), cfg))
 		defer r.Close()
 		assertFailure(t, check(context.Background(), dialTLS(t, srv, NewBearer(r))), codes.Unavailable, "unreachable")
 	})
@@ -78,7 +80,7 @@ func TestProviderFailuresReachTheCallerWithTheRightCode(t *testing.T) {
 			io.Copy(io.Discard, r.Body) // so the server notices the client hanging up
 			<-r.Context().Done()
 		})
-		r := tokensource.Refreshing(tokensource.ClientCredentials(ctx, cfg))
+		r := enginetest.Engine(t, tokensource.ClientCredentials(ctx, cfg))
 		defer r.Close()
 		cctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()

@@ -2,8 +2,11 @@ package creds_test
 
 import (
 	"context"
+	"log"
 	"strings"
+	"time"
 
+	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
@@ -13,13 +16,18 @@ import (
 
 // Bearer tokens from a refreshing source on every call.
 func ExampleNewBearer() {
-	ts := tokensource.Refreshing(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "token"}))
+	ts, err := tokensource.Refreshing(tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
+		return &oauth2.Token{AccessToken: "token", Expiry: time.Now().Add(time.Hour)}, nil
+	}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer ts.Close()
 	conn, err := grpc.NewClient("api.example.com:443",
 		grpc.WithTransportCredentials(credentials.NewTLS(nil)),
 		grpc.WithPerRPCCredentials(creds.NewBearer(ts)))
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	defer conn.Close()
 }
@@ -28,7 +36,7 @@ func ExampleNewBearer() {
 func ExampleNewAPIKey() {
 	key, err := creds.NewAPIKey("authorization", "my-gateway-key")
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	_ = grpc.WithPerRPCCredentials(key)
 }
@@ -54,13 +62,13 @@ func ExampleBearer_WithToken() {
 // Local development against a server without TLS. The token is sent only if
 // the handshake finds the connection really ends on this machine; through a
 // proxy to a remote host every call fails with Unauthenticated instead.
-func ExampleInsecureLoopback() {
+func ExampleAllowInsecureLoopback() {
 	bearer := creds.NewBearer(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "dev-token"}), creds.AllowInsecureLoopback())
 	conn, err := grpc.NewClient("127.0.0.1:50051",
-		grpc.WithTransportCredentials(creds.InsecureLoopback()),
+		grpc.WithTransportCredentials(composite.InsecureLoopback()),
 		grpc.WithPerRPCCredentials(bearer))
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	defer conn.Close()
 }

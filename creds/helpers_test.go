@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpccreds/grpccreds/internal/engine"
+
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
@@ -87,4 +89,11 @@ func check(ctx context.Context, conn *grpc.ClientConn) error {
 	defer cancel()
 	_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
 	return err
+}
+
+// invalidate reports a rejection of the engine's token generation gen, as a
+// connection's retry does.
+func invalidate(r oauth2.TokenSource, gen uint64) bool {
+	g, _ := engine.Of(r)
+	return g.Invalidate(gen)
 }

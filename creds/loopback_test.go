@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/internal/loopback"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -17,37 +18,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
-
-func TestLoopbackDestination(t *testing.T) {
-	tcp := func(ip string, port int) net.Addr { return &net.TCPAddr{IP: net.ParseIP(ip), Port: port} }
-	for _, tc := range []struct {
-		authority string
-		remote    net.Addr
-		reason    string // "" when the destination is loopback
-	}{
-		{"127.0.0.1:50051", tcp("127.0.0.1", 50051), ""},
-		{"localhost:50051", tcp("::1", 50051), ""},
-		{"[::1]:50051", tcp("::1", 50051), ""},
-		{"127.0.0.2:8080", tcp("127.0.0.2", 8080), ""},
-		{"localhost", tcp("127.0.0.1", 443), ""},
-		{"localhost", &net.UnixAddr{Name: "/run/app.sock", Net: "unix"}, ""},
-		{"api.example.com:50051", tcp("127.0.0.1", 3128), "the target host \"api.example.com\" is not a loopback address; the connection reaches it through 127.0.0.1:3128, a proxy or tunnel"},
-		{"10.1.2.3:50051", tcp("127.0.0.1", 50051), "the target host \"10.1.2.3\" is not a loopback address"},
-		{"localhost:50051", tcp("127.0.0.1", 3128), "the connection goes to 127.0.0.1:3128, not to port 50051 of the target: it passes through a proxy or tunnel"},
-		{"localhost", tcp("127.0.0.1", 8080), "not to port 443 of the target"},
-		{"localhost:50051", tcp("10.0.0.7", 50051), "the connection goes to 10.0.0.7:50051, which is not a loopback address"},
-		{"api.example.com:443", &net.UnixAddr{Name: "/run/forwarder.sock", Net: "unix"}, "through the Unix socket /run/forwarder.sock, a proxy or tunnel"},
-		{"localhost:50051", nil, "no remote address"},
-	} {
-		err := destination(tc.authority, tc.remote)
-		switch {
-		case tc.reason == "" && err != nil:
-			t.Errorf("%s via %s: %v, want loopback", tc.authority, tc.remote, err)
-		case tc.reason != "" && (err == nil || !strings.Contains(err.Error(), tc.reason)):
-			t.Errorf("%s via %s: %v, want %q", tc.authority, tc.remote, err, tc.reason)
-		}
-	}
-}
 
 // The opt-in trusts only what the InsecureLoopback handshake found: over a
 // connection from insecure.NewCredentials even a loopback peer is refused,
@@ -66,7 +36,7 @@ func TestLoopbackOptInTrustsOnlyTheLoopbackHandshake(t *testing.T) {
 		t.Fatalf("the source was asked %d times and the server saw %d calls, want 0 and 0", n, len(srv.Auth()))
 	}
 
-	if err := check(context.Background(), dialWith(t, srv.Addr, InsecureLoopback(), b)); err != nil {
+	if err := check(context.Background(), dialWith(t, srv.Addr, loopback.Credentials(), b)); err != nil {
 		t.Fatalf("InsecureLoopback to 127.0.0.1: %v", err)
 	}
 	if got := srv.Auth(); len(got) != 1 || got[0][0] != "Bearer tok" {
@@ -81,11 +51,11 @@ func TestLoopbackOptInTrustsOnlyTheLoopbackHandshake(t *testing.T) {
 // by the credential, and by gRPC when dialling.
 func TestLoopbackTransportWithoutTheOptInIsRefused(t *testing.T) {
 	b := NewBearer(staticSource("tok"))
-	ctx := credentials.NewContextWithRequestInfo(context.Background(), credentials.RequestInfo{AuthInfo: newLoopbackInfo(nil)})
+	ctx := credentials.NewContextWithRequestInfo(context.Background(), credentials.RequestInfo{AuthInfo: verifiedInfo(t)})
 	if _, err := b.GetRequestMetadata(ctx); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("plaintext without the opt-in: %v, want Unauthenticated", err)
 	}
-	if cc, err := grpc.NewClient("127.0.0.1:1", grpc.WithTransportCredentials(InsecureLoopback()), grpc.WithPerRPCCredentials(b)); err == nil {
+	if cc, err := grpc.NewClient("127.0.0.1:1", grpc.WithTransportCredentials(loopback.Credentials()), grpc.WithPerRPCCredentials(b)); err == nil {
 		cc.Close()
 		t.Fatal("gRPC accepted a credential that requires transport security over InsecureLoopback")
 	}
@@ -104,7 +74,7 @@ func TestLoopbackOverAUnixSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []string
-	s := grpc.NewServer(grpc.Creds(InsecureLoopback()), grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	s := grpc.NewServer(grpc.Creds(loopback.Credentials()), grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		seen = append(seen, authorization(ctx))
 		return h(ctx, req)
 	}))
@@ -112,7 +82,7 @@ func TestLoopbackOverAUnixSocket(t *testing.T) {
 	go s.Serve(lis)
 	t.Cleanup(s.Stop)
 
-	if err := check(context.Background(), dialWith(t, "unix:"+path, InsecureLoopback(), NewBearer(staticSource("tok"), AllowInsecureLoopback()))); err != nil {
+	if err := check(context.Background(), dialWith(t, "unix:"+path, loopback.Credentials(), NewBearer(staticSource("tok"), AllowInsecureLoopback()))); err != nil {
 		t.Fatalf("Unix socket: %v", err)
 	}
 	if len(seen) != 1 || seen[0] != "Bearer tok" {
@@ -125,12 +95,12 @@ func TestLoopbackServerRefusesRemotePeers(t *testing.T) {
 	a, b := net.Pipe()
 	defer b.Close()
 	remote := &addrConn{Conn: a, remote: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 7), Port: 40000}}
-	if _, _, err := InsecureLoopback().ServerHandshake(remote); err == nil || !strings.Contains(err.Error(), "10.0.0.7:40000") {
+	if _, _, err := loopback.Credentials().ServerHandshake(remote); err == nil || !strings.Contains(err.Error(), "10.0.0.7:40000") {
 		t.Fatalf("ServerHandshake from 10.0.0.7: %v, want a refusal naming the peer", err)
 	}
 	local := &addrConn{Conn: b, remote: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}}
-	_, ai, err := InsecureLoopback().ServerHandshake(local)
-	if err != nil || ai.(LoopbackAuthInfo).Err() != nil || securityLevel(ai) != credentials.NoSecurity {
+	_, ai, err := loopback.Credentials().ServerHandshake(local)
+	if err != nil || ai.(loopback.AuthInfo).Err() != nil || securityLevel(ai) != credentials.NoSecurity {
 		t.Fatalf("ServerHandshake from 127.0.0.1: %v, %+v", err, ai)
 	}
 }
@@ -146,11 +116,22 @@ func (c *addrConn) RemoteAddr() net.Addr { return c.remote }
 // transport credentials) does not.
 func TestLoopbackAuthInfoZeroValueDoesNotVouch(t *testing.T) {
 	b := NewBearer(staticSource("tok"), AllowInsecureLoopback())
-	ctx := credentials.NewContextWithRequestInfo(context.Background(), credentials.RequestInfo{AuthInfo: LoopbackAuthInfo{}})
+	ctx := credentials.NewContextWithRequestInfo(context.Background(), credentials.RequestInfo{AuthInfo: loopback.AuthInfo{}})
 	if _, err := b.GetRequestMetadata(ctx); status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "not made by an InsecureLoopback handshake") {
 		t.Fatalf("zero LoopbackAuthInfo: %v, want Unauthenticated", err)
 	}
-	if IsLoopback(nil) || IsLoopback((*net.TCPAddr)(nil)) {
+	if loopback.Addr(nil) || loopback.Addr((*net.TCPAddr)(nil)) {
 		t.Fatal("a missing address counts as loopback")
 	}
+}
+
+// verifiedInfo is the AuthInfo of a handshake that found a loopback peer.
+func verifiedInfo(t *testing.T) credentials.AuthInfo {
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	_, ai, err := loopback.Credentials().ServerHandshake(&addrConn{Conn: a, remote: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}})
+	if err != nil || ai.(loopback.AuthInfo).Err() != nil {
+		t.Fatalf("loopback handshake: %v", err)
+	}
+	return ai
 }

@@ -5,7 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/grpccreds/grpccreds/internal/enginetest"
+
 	"testing"
+
+	"golang.org/x/oauth2"
 
 	"github.com/grpccreds/grpccreds/tokensource"
 )
@@ -14,8 +20,9 @@ import (
 func TestFormattingNeverShowsSecrets(t *testing.T) {
 	const secret = "s3cr3t-t0ken-value"
 	ext, _ := tokensource.NewExternal(secret)
-	r := tokensource.Refreshing(ext)
-	defer r.Close()
+	r := enginetest.Engine(t, tokensource.Func(func(context.Context) (*oauth2.Token, error) {
+		return &oauth2.Token{AccessToken: secret, Expiry: time.Now().Add(time.Hour)}, nil
+	}))
 	b := NewBearer(r)
 	b.GetRequestMetadata(tlsCtx()) // populate the cache
 	k, _ := NewAPIKey("x-api-key", secret)

@@ -12,7 +12,7 @@ import (
 )
 
 // validateReasons matches every reason Validate may give after
-// "grpccreds: invalid token: ". Only offsets and an expiry time vary, so no
+// "tokensource: invalid token: ". Only offsets and an expiry time vary, so no
 // byte of a token can hide in a message that matches.
 var validateReasons = regexp.MustCompile(`^(` +
 	`pass the token without the "Bearer " scheme` +

@@ -17,7 +17,12 @@ import (
 // ErrClosed is returned by a [Refresher] after Close.
 var ErrClosed = status.Error(codes.Unavailable, "tokensource: token source is closed")
 
-func init() { engine.Of = generational }
+func init() {
+	engine.Of = generational
+	engine.NewExternalWithClock = func(token string, now func() time.Time) (oauth2.TokenSource, error) {
+		return newExternal(token, clock{fake: now})
+	}
+}
 
 // generational gives package engine the generation protocol of the sources
 // of this package that have one.

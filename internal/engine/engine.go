@@ -50,6 +50,10 @@ type Generational interface {
 	Expiry() time.Time
 }
 
+// NewExternalWithClock makes a *tokensource.External that judges expiry by
+// now, for tests that move the clock. Package tokensource sets it.
+var NewExternalWithClock func(token string, now func() time.Time) (oauth2.TokenSource, error)
+
 // Of returns the generation protocol of ts, if ts has one. Package tokensource
 // sets it.
 var Of = func(ts oauth2.TokenSource) (Generational, bool) { return nil, false }

@@ -142,3 +142,15 @@ func ColdCrowd(r *tokensource.Refresher, n int) int64 {
 	wg.Wait()
 	return ok.Load()
 }
+
+// Engine puts the refresh engine in front of src, failing the test if
+// Refreshing refuses the options, and closes it when the test ends.
+func Engine(t testing.TB, src oauth2.TokenSource, opts ...tokensource.Option) *tokensource.Refresher {
+	t.Helper()
+	r, err := tokensource.Refreshing(src, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
