@@ -32,7 +32,7 @@ type Opts struct {
 // Ours is creds.Bearer over the refresh engine. refreshIn, if set, is sent as
 // the issuer's refresh_in hint.
 var Ours = Lib{"grpccreds", func(e *Endpoint, o Opts) (credentials.PerRPCCredentials, func()) {
-	r := tokensource.Refreshing(tokensource.Func(func(context.Context) (*oauth2.Token, error) {
+	r, err := tokensource.Refreshing(tokensource.Func(func(context.Context) (*oauth2.Token, error) {
 		tok, exp := e.Fetch()
 		t := &oauth2.Token{AccessToken: tok, TokenType: "Bearer", Expiry: exp}
 		if o.RefreshIn > 0 {
@@ -40,6 +40,9 @@ var Ours = Lib{"grpccreds", func(e *Endpoint, o Opts) (credentials.PerRPCCredent
 		}
 		return t, nil
 	}))
+	if err != nil {
+		panic(err) // no options are given, so Refreshing cannot refuse them
+	}
 	return creds.NewBearer(r), func() { r.Close() }
 }}
 

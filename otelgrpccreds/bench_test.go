@@ -42,7 +42,10 @@ func bearer(tb testing.TB, observed bool) credentials.PerRPCCredentials {
 		tb.Cleanup(func() { obs.Close(); mp.Shutdown(context.Background()); tp.Shutdown(context.Background()) })
 		opts = append(opts, obs.Option())
 	}
-	r := tokensource.Refreshing(src, opts...)
+	r, err := tokensource.Refreshing(src, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	tb.Cleanup(func() { r.Close() })
 	if obs != nil {
 		obs.Watch(r)

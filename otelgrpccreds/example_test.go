@@ -28,7 +28,10 @@ func ExampleRefreshObserver() {
 	src := tokensource.Func(func(context.Context) (*oauth2.Token, error) {
 		return &oauth2.Token{AccessToken: "token", Expiry: time.Now().Add(time.Hour)}, nil
 	})
-	ts := tokensource.Refreshing(src, obs.Option())
+	ts, err := tokensource.Refreshing(src, obs.Option())
+	if err != nil {
+		panic(err)
+	}
 	defer ts.Close()
 	obs.Watch(ts) // for the time-to-expiry gauge
 	ts.Token()

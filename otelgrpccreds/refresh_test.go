@@ -12,6 +12,8 @@ import (
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"golang.org/x/oauth2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 const (
@@ -30,7 +32,7 @@ func (s *scripted) TokenContext(context.Context) (*oauth2.Token, error) {
 	n := s.calls.Add(1)
 	time.Sleep(2 * time.Millisecond)
 	if s.down.Load() {
-		return nil, tokensource.Unavailable("identity provider unreachable", nil)
+		return nil, status.Error(codes.Unavailable, "identity provider unreachable")
 	}
 	return &oauth2.Token{AccessToken: fmt.Sprintf("secret-token-%d", n), Expiry: s.clk.Now().Add(time.Hour)}, nil
 }
@@ -50,9 +52,12 @@ func TestRefreshOutageAndRecovery(t *testing.T) {
 	obs.now = clk.Now
 	events := make(chan tokensource.Event, 64)
 	src := &scripted{clk: clk}
-	r := tokensource.Refreshing(src, tokensource.WithClock(clk.Now), tokensource.WithJitter(0),
+	r, err := tokensource.Refreshing(src, tokensource.WithClock(clk.Now), tokensource.WithJitter(0),
 		tokensource.WithBackoff(time.Second, time.Minute),
 		tokensource.WithObserver(func(ev tokensource.Event) { obs.Observe(ev); events <- ev }))
+	if err != nil {
+		t.Fatal(err)
+	}
 	obs.Watch(r)
 	defer obs.Close()
 	defer r.Close()

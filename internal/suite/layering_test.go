@@ -7,39 +7,81 @@ import (
 	"testing"
 )
 
-// Only the Azure package links MSAL: a server that verifies JWTs, or a client
+const module = "github.com/grpccreds/grpccreds/"
+
+// deps lists the packages pkg links (go list -deps), outside the standard
+// library.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", module+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// linksAny returns the first of pkg's dependencies that starts with one of
+// prefixes.
+func linksAny(t *testing.T, pkg string, prefixes ...string) string {
+	for _, d := range deps(t, pkg) {
+		for _, p := range prefixes {
+			if d == p || strings.HasPrefix(d, p+"/") {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+// Only the Azure packages link MSAL: a server that verifies JWTs, or a client
 // with any other token source, does not.
 func TestOnlyTheAzurePackageLinksMSAL(t *testing.T) {
 	const msal = "github.com/AzureAD/microsoft-authentication-library-for-go"
-	for _, pkg := range []string{"tokensource", "creds", "creds/jwtauth", "connection", "composite", "grpccredstest"} {
-		out, err := exec.Command("go", "list", "-deps", "github.com/grpccreds/grpccreds/"+pkg).Output()
-		if err != nil {
-			t.Fatalf("go list -deps %s: %v", pkg, err)
-		}
-		if strings.Contains(string(out), msal) {
-			t.Errorf("%s links MSAL", pkg)
+	for _, pkg := range []string{"tokensource", "creds", "serverauth", "claims", "connection", "composite", "grpccredstest"} {
+		if d := linksAny(t, pkg, msal); d != "" {
+			t.Errorf("%s links MSAL (%s)", pkg, d)
 		}
 	}
-	out, err := exec.Command("go", "list", "-deps", "github.com/grpccreds/grpccreds/tokensource/azure").Output()
-	if err != nil || !strings.Contains(string(out), msal) {
-		t.Fatalf("go list -deps tokensource/azure: %v; MSAL not found, so the check above proves nothing", err)
+	if linksAny(t, "tokensource/azure", msal) == "" {
+		t.Fatal("tokensource/azure does not link MSAL, so the check above proves nothing")
 	}
 }
 
-// Every example imports only public packages, so that a user can copy it into
-// a module of their own and run it.
-func TestExamplesImportNoInternalPackage(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}: {{join .Imports \" \"}}", "github.com/grpccreds/grpccreds/examples/...").Output()
+// The server half stands alone: serverauth links no client package, no
+// x/oauth2 and no refresh engine, and claims is a leaf that links nothing
+// outside the standard library.
+func TestServerHalfIsIndependentOfTheClientHalf(t *testing.T) {
+	client := []string{module + "tokensource", module + "creds", module + "connection", module + "composite",
+		module + "internal/engine", module + "internal/fetcherr", "golang.org/x/oauth2"}
+	if d := linksAny(t, "serverauth", client...); d != "" {
+		t.Errorf("serverauth links %s", d)
+	}
+	if d := deps(t, "claims"); len(d) != 1 || d[0] != module+"claims" {
+		t.Errorf("claims links %v, want nothing outside the standard library", d)
+	}
+}
+
+// Dependencies point one way: creds (call credentials) and composite (channel
+// credentials and their composition) do not import each other's side upward,
+// and nothing but the examples imports connection.
+func TestDependenciesPointOneWay(t *testing.T) {
+	for pkg, forbidden := range map[string][]string{
+		"creds":       {module + "connection", module + "composite", module + "serverauth"},
+		"composite":   {module + "connection", module + "serverauth", module + "tokensource"},
+		"tokensource": {module + "creds", module + "composite", module + "connection", module + "serverauth"},
+		"serverauth":  {module + "grpccredstest"},
+	} {
+		if d := linksAny(t, pkg, forbidden...); d != "" {
+			t.Errorf("%s links %s", pkg, d)
+		}
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}: {{join .Imports \" \"}}", module+"...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) < 5 {
-		t.Fatalf("go list found %d examples, want at least 5:\n%s", len(lines), out)
-	}
-	for _, l := range lines {
-		if strings.Contains(l, "grpccreds/internal/") {
-			t.Errorf("an example imports an internal package: %s", l)
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if strings.Contains(l, " "+module+"connection") && !strings.HasPrefix(l, module+"examples/") {
+			t.Errorf("only examples may import connection: %s", l)
 		}
 	}
 }

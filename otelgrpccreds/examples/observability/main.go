@@ -91,9 +91,12 @@ func script(idp *grpccredstest.IdentityProvider, srv *grpccredstest.Server, mp *
 	defer obs.Close()
 	cfg := &clientcredentials.Config{ClientID: "app", ClientSecret: "example-secret", TokenURL: idp.TokenURL(), Scopes: []string{audience + "/.default"}}
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, idp.HTTPClient())
-	ts := tokensource.Refreshing(tokensource.ClientCredentials(ctx, cfg), obs.Option(),
+	ts, err := tokensource.Refreshing(tokensource.ClientCredentials(ctx, cfg), obs.Option(),
 		tokensource.WithBackoff(200*time.Millisecond, time.Second))
-	defer ts.Close()
+	if err != nil {
+		return err
+	}
+	defer ts.Close() // the connection closes it too; Close is idempotent
 	obs.Watch(ts)
 	conn, err := connection.WithTokenSource(srv.Addr, srv.CA.PEM, ts)
 	if err != nil {
