@@ -40,11 +40,11 @@ $(STATICCHECK):
 
 ## demo: the main demo: embedded authority, TLS server and a client that swaps tokens
 demo:
-	$(GO) run ./examples/external-token
+	$(GO) test -count=1 -run '^TestDemo$$' -v ./examples/external-token
 
 ## examples: run every example program; each must exit 0
 examples:
-	@for d in examples/*/; do echo "== $$d"; $(GO) run ./$$d || exit 1; done
+	$(GO) test -count=1 -race ./examples/...
 	@for d in otelgrpccreds/examples/*/; do echo "== $$d"; (cd otelgrpccreds && $(GO) run ./$${d#otelgrpccreds/}) || exit 1; done
 
 ## integration: against a real OpenID Connect provider (npm oidc-provider, pinned

@@ -11,6 +11,7 @@ package exampletest
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -21,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // Timeout bounds every wait: a build, a client run, a line, a stop.
@@ -33,26 +36,56 @@ type Program struct {
 	Env  []string // added to the test's environment, KEY=value
 }
 
+// Main runs an example package's tests (call it from TestMain): it removes
+// the binaries Build made and fails the run if goroutines outlive the tests.
+func Main(m *testing.M) {
+	code := m.Run()
+	builds.Lock()
+	if builds.dir != "" {
+		_ = os.RemoveAll(builds.dir)
+	}
+	builds.Unlock()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// builds caches the binaries of one test process, so that its tests build
+// each main once. Main removes them.
+var builds struct {
+	sync.Mutex
+	dir  string
+	bins map[string]string
+}
+
 // Build compiles the main package pkg (a path as go build takes it, relative
-// to the test's directory, e.g. "./server") into a temporary directory.
+// to the test's directory, e.g. "./server"), once per test process.
 func Build(t testing.TB, name, pkg string) Program {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), name)
-	cmd := exec.Command("go", "build", "-o", bin, pkg)
-	done := make(chan struct{})
-	timer := time.AfterFunc(Timeout, func() {
-		select {
-		case <-done:
-		default:
-			_ = cmd.Process.Kill()
+	builds.Lock()
+	defer builds.Unlock()
+	if bin, ok := builds.bins[pkg]; ok {
+		return Program{Name: name, Path: bin}
+	}
+	if builds.dir == "" {
+		dir, err := os.MkdirTemp("", "exampletest-")
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	out, err := cmd.CombinedOutput()
-	close(done)
-	timer.Stop()
+		builds.dir, builds.bins = dir, map[string]string{}
+	}
+	bin := filepath.Join(builds.dir, fmt.Sprintf("%d-%s", len(builds.bins), filepath.Base(pkg)))
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
+	builds.bins[pkg] = bin
 	return Program{Name: name, Path: bin}
 }
 
