@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grpccreds/grpccreds/internal/fetcherr"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 )
@@ -24,9 +25,9 @@ const defaultCLITimeout = 10 * time.Second
 // SCOPE [--tenant TENANT]` for each fetch.
 //
 // The CLI keeps its own token cache and hands out a new token only shortly
-// before the current one expires, so the engine's early refreshes may bring
-// back the same token; the engine then keeps serving it and retries on its
-// backoff schedule (see tokensource.Refreshing).
+// before the current one expires, so the refresh engine's early refreshes
+// may bring back the same token; the engine then keeps serving it and
+// retries on its backoff schedule (see tokensource.Refreshing).
 type AzureCLI struct {
 	// Scope is the one scope to get tokens for, e.g.
 	// "api://energy-trading/.default".
@@ -35,17 +36,15 @@ type AzureCLI struct {
 	TenantID string
 	// Timeout bounds each run of the CLI (default 10 seconds).
 	Timeout time.Duration
-	// Refresh configures the refresh engine.
-	Refresh []tokensource.Option
 }
 
-// TokenSource checks the scope and tenant and returns the refresh engine in
-// front of az. A missing az is reported by the first fetch, as Unavailable
+// TokenSource checks the scope and tenant and returns the source, which runs
+// az for each fetch. A missing az is reported by the first fetch, as Unavailable
 // naming the tool; a CLI that is not signed in, as Unauthenticated saying to
 // run `az login`. Nothing az writes to stderr is copied into an error, since
 // it may quote a token or a secret.
-func (c AzureCLI) TokenSource() (*tokensource.Refresher, error) {
-	return refreshing(c.Refresh)(c.runner().source(c.Scope, c.TenantID))
+func (c AzureCLI) TokenSource() (tokensource.ContextTokenSource, error) {
+	return c.runner().source(c.Scope, c.TenantID)
 }
 
 func (c AzureCLI) runner() cliRunner {
@@ -64,8 +63,8 @@ type DeveloperCLI AzureCLI
 
 // TokenSource is [AzureCLI.TokenSource] for azd; its sign-in hint is
 // `azd auth login`.
-func (c DeveloperCLI) TokenSource() (*tokensource.Refresher, error) {
-	return refreshing(c.Refresh)(c.runner().source(c.Scope, c.TenantID))
+func (c DeveloperCLI) TokenSource() (tokensource.ContextTokenSource, error) {
+	return c.runner().source(c.Scope, c.TenantID)
 }
 
 func (c DeveloperCLI) runner() cliRunner {
@@ -76,7 +75,8 @@ func (c DeveloperCLI) runner() cliRunner {
 	return cliRunner{tool: "Azure Developer CLI (azd)", name: "azd", login: "azd auth login", args: args, timeout: c.Timeout, parse: parseAzd}
 }
 
-// cliRunner runs one CLI, with no shell, and reads its token.
+// cliRunner is the source of AzureCLI and DeveloperCLI: it runs one CLI,
+// with no shell, and reads its token.
 type cliRunner struct {
 	tool, name, login string
 	args              []string
@@ -84,28 +84,31 @@ type cliRunner struct {
 	parse             func([]byte) (string, time.Time, error)
 }
 
-// source checks the scope and tenant and returns the fetch that runs r.
-func (r cliRunner) source(scope, tenant string) (tokensource.Func, error) {
+// source checks the scope and tenant and returns r as a source.
+func (r cliRunner) source(scope, tenant string) (tokensource.ContextTokenSource, error) {
 	if !validScope(scope) {
-		return nil, fmt.Errorf("grpccreds: azure: %s: scope %q is empty, starts with -, or has characters other than letters, digits and . - _ : /", r.tool, scope)
+		return nil, invalid("%s: scope %q is empty, starts with -, or has characters other than letters, digits and . - _ : /", r.tool, scope)
 	}
 	if tenant != "" && !validTenant(tenant) {
-		return nil, fmt.Errorf("grpccreds: azure: %s: tenant %q starts with - or has characters other than letters, digits, . and -", r.tool, tenant)
+		return nil, invalid("%s: tenant %q starts with - or has characters other than letters, digits, . and -", r.tool, tenant)
 	}
 	if r.timeout <= 0 {
 		r.timeout = defaultCLITimeout
 	}
-	return r.fetch, nil
+	return r, nil
 }
 
-func (r cliRunner) fetch(ctx context.Context) (*oauth2.Token, error) {
+func (r cliRunner) Token() (*oauth2.Token, error) { return r.TokenContext(context.Background()) }
+
+// TokenContext runs the CLI and reads its token.
+func (r cliRunner) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	out, err := r.run(ctx)
 	if err != nil {
 		return nil, err
 	}
 	access, expires, err := r.parse(out)
 	if err != nil {
-		return nil, tokensource.Unavailable(r.tool+" printed no usable token: "+err.Error(), nil)
+		return nil, unavailable(r.tool+" printed no usable token: "+err.Error(), nil)
 	}
 	return engineToken(ctx, access, expires, time.Time{}), nil
 }
@@ -122,17 +125,17 @@ func (r cliRunner) run(parent context.Context) ([]byte, error) {
 	err := cmd.Run()
 	switch {
 	case errors.Is(err, exec.ErrNotFound):
-		return nil, tokensource.Unavailable(r.tool+" is not installed (no "+r.name+" on PATH)", nil)
+		return nil, unavailable(r.tool+" is not installed (no "+r.name+" on PATH)", nil)
 	case errors.Is(err, exec.ErrDot):
-		return nil, tokensource.Unavailable(r.tool+" was found only through a relative PATH entry, which is refused; put its directory on PATH as an absolute path", nil)
+		return nil, unavailable(r.tool+" was found only through a relative PATH entry, which is refused; put its directory on PATH as an absolute path", nil)
 	case err != nil && parent.Err() != nil:
-		return nil, tokensource.Classify(parent.Err())
+		return nil, fetcherr.Classify(parent.Err())
 	case err != nil && ctx.Err() != nil:
-		return nil, tokensource.Unavailable(fmt.Sprintf("%s did not answer within %v", r.tool, r.timeout), nil)
+		return nil, unavailable(fmt.Sprintf("%s did not answer within %v", r.tool, r.timeout), nil)
 	case err != nil && notSignedIn(stderr.String()):
-		return nil, tokensource.Rejected(r.tool+" is not signed in: run `"+r.login+"`", nil)
+		return nil, fetcherr.Rejected("azure", r.tool+" is not signed in: run `"+r.login+"`", nil)
 	case err != nil:
-		return nil, tokensource.Unavailable(fmt.Sprintf("%s failed (%v); run `%s %s` to see why", r.tool, exitStatus(err), r.name, strings.Join(r.args, " ")), nil)
+		return nil, unavailable(fmt.Sprintf("%s failed (%v); run `%s %s` to see why", r.tool, exitStatus(err), r.name, strings.Join(r.args, " ")), nil)
 	}
 	return stdout.Bytes(), nil
 }

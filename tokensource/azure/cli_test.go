@@ -1,7 +1,6 @@
 package azure_test
 
 import (
-	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/grpccreds/grpccreds/internal/enginetest"
 
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"

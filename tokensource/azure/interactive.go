@@ -2,63 +2,104 @@ package azure
 
 import (
 	"context"
-	"errors"
-	"net"
-	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
-	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/grpccreds/grpccreds/tokensource"
 )
 
-// InteractiveBrowser returns the refresh engine in front of an MSAL public
-// client, for tools a person runs on their own machine: the user signs in
-// in the browser (the authorization-code flow with PKCE, redirected to a
-// server MSAL runs on localhost). Each fetch first tries silently, for the
-// user's account in MSAL's cache: the first fetch takes MSAL's cached
-// token; a fetch that replaces the engine's token ([tokensource.Replacing])
-// redeems MSAL's refresh token for a new one, bypassing its cached one (see
-// [FromMSAL] for why). Only if that finds no account, or Azure AD refuses
-// the refresh token, does it call AcquireTokenInteractive with login (for
-// example public.WithLoginHint, public.WithRedirectURI, or public.WithOpenURL
-// to show the URL rather than open the default browser). A silent attempt
-// that fails for a passing reason (the network, a timeout, 5xx, 429) opens
-// no browser: the fetch fails Unavailable and the engine retries.
+// InteractiveBrowser gets tokens for a user of a tool they run on their own
+// machine, through an MSAL public client: the user signs in in the browser
+// (the authorization-code flow with PKCE, redirected to a server MSAL runs
+// on localhost).
+type InteractiveBrowser struct {
+	// Client is the MSAL public client; with msalcache.Persistent in
+	// public.WithCache, the user signs in once across runs.
+	Client public.Client
+	// Scopes to get tokens for, e.g. "api://my-api/.default"; required.
+	Scopes []string
+	// Options are passed to AcquireTokenInteractive, for example
+	// public.WithLoginHint, public.WithRedirectURI, or public.WithOpenURL to
+	// show the URL rather than open the default browser.
+	Options []public.AcquireInteractiveOption
+}
+
+// TokenSource checks the configuration and returns the source. Each fetch
+// first tries silently, for the user's account in MSAL's cache: a fetch
+// that does not replace a token takes MSAL's cached token; a fetch that
+// replaces the engine's token ([tokensource.Replacing]) redeems MSAL's
+// refresh token for a new one, bypassing its cached one (see
+// [Confidential.TokenSource] for why). Only if that finds no account, or
+// Azure AD refuses the refresh token, does it call AcquireTokenInteractive
+// with Options. A silent attempt that fails for a passing reason (the
+// network, a timeout, 5xx, 429) opens no browser: the fetch fails
+// Unavailable and the engine retries.
 //
-// Which cached account is used: once the engine has signed a user in (or
+// Which cached account is used: once the source has signed a user in (or
 // used a cached account), always that one, found by its home account ID.
-// Before that, the account whose username the login hint in login names
+// Before that, the account whose username the login hint in Options names
 // (public.WithLoginHint, compared without regard to case); without a hint,
 // the only account in MSAL's cache. If no cached account fits, or several
-// do (a cache shared with other tools, see [PersistentCache]), the engine
-// does not guess but opens the browser, and keeps the account that signs
-// in.
+// do (a cache shared with other tools), the source does not guess but
+// opens the browser, and keeps the account that signs in.
 //
-// The engine's fetch timeout defaults to 5 minutes here, time for a person
-// to sign in; tokensource.WithFetchTimeout in opts overrides it. The silent
+// The refresh engine in front of it (connection.WithTokenSource, or
+// tokensource.Refreshing) gives each fetch 5 minutes, time for a person to
+// sign in, unless tokensource.WithFetchTimeout says otherwise. The silent
 // attempt has its own bound of 30 seconds within the fetch, so an identity
-// provider that does not answer holds a refresh no longer than that. With
-// [PersistentCache] in public.WithCache, the user signs in once across runs.
-func InteractiveBrowser(client public.Client, scopes []string, login []public.AcquireInteractiveOption, opts ...tokensource.Option) *tokensource.Refresher {
-	u := newUserFlow(client, scopes, func(ctx context.Context) (public.AuthResult, error) {
+// provider that does not answer holds a refresh no longer than that.
+func (b InteractiveBrowser) TokenSource() (tokensource.ContextTokenSource, error) {
+	if len(b.Scopes) == 0 {
+		return nil, invalid("InteractiveBrowser needs Scopes")
+	}
+	client, scopes, login := b.Client, b.Scopes, b.Options
+	u := newUserFlow(client, scopes, 5*time.Minute, func(ctx context.Context) (public.AuthResult, error) {
 		return client.AcquireTokenInteractive(ctx, scopes, login...)
 	})
 	u.loginHint = loginHint(client, scopes, login)
-	return tokensource.Refreshing(tokensource.Func(u.fetch), append([]tokensource.Option{tokensource.WithFetchTimeout(5 * time.Minute)}, opts...)...)
+	return u, nil
 }
 
-// transient reports whether an MSAL error is a passing failure that signing
-// in again would not cure: the network, a timeout or cancellation, or an
-// HTTP 5xx or 429 answer.
-func transient(err error) bool {
-	var ce msalerrors.CallErr
-	if errors.As(err, &ce) && ce.Resp != nil {
-		return ce.Resp.StatusCode >= http.StatusInternalServerError || ce.Resp.StatusCode == http.StatusTooManyRequests
+// loginHint returns the function that reads the login hint (such as
+// public.WithLoginHint sets) among login, the options of
+// AcquireTokenInteractive, or nil if none of them could set one. MSAL keeps
+// an option's values to itself; its AuthCodeURL, given the options that
+// also apply to it, renders the hint into the URL's login_hint. AuthCodeURL
+// resolves the authority's endpoints (OIDC discovery), which MSAL caches and
+// any token request needs; it sends no token request. The hint is read
+// until a read succeeds, then kept.
+func loginHint(client public.Client, scopes []string, login []public.AcquireInteractiveOption) func(context.Context) (string, error) {
+	var urlOpts []public.AuthCodeURLOption
+	for _, o := range login {
+		if uo, ok := o.(public.AuthCodeURLOption); ok {
+			urlOpts = append(urlOpts, uo)
+		}
 	}
-	var ue *url.Error
-	var ne net.Error
-	return errors.As(err, &ue) || errors.As(err, &ne) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+	if len(urlOpts) == 0 {
+		return nil
+	}
+	var (
+		mu   sync.Mutex
+		read bool
+		hint string
+	)
+	return func(ctx context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if read {
+			return hint, nil
+		}
+		raw, err := client.AuthCodeURL(ctx, "grpccreds", "http://localhost", scopes, urlOpts...)
+		if err != nil {
+			return "", err
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			return "", err
+		}
+		read, hint = true, u.Query().Get("login_hint")
+		return hint, nil
+	}
 }

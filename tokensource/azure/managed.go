@@ -3,12 +3,12 @@ package azure
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/managedidentity"
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 )
@@ -46,55 +46,58 @@ type ManagedIdentity struct {
 	// way, redirects are never followed: the requests carry the host's
 	// secrets (App Service's identity header, Azure ML's secret).
 	HTTPClient *http.Client
-	// Refresh configures the refresh engine.
-	Refresh []tokensource.Option
 }
 
-// TokenSource returns the refresh engine in front of the managed identity.
+// TokenSource checks the configuration and returns the source.
 //
-// Retries are the engine's alone: MSAL's own retry policy is turned off, so a
-// failing endpoint sees one request per engine attempt, spaced by the
-// engine's backoff, instead of MSAL's three back-to-back tries inside each.
-// A fetch that replaces the engine's token bypasses MSAL's token cache (see
-// [FromMSAL]); IMDS itself may still hand back a token it caches, which the
-// engine serves until a new one comes (see tokensource.Refreshing).
+// Retries are the refresh engine's alone: MSAL's own retry policy is turned
+// off, so a failing endpoint sees one request per engine attempt, spaced by
+// the engine's backoff, instead of MSAL's three back-to-back tries inside
+// each. A fetch that replaces the engine's token bypasses MSAL's token
+// cache (see [Confidential.TokenSource]); IMDS itself may still hand back a
+// token it caches, which the engine serves until a new one comes (see
+// tokensource.Refreshing).
 //
 // Off Azure, the first fetch fails within about 1 second (the connect bound
-// above) with Unavailable, saying that no managed-identity endpoint answered.
-// An identity the host does not have (IMDS answers 400 "Identity not found")
-// is Unauthenticated.
-func (m ManagedIdentity) TokenSource() (*tokensource.Refresher, error) {
-	return refreshing(m.Refresh)(m.source())
-}
-
-func (m ManagedIdentity) source() (tokensource.Func, error) {
+// above) with Unavailable, saying that no managed-identity endpoint
+// answered. An identity the host does not have (IMDS answers 400 "Identity
+// not found") is Unauthenticated.
+func (m ManagedIdentity) TokenSource() (tokensource.ContextTokenSource, error) {
 	id, err := m.id()
 	if err != nil {
 		return nil, err
 	}
 	if m.Scope == "" {
-		return nil, errors.New("grpccreds: azure: managed identity needs a Scope")
+		return nil, invalid("managed identity needs a Scope")
 	}
 	client, err := managedidentity.New(id, managedidentity.WithHTTPClient(m.client()), managedidentity.WithRetryPolicyDisabled())
 	if err != nil {
-		return nil, fmt.Errorf("grpccreds: azure: managed identity: %v", err)
+		return nil, invalid("managed identity: %v", err)
 	}
 	source, _ := managedidentity.GetSource()
-	return m.fetch(client, source), nil
+	return &managedSource{client: client, source: source, scope: m.Scope}, nil
 }
 
-func (m ManagedIdentity) fetch(client managedidentity.Client, source managedidentity.Source) tokensource.Func {
-	return func(ctx context.Context) (*oauth2.Token, error) {
-		var opts []managedidentity.AcquireTokenOption
-		if tokensource.Replacing(ctx) {
-			opts = append(opts, managedidentity.WithClaims(refreshClaims(time.Now())))
-		}
-		res, err := client.AcquireToken(ctx, m.Scope, opts...)
-		if err != nil {
-			return nil, classifyManaged(err, source)
-		}
-		return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
+// managedSource fetches tokens for a managed identity, as
+// [ManagedIdentity.TokenSource] describes.
+type managedSource struct {
+	client managedidentity.Client
+	source managedidentity.Source
+	scope  string
+}
+
+func (s *managedSource) Token() (*oauth2.Token, error) { return s.TokenContext(context.Background()) }
+
+func (s *managedSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	var opts []managedidentity.AcquireTokenOption
+	if engine.Replacing(ctx) {
+		opts = append(opts, managedidentity.WithClaims(refreshClaims(time.Now())))
 	}
+	res, err := s.client.AcquireToken(ctx, s.scope, opts...)
+	if err != nil {
+		return nil, classifyManaged(err, s.source)
+	}
+	return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 }
 
 // id turns the configured selector into MSAL's.
@@ -115,7 +118,7 @@ func (m ManagedIdentity) id() (managedidentity.ID, error) {
 	case 1:
 		return ids[0], nil
 	}
-	return nil, errors.New("grpccreds: azure: managed identity: set at most one of ClientID, ObjectID and ResourceID")
+	return nil, invalid("managed identity: set at most one of ClientID, ObjectID and ResourceID")
 }
 
 // client returns the HTTP client for the endpoint: the caller's, or the
@@ -139,9 +142,9 @@ func classifyManaged(err error, source managedidentity.Source) error {
 		return classifyMSAL(err)
 	}
 	if source == managedidentity.DefaultToIMDS {
-		return tokensource.Unavailable("managed identity: IMDS (169.254.169.254) did not answer; this does not look like an Azure host with a managed identity: "+oe.Error(), err)
+		return unavailable("managed identity: IMDS (169.254.169.254) did not answer; this does not look like an Azure host with a managed identity: "+oe.Error(), err)
 	}
-	return tokensource.Unavailable("managed identity: the "+string(source)+" endpoint did not answer: "+oe.Error(), err)
+	return unavailable("managed identity: the "+string(source)+" endpoint did not answer: "+oe.Error(), err)
 }
 
 // newManagedClient returns the HTTP client for managed-identity endpoints:

@@ -1,4 +1,4 @@
-package azure
+package msalcache
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 )
 
-// FileStore keeps the token cache in the file at path, for [PersistentCache].
+// FileStore keeps the token cache in the file at path, for [Persistent].
 //
 // How the file is protected: like the Azure CLI's own token cache on Linux,
 // by file permissions only. It is not encrypted. It is written with mode
@@ -19,11 +19,11 @@ import (
 // elsewhere it is left as it is), so other users cannot read it; but root,
 // and any program running as the same user, can, and the refresh token in
 // it signs in as the user until it is revoked or expires. Keep it in the
-// user's own directory (os.UserCacheDir, say), and implement [CacheStore]
+// user's own directory (os.UserCacheDir, say), and implement [Store]
 // over an OS keyring where encryption at rest is needed.
 //
 // FileStore does not follow symbolic links: if path or its lock file is
-// one, Load and Save fail with an error that says so (PersistentCache logs
+// one, Load and Save fail with an error that says so (Persistent logs
 // it as a warning), and no file is read or created where the link points.
 // The directory above may be a link.
 //
@@ -44,7 +44,7 @@ import (
 // save wins. What that costs: the other process's change, a new sign-in or
 // a new refresh token, is missing from the file, so that process, or a
 // later run, may have to sign in once more.
-func FileStore(path string) CacheStore { return fileStore{path: path} }
+func FileStore(path string) Store { return fileStore{path: path} }
 
 type fileStore struct{ path string }
 

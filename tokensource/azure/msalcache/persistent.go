@@ -1,4 +1,4 @@
-package azure
+package msalcache
 
 import (
 	"context"
@@ -8,19 +8,19 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
 )
 
-// CacheStore keeps MSAL's serialized token cache between runs. The bytes
+// Store keeps MSAL's serialized token cache between runs. The bytes
 // are MSAL's whole cache: accounts, refresh tokens and access tokens.
-// [FileStore] keeps them in a file; implement CacheStore over an OS keyring
+// [FileStore] keeps them in a file; implement Store over an OS keyring
 // (macOS Keychain, Windows Credential Manager or DPAPI, the Secret Service
 // on Linux) to have them encrypted at rest.
-type CacheStore interface {
+type Store interface {
 	// Load returns the stored bytes, or nil if nothing is stored yet.
 	Load(ctx context.Context) ([]byte, error)
 	// Save replaces the stored bytes with data.
 	Save(ctx context.Context, data []byte) error
 }
 
-// PersistentCache returns MSAL's cache hook (pass it to public.WithCache or
+// Persistent returns MSAL's cache hook (pass it to public.WithCache or
 // confidential.WithCache) over store, so that a tool asks the user to sign
 // in once across runs rather than every run: MSAL loads the cache from store
 // before it reads it and saves it after every change.
@@ -38,7 +38,7 @@ type CacheStore interface {
 // [FileStore], also for what processes sharing the file may lose: of two
 // that change the cache at the same moment, only one change is kept, and
 // the user whose change was lost signs in once more.
-func PersistentCache(store CacheStore, logger *slog.Logger) cache.ExportReplace {
+func Persistent(store Store, logger *slog.Logger) cache.ExportReplace {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -49,7 +49,7 @@ func PersistentCache(store CacheStore, logger *slog.Logger) cache.ExportReplace 
 var emptyCache = []byte("{}")
 
 type persistentCache struct {
-	store  CacheStore
+	store  Store
 	logger *slog.Logger
 	// warned is set by a warning and cleared by a good load or save, so
 	// that one bad file gives one warning, not one for each of MSAL's loads.
@@ -105,13 +105,13 @@ func (p *persistentCache) load(ctx context.Context) ([]byte, error) {
 	}
 	return store.load(ctx, func(msg string, args ...any) {
 		if !p.modeWarned.Swap(true) {
-			p.logger.Warn("grpccreds: azure: "+msg, args...)
+			p.logger.Warn("msalcache: "+msg, args...)
 		}
 	})
 }
 
 func (p *persistentCache) warn(msg string, args ...any) {
 	if !p.warned.Swap(true) {
-		p.logger.Warn("grpccreds: azure: "+msg, args...)
+		p.logger.Warn("msalcache: "+msg, args...)
 	}
 }
