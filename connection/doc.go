@@ -6,9 +6,8 @@
 //	client := pb.NewThingClient(conn)      // *Connection implements grpc.ClientConnInterface
 //	err = conn.UpdateAccessToken(newToken) // same channel, no redial
 //
-// It mirrors Volue Mesh's Connection.with_external_access_token and
-// update_external_access_token, with validation, atomic swaps and expiry
-// tracking added. [WithTokenSource] instead keeps a refreshing source (OAuth2
+// The token is validated before it is used, swapped atomically and tracked
+// until it expires. [WithTokenSource] instead keeps a refreshing source (OAuth2
 // client credentials, Azure AD, a token file) fresh in the background.
 //
 // gRPC sends metadata once, when a call or stream starts: after a token swap,

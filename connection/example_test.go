@@ -10,7 +10,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-// The Mesh flow: a token obtained elsewhere, swapped at runtime on the same
+// A token obtained elsewhere, swapped at runtime on the same
 // channel.
 func ExampleWithExternalAccessToken() {
 	var caPEM []byte // the server's CA, or nil for the system roots

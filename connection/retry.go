@@ -21,14 +21,9 @@ func NoRetryOnUnauthenticated() grpc.CallOption { return noRetry{} }
 
 type noRetry struct{ grpc.EmptyCallOption }
 
-// retryUnauthenticated resends a unary call once when the server answers
-// Unauthenticated, with a token newer than the one it rejected. The bearer
-// credential records on the call which token generation it sent; only that
-// generation is invalidated, and a call refused before anything was sent (or
-// one that carried its own token, Connection.WithToken) is not retried. The
-// engine rate-limits invalidations, so a server that rejects every token
-// costs a few token requests, not one per call. If no newer token can be
-// had, the server's answer stands.
+// retryUnauthenticated implements the resend that WithRetryOnUnauthenticated
+// documents. The bearer credential records on the call which token
+// generation it sent; only that generation is invalidated.
 func retryUnauthenticated(eng engine.Generational, bearer *creds.Bearer) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if optedOut(opts) {

@@ -9,7 +9,7 @@ import (
 )
 
 // APIKey is a credentials.PerRPCCredentials that sends a fixed key in a fixed
-// header, for example the raw "authorization: <key>" a Tyk gateway checks or
+// header, for example the raw "authorization: <key>" an API gateway checks or
 // an "x-api-key" header.
 type APIKey struct {
 	md   map[string]string

@@ -32,7 +32,7 @@ func ExampleNewBearer() {
 	defer conn.Close()
 }
 
-// A raw "authorization: <key>" header, as a Tyk-style gateway expects.
+// A raw "authorization: <key>" header, as some API gateways expect.
 func ExampleNewAPIKey() {
 	key, err := creds.NewAPIKey("authorization", "my-gateway-key")
 	if err != nil {

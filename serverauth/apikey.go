@@ -12,7 +12,7 @@ import (
 )
 
 // APIKey returns a Check that admits calls whose header (e.g. "authorization"
-// for a Tyk-style raw key, or "x-api-key") holds exactly one of keys. Keys are
+// for a raw key as API gateways send it, or "x-api-key") holds exactly one of keys. Keys are
 // compared in constant time.
 func APIKey(header string, keys ...string) Check {
 	header = strings.ToLower(header)

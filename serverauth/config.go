@@ -54,7 +54,8 @@ type Config struct {
 	// Leeway for exp, nbf and iat (default 30 seconds; negative means 0).
 	Leeway time.Duration
 
-	// RequiredClaims must be present and non-empty (Mesh: "name", "oid").
+	// RequiredClaims must be present and non-empty (for example "name" and
+	// "oid").
 	RequiredClaims []string
 
 	// MethodRoles maps a full method name ("/pkg.Service/Method") or a

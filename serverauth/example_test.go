@@ -50,7 +50,7 @@ func ExampleClaimsFromContext() {
 	_ = handler
 }
 
-// A Tyk-style raw key in the authorization header.
+// A raw key in the authorization header, as API gateways send it.
 func ExampleAPIKey() {
 	v := serverauth.NewValidator(serverauth.APIKey("authorization", "key-1", "key-2"))
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "key-2"))

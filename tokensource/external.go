@@ -13,9 +13,8 @@ import (
 )
 
 // External holds an access token supplied by the application, for deployments
-// where another component obtains tokens. It mirrors Volue Mesh's
-// with_external_access_token / update_external_access_token, and adds
-// validation, atomic swaps and expiry tracking.
+// where another component obtains tokens. It validates each token, swaps it
+// atomically and tracks its expiry.
 //
 // Reads are lock-free. Once the token's exp passes on the wall clock, Token
 // returns an Unauthenticated error until Update supplies a new one.
