@@ -57,8 +57,8 @@ integration/node_modules/.package-lock.json: integration/package.json integratio
 
 ## fuzz: every fuzz target for FUZZTIME each (seed corpora in */testdata/fuzz)
 FUZZTIME ?= 10s
-FUZZ_TARGETS := tokensource:FuzzValidate tokensource:FuzzClaims creds:FuzzPluginMetadata \
-	composite:FuzzTLS creds/jwtauth:FuzzHeader
+FUZZ_TARGETS := tokensource:FuzzValidate internal/jwtpeek:FuzzClaims creds:FuzzPluginMetadata \
+	composite:FuzzTLS serverauth:FuzzHeader
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg)"; \
