@@ -35,32 +35,33 @@ func apiServer(t *testing.T, p *provider) *grpccredstest.Server {
 	return grpccredstest.NewServer(t, grpccredstest.ServerConfig{Verifier: v})
 }
 
-func clientCredentials(p *provider, secret string, opts ...tokensource.Option) *tokensource.Refresher {
+func clientCredentials(p *provider, secret string) oauth2.TokenSource {
 	cfg := &clientcredentials.Config{ClientID: clientID, ClientSecret: secret, TokenURL: p.tokenURL(),
 		Scopes: []string{audience + "/.default"}, AuthStyle: oauth2.AuthStyleInParams}
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, p.httpClient())
-	return tokensource.Refreshing(tokensource.ClientCredentials(ctx, cfg), opts...)
+	return tokensource.ClientCredentials(ctx, cfg)
 }
 
-func msal(t *testing.T, p *provider, secret string) *tokensource.Refresher {
+func msal(t *testing.T, p *provider, secret string) oauth2.TokenSource {
 	t.Helper()
-	r, err := azure.App{TenantID: tenant, ClientID: clientID, Scopes: []string{audience + "/.default"},
-		AuthorityHost: p.authorityHost(),
-		MSAL:          []confidential.Option{confidential.WithInstanceDiscovery(false), confidential.WithHTTPClient(p.httpClient())},
-	}.ClientSecret(secret)
+	src, err := azure.ClientSecret{TenantID: tenant, ClientID: clientID, Scopes: []string{audience + "/.default"},
+		Secret: secret, AuthorityHost: p.authorityHost(), HTTPClient: p.httpClient(),
+		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)},
+	}.TokenSource()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	return src
 }
 
-func dial(t *testing.T, srv *grpccredstest.Server, ts *tokensource.Refresher) *connection.Connection {
+// dial connects through the refresh engine the connection builds over src.
+func dial(t *testing.T, srv *grpccredstest.Server, src oauth2.TokenSource, opts ...connection.SourceOption) *connection.Connection {
 	t.Helper()
-	c, err := connection.WithTokenSource(srv.Addr, srv.CA.PEM, ts)
+	c, err := connection.WithTokenSource(srv.Addr, srv.CA.PEM, src, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close(); ts.Close() })
+	t.Cleanup(func() { c.Close() })
 	return c
 }
 
@@ -84,13 +85,13 @@ func TestIntegration(t *testing.T) {
 			t.Fatal(err)
 		}
 		claims, err := c.Claims(ctx)
-		if err != nil || claims.All["client_id"] != clientID {
+		if err != nil || claims["client_id"] != clientID {
 			t.Fatalf("claims %v, %v", claims, err)
 		}
 	})
 
 	t.Run("wrong client secret", func(t *testing.T) {
-		for name, ts := range map[string]*tokensource.Refresher{
+		for name, ts := range map[string]oauth2.TokenSource{
 			"x/oauth2": clientCredentials(p, "wrong-"+secret), "MSAL": msal(t, p, "wrong-"+secret),
 		} {
 			err := grpccredstest.HealthCheck(ctx, dial(t, srv, ts))
@@ -110,8 +111,8 @@ func TestIntegration(t *testing.T) {
 // token expire (Unavailable), then restarts it on the same port (recovery).
 func outage(t *testing.T, p *provider, srv *grpccredstest.Server) {
 	ctx := context.Background()
-	ts := clientCredentials(p, secret, tokensource.WithBackoff(200*time.Millisecond, time.Second))
-	c := dial(t, srv, ts)
+	c := dial(t, srv, clientCredentials(p, secret),
+		connection.WithRefreshOptions(tokensource.WithBackoff(200*time.Millisecond, time.Second)))
 	if err := grpccredstest.HealthCheck(ctx, c); err != nil {
 		t.Fatal(err)
 	}
