@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/grpccredstest"
@@ -14,7 +13,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
 
@@ -48,10 +46,7 @@ func TestTLSRejectsBadPEM(t *testing.T) {
 }
 
 func call(t *testing.T, conn *grpc.ClientConn) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
-	return err
+	return grpccredstest.HealthCheck(context.Background(), conn)
 }
 
 func TestChannelBundleOverRealTLS(t *testing.T) {

@@ -34,10 +34,7 @@ func TestMain(m *testing.M) {
 var _ grpc.ClientConnInterface = (*Connection)(nil)
 
 func call(ctx context.Context, c grpc.ClientConnInterface) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	_, err := healthpb.NewHealthClient(c).Check(ctx, &healthpb.HealthCheckRequest{})
-	return err
+	return grpccredstest.HealthCheck(ctx, c)
 }
 
 func mustExternal(t *testing.T, srv *grpccredstest.Server, token string, opts ...TokenOption) *Connection {

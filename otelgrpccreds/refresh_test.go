@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpccreds/grpccreds/internal/clocktest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -23,7 +24,7 @@ const (
 
 // scripted is an identity provider that is up or down at the test's word.
 type scripted struct {
-	clk   *clock
+	clk   *clocktest.Clock
 	down  atomic.Bool
 	calls atomic.Int64
 }
@@ -48,7 +49,7 @@ func TestRefreshOutageAndRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now()}
+	clk := clocktest.New(time.Now())
 	obs.now = clk.Now
 	events := make(chan tokensource.Event, 64)
 	src := &scripted{clk: clk}

@@ -33,11 +33,7 @@ const (
 // stops it when the test ends.
 func Authority(t testing.TB) *grpccredstest.IdentityProvider {
 	t.Helper()
-	s, err := grpccredstest.StartIdentityProvider(Tenant, "api://grpccreds")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Stop)
+	s := grpccredstest.NewIdentityProvider(t, Tenant, "api://grpccreds")
 	s.Register(ClientID, grpccredstest.Client{Secret: Secret, Identity: grpccredstest.Identity{Name: "svc", OID: "o-1", Roles: []string{"Trader"}}})
 	return s
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/serverauth"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -38,10 +36,7 @@ func verifyingServer(t *testing.T, s *stack, aud string) *grpccredstest.Server {
 
 func check(t *testing.T, c *connection.Connection) error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err := healthpb.NewHealthClient(c).Check(ctx, &healthpb.HealthCheckRequest{})
-	return err
+	return grpccredstest.HealthCheck(context.Background(), c)
 }
 
 // A server configured with the wrong audience rejects every token the

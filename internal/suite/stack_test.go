@@ -14,7 +14,6 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -99,8 +98,7 @@ func newStack(t *testing.T, opts ...tokensource.Option) *stack {
 func (s *stack) call(d time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	_, err := healthpb.NewHealthClient(s.conn).Check(ctx, &healthpb.HealthCheckRequest{})
-	return err
+	return grpccredstest.HealthCheck(ctx, s.conn)
 }
 
 // settle waits (bounded, in real time) until no fetch is in flight, so the
