@@ -8,8 +8,10 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
+	"github.com/grpccreds/grpccreds/internal/jwtpeek"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
+	"github.com/grpccreds/grpccreds/tokensource/azure/msalcache"
 	"golang.org/x/oauth2"
 )
 
@@ -26,7 +28,7 @@ func seed(t *testing.T, s *grpccredstest.IdentityProvider, client public.Client,
 
 // holder is the name a token is issued to.
 func holder(tok *oauth2.Token) any {
-	claims, _ := tokensource.ParseClaims(tok.AccessToken)
+	claims, _ := jwtpeek.Claims(tok.AccessToken)
 	return claims["name"]
 }
 
@@ -37,7 +39,7 @@ func refreshes(t *testing.T, f *enginetest.Driver, r *tokensource.Refresher, n i
 	t.Helper()
 	for i := range n {
 		f.Clock.Advance(2 * time.Minute)
-		if !r.Invalidate(r.Generation()) {
+		if !invalidate(t, r) {
 			t.Fatalf("refresh %d: Invalidate refused", i)
 		}
 		r.Token()
@@ -62,8 +64,7 @@ func TestDeviceCodeTwoCachedAccounts(t *testing.T) {
 	s.SignInAs(grpccredstest.User) // who enters the code
 	var prompts counter
 	f, opts := enginetest.New(t)
-	r := azure.DeviceCode(client, userScopes, prompts.prompt, opts...)
-	defer r.Close()
+	r := refresher(t, azure.DeviceCode{Client: client, Scopes: userScopes, Prompt: prompts.prompt}, opts...)
 	tok, _, err := f.Call(r)
 	if err != nil || prompts.n.Load() != 1 || holder(tok) != grpccredstest.User.Name {
 		t.Fatalf("first fetch: token for %v (%v) after %d prompts; want %s after 1", holder(tok), err, prompts.n.Load(), grpccredstest.User.Name)
@@ -87,8 +88,7 @@ func TestInteractiveBrowserLoginHintChoosesTheAccount(t *testing.T) {
 		t.Helper()
 		b := newBrowser(t, s)
 		f, opts := enginetest.New(t)
-		r := azure.InteractiveBrowser(client, userScopes, b.login(login...), opts...)
-		t.Cleanup(func() { r.Close() })
+		r := refresher(t, azure.InteractiveBrowser{Client: client, Scopes: userScopes, Options: b.login(login...)}, opts...)
 		if _, _, err := f.Call(r); err != nil {
 			t.Fatal(err)
 		}
@@ -124,9 +124,10 @@ func TestPersistentCacheTwoUsers(t *testing.T) {
 	run := func(id grpccredstest.Identity) (opened int) {
 		t.Helper()
 		b := newBrowser(t, s)
-		client := publicClient(t, s, public.WithCache(azure.PersistentCache(azure.FileStore(path), nil)))
-		r := azure.InteractiveBrowser(client, userScopes, b.login(public.WithLoginHint(grpccredstest.Username(id))))
-		defer r.Close()
+		client := publicClient(t, s, public.WithCache(msalcache.Persistent(msalcache.FileStore(path), nil)))
+		r := refresher(t, azure.InteractiveBrowser{Client: client, Scopes: userScopes,
+			Options: b.login(public.WithLoginHint(grpccredstest.Username(id)))})
+		defer r.Close() // one run of a tool: it exits after its token
 		tok, err := r.Token()
 		if err != nil || holder(tok) != id.Name {
 			t.Fatalf("token for %v (%v), want %s", holder(tok), err, id.Name)

@@ -45,11 +45,7 @@ func TestAzureCLI(t *testing.T) {
 	exp := time.Now().Add(time.Hour).Truncate(time.Second)
 	file := fakeCLI(t, "az", `echo '{"accessToken": "az-token-1", "expiresOn": "2000-01-01 00:00:00.000000", "expires_on": `+
 		strconv.FormatInt(exp.Unix(), 10)+`, "tokenType": "Bearer"}'`)
-	r, err := azure.AzureCLI{Scope: "api://energy-trading/.default", TenantID: "contoso.onmicrosoft.com"}.TokenSource()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := refresher(t, azure.AzureCLI{Scope: "api://energy-trading/.default", TenantID: "contoso.onmicrosoft.com"})
 	tok, err := r.Token()
 	if err != nil || tok.AccessToken != "az-token-1" || tok.Expiry.Sub(exp).Abs() > time.Second {
 		t.Fatalf("token %+v, %v; want az-token-1 expiring at %v", tok, err, exp)
@@ -63,11 +59,7 @@ func TestAzureCLI(t *testing.T) {
 func TestDeveloperCLI(t *testing.T) {
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	file := fakeCLI(t, "azd", `echo '{"token": "azd-token-1", "expiresOn": "`+exp.Format(time.RFC3339)+`"}'`)
-	r, err := azure.DeveloperCLI{Scope: "api://energy-trading/.default", TenantID: "t-1"}.TokenSource()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := refresher(t, azure.DeveloperCLI{Scope: "api://energy-trading/.default", TenantID: "t-1"})
 	tok, err := r.Token()
 	if err != nil || tok.AccessToken != "azd-token-1" || tok.Expiry.Sub(exp).Abs() > time.Second {
 		t.Fatalf("token %+v, %v; want azd-token-1 expiring at %v", tok, err, exp)
@@ -111,20 +103,14 @@ func TestCLIFailures(t *testing.T) {
 	}
 }
 
+// cliSource is the engine in front of az or azd, as tool says.
 func cliSource(t *testing.T, tool string, timeout time.Duration) *tokensource.Refresher {
 	t.Helper()
-	var r *tokensource.Refresher
-	var err error
-	if tool == "az" {
-		r, err = azure.AzureCLI{Scope: "api://x/.default", Timeout: timeout}.TokenSource()
-	} else {
-		r, err = azure.DeveloperCLI{Scope: "api://x/.default", Timeout: timeout}.TokenSource()
+	c := azure.AzureCLI{Scope: "api://x/.default", Timeout: timeout}
+	if tool == "azd" {
+		return refresher(t, azure.DeveloperCLI(c))
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
+	return refresher(t, c)
 }
 
 func TestCLINotInstalled(t *testing.T) {

@@ -14,8 +14,9 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
-	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/internal/fetcherr"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -86,12 +87,7 @@ func (h *chainHost) runs(name string) int {
 
 func (h *chainHost) token(t *testing.T) (string, error) {
 	t.Helper()
-	r, err := h.chain(t).TokenSource()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	tok, err := r.Token()
+	tok, err := refresher(t, h.chain(t)).Token()
 	if err != nil {
 		return "", err
 	}
@@ -160,18 +156,14 @@ func TestDefaultCLIsAndTheFirstThatWorksIsKept(t *testing.T) {
 	h := newChainHost(t, false)
 	h.cli(t, "az", `echo "ERROR: Please run 'az login' to setup account." >&2; exit 1`)
 	h.cli(t, "azd", azdOut)
-	r, err := h.chain(t).TokenSource()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	tok, gen, err := r.TokenGeneration(context.Background(), 0)
+	g, _ := engine.Of(refresher(t, h.chain(t)))
+	tok, gen, err := g.TokenGeneration(context.Background(), 0)
 	if err != nil || tok.AccessToken != "azd-token" {
 		t.Fatalf("%v, %v; want azd's token", tok, err)
 	}
 	h.cli(t, "az", azOut) // az would work now, but azd was chosen
-	r.Invalidate(gen)
-	if _, _, err := r.TokenGeneration(context.Background(), gen); err == nil {
+	g.Invalidate(gen)
+	if _, _, err := g.TokenGeneration(context.Background(), gen); err == nil {
 		t.Fatal("azd hands back the same token, so no newer generation should exist")
 	}
 	// The engine may retry azd on its backoff meanwhile; az must never run again.
@@ -292,7 +284,7 @@ func TestDefaultKeepsRetryAfter(t *testing.T) {
 	t.Setenv("AZURE_CLIENT_SECRET", enginetest.Secret)
 	h.s.SetMode(grpccredstest.Fail429)
 	_, err := h.token(t)
-	var fe *tokensource.FetchError
+	var fe *fetcherr.Error
 	if !errors.As(err, &fe) || fe.RetryAfter != 7*time.Second || status.Code(err) != codes.Unavailable {
 		t.Fatalf("%v; want Unavailable carrying Retry-After 7s", err)
 	}

@@ -26,8 +26,7 @@ func TestDeviceCodeOutagePromptsNoMore(t *testing.T) {
 	s := enginetest.Authority(t)
 	var prompts counter
 	f, opts := enginetest.New(t)
-	r := azure.DeviceCode(publicClient(t, s), userScopes, prompts.prompt, opts...)
-	defer r.Close()
+	r := refresher(t, azure.DeviceCode{Client: publicClient(t, s), Scopes: userScopes, Prompt: prompts.prompt}, opts...)
 	signInThenOutage(t, s, f, r)
 	if prompts.n.Load() != 1 || s.DeviceCodeRequests() != 1 {
 		t.Fatalf("%d prompts, %d device-code requests; want 1 and 1 (none during the outage)", prompts.n.Load(), s.DeviceCodeRequests())
@@ -46,18 +45,16 @@ func TestSilentRefreshIsBounded(t *testing.T) {
 			b := newBrowser(t, s)
 			var prompts counter
 			f, opts := enginetest.New(t)
-			var r *tokensource.Refresher
-			if flow == "device code" {
-				r = azure.DeviceCode(publicClient(t, s), userScopes, prompts.prompt, opts...)
-			} else {
-				r = azure.InteractiveBrowser(publicClient(t, s), userScopes, b.login(), opts...)
+			var c config = azure.DeviceCode{Client: publicClient(t, s), Scopes: userScopes, Prompt: prompts.prompt}
+			if flow == "browser" {
+				c = azure.InteractiveBrowser{Client: publicClient(t, s), Scopes: userScopes, Options: b.login()}
 			}
-			defer r.Close()
+			r := refresher(t, c, opts...)
 			if _, _, err := f.Call(r); err != nil {
 				t.Fatal(err)
 			}
 			s.SetMode(grpccredstest.BlackHole)
-			r.Invalidate(r.Generation())
+			invalidate(t, r)
 			r.Token()
 			if e := f.Outcome(); e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {
 				t.Fatalf("refresh against a black hole: %v with %v, want it failed Unavailable", e.Kind, e.Err)

@@ -7,76 +7,87 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
+	"github.com/grpccreds/grpccreds/connection"
+	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 )
 
-// One chain for a laptop (az login) and for Azure (a managed identity).
-func ExampleDefault_TokenSource() {
-	ts, err := azure.Default{Scope: "api://energy-trading/.default"}.TokenSource()
+// dial is what each example below does with its source: a connection with
+// the refresh engine in front of it.
+func dial(src tokensource.ContextTokenSource) {
+	conn, err := connection.WithTokenSource("trading.example.com:443", nil, src)
 	if err != nil {
 		panic(err)
 	}
-	defer ts.Close()
-	_ = ts // pass to connection.WithTokenSource
+	defer conn.Close()
+}
+
+// One chain for a laptop (az login) and for Azure (a managed identity).
+func ExampleDefault() {
+	src, err := azure.Default{Scope: "api://energy-trading/.default"}.TokenSource()
+	if err != nil {
+		panic(err)
+	}
+	dial(src)
 }
 
 // A VM's or an App Service's user-assigned managed identity.
-func ExampleManagedIdentity_TokenSource() {
-	ts, err := azure.ManagedIdentity{ClientID: "22222222-2222-2222-2222-222222222222",
+func ExampleManagedIdentity() {
+	src, err := azure.ManagedIdentity{ClientID: "22222222-2222-2222-2222-222222222222",
 		Scope: "api://energy-trading/.default"}.TokenSource()
 	if err != nil {
 		panic(err)
 	}
-	defer ts.Close()
+	dial(src)
 }
 
 // A developer signed in with `az login`.
-func ExampleAzureCLI_TokenSource() {
-	ts, err := azure.AzureCLI{Scope: "api://energy-trading/.default"}.TokenSource()
+func ExampleAzureCLI() {
+	src, err := azure.AzureCLI{Scope: "api://energy-trading/.default"}.TokenSource()
 	if err != nil {
 		panic(err)
 	}
-	defer ts.Close()
+	dial(src)
 }
 
 // A developer signed in with `azd auth login`.
-func ExampleDeveloperCLI_TokenSource() {
-	ts, err := azure.DeveloperCLI{Scope: "api://energy-trading/.default"}.TokenSource()
+func ExampleDeveloperCLI() {
+	src, err := azure.DeveloperCLI{Scope: "api://energy-trading/.default"}.TokenSource()
 	if err != nil {
 		panic(err)
 	}
-	defer ts.Close()
+	dial(src)
 }
 
 // A service principal with a certificate (PEM: certificate and RSA key).
-func ExampleApp_ClientCertificate() {
+func ExampleClientCertificate() {
 	pemData, err := os.ReadFile("/etc/trading-bot/cert.pem")
 	if err != nil {
 		return
 	}
-	ts, err := azure.App{TenantID: "00000000-0000-0000-0000-000000000000", ClientID: "11111111-1111-1111-1111-111111111111",
-		Scopes: []string{"api://energy-trading/.default"}}.ClientCertificate(pemData, "")
+	src, err := azure.ClientCertificate{TenantID: "00000000-0000-0000-0000-000000000000",
+		ClientID: "11111111-1111-1111-1111-111111111111", Scopes: []string{"api://energy-trading/.default"},
+		CertificatePEM: pemData}.TokenSource()
 	if err != nil {
 		panic(err)
 	}
-	defer ts.Close()
+	dial(src)
 }
 
 // A service principal that signs in with an assertion from elsewhere, e.g. a
 // federated token.
-func ExampleApp_ClientAssertion() {
-	ts, err := azure.App{TenantID: "00000000-0000-0000-0000-000000000000", ClientID: "11111111-1111-1111-1111-111111111111",
-		Scopes: []string{"api://energy-trading/.default"}}.ClientAssertion(func(ctx context.Context) (string, error) {
-		return "a-signed-assertion", nil
-	})
+func ExampleClientAssertion() {
+	src, err := azure.ClientAssertion{TenantID: "00000000-0000-0000-0000-000000000000",
+		ClientID: "11111111-1111-1111-1111-111111111111", Scopes: []string{"api://energy-trading/.default"},
+		Assertion: func(ctx context.Context) (string, error) { return "a-signed-assertion", nil }}.TokenSource()
 	if err != nil {
 		panic(err)
 	}
-	defer ts.Close()
+	dial(src)
 }
 
 // Any MSAL confidential client, built with MSAL's own options.
-func ExampleFromMSAL() {
+func ExampleConfidential() {
 	cred, err := confidential.NewCredFromSecret("from-a-secret-store")
 	if err != nil {
 		panic(err)
@@ -86,8 +97,11 @@ func ExampleFromMSAL() {
 	if err != nil {
 		panic(err)
 	}
-	ts := azure.FromMSAL(client, []string{"api://energy-trading/.default"})
-	defer ts.Close()
+	src, err := azure.Confidential{Client: client, Scopes: []string{"api://energy-trading/.default"}}.TokenSource()
+	if err != nil {
+		panic(err)
+	}
+	dial(src)
 }
 
 // A CLI acting as its user: a code to enter elsewhere, once.
@@ -97,8 +111,10 @@ func ExampleDeviceCode() {
 	if err != nil {
 		panic(err)
 	}
-	ts := azure.DeviceCode(client, []string{"api://energy-trading/.default"}, func(_ context.Context, p azure.DeviceCodePrompt) {
-		fmt.Println(p.Message)
-	})
-	defer ts.Close()
+	src, err := azure.DeviceCode{Client: client, Scopes: []string{"api://energy-trading/.default"},
+		Prompt: func(_ context.Context, p azure.DeviceCodePrompt) { fmt.Println(p.Message) }}.TokenSource()
+	if err != nil {
+		panic(err)
+	}
+	dial(src)
 }

@@ -1,36 +1,52 @@
 package azure_test
 
 import (
+	"context"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
+	"github.com/grpccreds/grpccreds/connection"
+	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 )
 
-// Azure AD app-only tokens through MSAL, behind the refresh engine.
-func ExampleApp_ClientSecret() {
-	ts, err := azure.App{
+// App-only tokens with a client secret, on a connection that puts the
+// refresh engine in front of the source and closes it on Close.
+func ExampleClientSecret() {
+	src, err := azure.ClientSecret{
 		TenantID: "00000000-0000-0000-0000-000000000000",
 		ClientID: "11111111-1111-1111-1111-111111111111",
+		Secret:   os.Getenv("TRADING_BOT_SECRET"), // from a secret store
 		Scopes:   []string{"api://energy-trading/.default"},
-	}.ClientSecret("from-a-secret-store")
+	}.TokenSource()
+	if err != nil {
+		panic(err)
+	}
+	conn, err := connection.WithTokenSource("trading.example.com:443", nil, src,
+		connection.WithLogger(slog.Default()))
+	if err != nil {
+		panic(err)
+	}
+	defer conn.Close()
+	_ = conn // pass to a generated client: pb.NewTraderClient(conn)
+}
+
+// Kubernetes workload identity: the tenant, client and federated token file
+// come from the environment the Azure webhook injects. Here the engine is
+// built by hand, for a use other than a connection.
+func ExampleWorkloadIdentity() {
+	src, err := azure.WorkloadIdentity{Scopes: []string{"api://energy-trading/.default"}}.TokenSource()
+	if err != nil {
+		return // not running under workload identity
+	}
+	ts, err := tokensource.Refreshing(src, tokensource.WithLogger(slog.Default()))
 	if err != nil {
 		panic(err)
 	}
 	defer ts.Close()
-	_ = ts // pass to connection.WithTokenSource or creds.NewBearer
-}
-
-// Kubernetes workload identity: the tenant, client and federated token file
-// come from the environment the Azure webhook injects.
-func ExampleApp_WorkloadIdentity() {
-	ts, err := azure.App{Scopes: []string{"api://energy-trading/.default"}}.WorkloadIdentity()
-	if err != nil {
-		return // not running under workload identity
-	}
-	defer ts.Close()
+	tok, err := ts.TokenContext(context.Background())
+	_, _ = tok, err
 }
 
 // A command-line tool whose user signs in in the default browser.
@@ -40,26 +56,14 @@ func ExampleInteractiveBrowser() {
 	if err != nil {
 		panic(err)
 	}
-	ts := azure.InteractiveBrowser(client, []string{"api://energy-trading/.default"},
-		[]public.AcquireInteractiveOption{public.WithLoginHint("ada@contoso.example")})
-	defer ts.Close()
-	_ = ts // pass to connection.WithTokenSource or creds.NewBearer
-}
-
-// The same tool, asking its user to sign in once across runs: MSAL's cache
-// is kept in a file only the user can read (not encrypted).
-func ExamplePersistentCache() {
-	dir, err := os.UserCacheDir()
+	src, err := azure.InteractiveBrowser{Client: client, Scopes: []string{"api://energy-trading/.default"},
+		Options: []public.AcquireInteractiveOption{public.WithLoginHint("ada@contoso.example")}}.TokenSource()
 	if err != nil {
 		panic(err)
 	}
-	store := azure.FileStore(filepath.Join(dir, "energy-trading-cli", "msal_token_cache.json"))
-	client, err := public.New("11111111-1111-1111-1111-111111111111",
-		public.WithAuthority("https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000"),
-		public.WithCache(azure.PersistentCache(store, slog.Default())))
+	conn, err := connection.WithTokenSource("trading.example.com:443", nil, src)
 	if err != nil {
 		panic(err)
 	}
-	ts := azure.InteractiveBrowser(client, []string{"api://energy-trading/.default"}, nil)
-	defer ts.Close()
+	defer conn.Close()
 }

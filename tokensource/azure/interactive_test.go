@@ -15,6 +15,7 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
+	"github.com/grpccreds/grpccreds/internal/jwtpeek"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"google.golang.org/grpc/codes"
@@ -103,13 +104,13 @@ func TestInteractiveBrowserSignsInOnceThenRefreshesSilently(t *testing.T) {
 	s := enginetest.Authority(t)
 	b := newBrowser(t, s)
 	f, opts := enginetest.New(t)
-	r := azure.InteractiveBrowser(publicClient(t, s), userScopes, b.login(public.WithLoginHint("ada@example.test")), opts...)
-	defer r.Close()
+	r := refresher(t, azure.InteractiveBrowser{Client: publicClient(t, s), Scopes: userScopes,
+		Options: b.login(public.WithLoginHint("ada@example.test"))}, opts...)
 	first, _, err := f.Call(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims, _ := tokensource.ParseClaims(first.AccessToken)
+	claims, _ := jwtpeek.Claims(first.AccessToken)
 	opened := b.Opened()
 	if claims["name"] != grpccredstest.User.Name || len(opened) != 1 || s.AuthorizeRequests() != 1 || s.TokenRequests() != 1 {
 		t.Fatalf("token for %v after %d browser openings, %d authorize and %d token requests; want %s, 1, 1 and 1",
@@ -120,7 +121,7 @@ func TestInteractiveBrowserSignsInOnceThenRefreshesSilently(t *testing.T) {
 		t.Fatalf("authorization request without PKCE or the caller's login hint: %v", q.Query())
 	}
 
-	r.Invalidate(r.Generation())
+	invalidate(t, r)
 	r.Token()
 	if e := f.Outcome(); e.Kind != tokensource.RefreshSucceeded {
 		t.Fatalf("refresh after Invalidate: %v", e.Err)
@@ -144,8 +145,7 @@ func TestInteractiveBrowserOutageOpensNoBrowser(t *testing.T) {
 	s := enginetest.Authority(t)
 	b := newBrowser(t, s)
 	f, opts := enginetest.New(t)
-	r := azure.InteractiveBrowser(publicClient(t, s), userScopes, b.login(), opts...)
-	defer r.Close()
+	r := refresher(t, azure.InteractiveBrowser{Client: publicClient(t, s), Scopes: userScopes, Options: b.login()}, opts...)
 	signInThenOutage(t, s, f, r)
 	if len(b.Opened()) != 1 || s.AuthorizeRequests() != 1 {
 		t.Fatalf("%d browser openings, %d authorize requests; want 1 and 1 (none during the outage)", len(b.Opened()), s.AuthorizeRequests())
@@ -158,9 +158,8 @@ func TestInteractiveBrowserNobodySignsIn(t *testing.T) {
 	s := enginetest.Authority(t)
 	var opened atomic.Int64 // written on the fetch's goroutine, which the timeout leaves behind
 	ignore := public.WithOpenURL(func(string) error { opened.Add(1); return nil })
-	r := azure.InteractiveBrowser(publicClient(t, s), userScopes, []public.AcquireInteractiveOption{ignore},
-		tokensource.WithFetchTimeout(200*time.Millisecond))
-	defer r.Close()
+	r := refresher(t, azure.InteractiveBrowser{Client: publicClient(t, s), Scopes: userScopes,
+		Options: []public.AcquireInteractiveOption{ignore}}, tokensource.WithFetchTimeout(200*time.Millisecond))
 	if _, err := r.Token(); status.Code(err) != codes.Unavailable || opened.Load() != 1 {
 		t.Fatalf("%v after %d browser openings; want Unavailable (timed out) after 1", err, opened.Load())
 	}
@@ -174,7 +173,7 @@ func signInThenOutage(t *testing.T, s *grpccredstest.IdentityProvider, f *engine
 		t.Fatal(err)
 	}
 	s.SetMode(grpccredstest.Fail500)
-	r.Invalidate(r.Generation())
+	invalidate(t, r)
 	r.Token()
 	e := f.Outcome()
 	if e.Kind != tokensource.RefreshFailed || status.Code(e.Err) != codes.Unavailable {

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
+	"github.com/grpccreds/grpccreds/internal/jwtpeek"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -76,19 +78,15 @@ var runs atomic.Int64
 // resource names a resource no earlier test or run in this process used.
 func resource(name string) string { return fmt.Sprintf("api://%s-%d", name, runs.Add(1)) }
 
-// managed returns the engine for m, reaching the endpoints through l.
-func managed(t *testing.T, m ManagedIdentity, l *loopback) *tokensource.Refresher {
+// managed returns the engine, configured by opts, in front of m, reaching
+// the endpoints through l.
+func managed(t *testing.T, m ManagedIdentity, l *loopback, opts ...tokensource.Option) *tokensource.Refresher {
 	t.Helper()
 	m.HTTPClient = newManagedClient(l.dial)
 	if m.Scope == "" {
 		m.Scope = scope(t)
 	}
-	r, err := m.TokenSource()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
+	return refresher(t, m, opts...)
 }
 
 // oid fetches a token from r and returns its oid and aud claims.
@@ -98,7 +96,7 @@ func oid(t *testing.T, r *tokensource.Refresher) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := tokensource.ParseClaims(tok.AccessToken)
+	c, err := jwtpeek.Claims(tok.AccessToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +210,7 @@ func mkdirs(t *testing.T, dir string) {
 func TestManagedIdentityRetriesAreTheEngines(t *testing.T) {
 	s, l := managedHost(t)
 	d, opts := enginetest.New(t)
-	r := managed(t, ManagedIdentity{Refresh: opts}, l)
+	r := managed(t, ManagedIdentity{}, l, opts...)
 	s.SetMode(grpccredstest.Fail500)
 	_, e, err := d.Call(r)
 	if status.Code(err) != codes.Unavailable || e.Kind != tokensource.RefreshFailed || s.ManagedIdentityRequests() != 1 {
@@ -229,13 +227,13 @@ func TestManagedIdentityRetriesAreTheEngines(t *testing.T) {
 // MSAL's cache.
 func TestManagedIdentityInvalidateFetchesANewToken(t *testing.T) {
 	s, l := managedHost(t)
-	r := managed(t, ManagedIdentity{}, l)
-	first, gen, err := r.TokenGeneration(context.Background(), 0)
+	g, _ := engine.Of(managed(t, ManagedIdentity{}, l))
+	first, gen, err := g.TokenGeneration(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Invalidate(gen)
-	next, _, err := r.TokenGeneration(context.Background(), gen)
+	g.Invalidate(gen)
+	next, _, err := g.TokenGeneration(context.Background(), gen)
 	if err != nil || next.AccessToken == first.AccessToken || s.ManagedIdentityRequests() != 2 {
 		t.Fatalf("after Invalidate: %v, new token %v, %d requests; want a new token from a second request",
 			err, next != nil && next.AccessToken != first.AccessToken, s.ManagedIdentityRequests())
@@ -250,13 +248,9 @@ func TestManagedIdentityOffAzureFailsFast(t *testing.T) {
 		<-ctx.Done() // a dropped SYN
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: ctx.Err()}
 	}
-	r, err := ManagedIdentity{Scope: scope(t), HTTPClient: newManagedClient(blackhole)}.TokenSource()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := refresher(t, ManagedIdentity{Scope: scope(t), HTTPClient: newManagedClient(blackhole)})
 	began := time.Now()
-	_, err = r.Token()
+	_, err := r.Token()
 	took := time.Since(began)
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "IMDS (169.254.169.254) did not answer") {
 		t.Fatalf("off Azure: %v, want Unavailable naming IMDS", err)

@@ -18,28 +18,33 @@ import (
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
+	"github.com/grpccreds/grpccreds/internal/jwtpeek"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// app describes the registered client at s, for the real MSAL code path.
-func app(t *testing.T, s *grpccredstest.IdentityProvider, opts ...tokensource.Option) azure.App {
+// secretApp is the registered client at s with its secret, for the real
+// MSAL code path.
+func secretApp(t *testing.T, s *grpccredstest.IdentityProvider) azure.ClientSecret {
 	hc := s.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
-	return azure.App{TenantID: enginetest.Tenant, ClientID: enginetest.ClientID, Scopes: []string{enginetest.Scope},
-		AuthorityHost: s.Base(), Refresh: opts,
-		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false), confidential.WithHTTPClient(hc)}}
+	return azure.ClientSecret{TenantID: enginetest.Tenant, ClientID: enginetest.ClientID, Scopes: []string{enginetest.Scope},
+		Secret: enginetest.Secret, AuthorityHost: s.Base(), HTTPClient: hc,
+		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}}
+}
+
+// wrongSecret is secretApp with a secret Azure AD refuses.
+func wrongSecret(t *testing.T, s *grpccredstest.IdentityProvider) azure.ClientSecret {
+	c := secretApp(t, s)
+	c.Secret = "not-the-" + enginetest.Secret
+	return c
 }
 
 func TestMSALColdCrowdCausesOneTokenRequest(t *testing.T) {
 	s := enginetest.Authority(t)
-	r, err := app(t, s).ClientSecret(enginetest.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := refresher(t, secretApp(t, s))
 	ok := enginetest.ColdCrowd(r, 1000)
 	if ok != 1000 || s.TokenRequests() != 1 {
 		t.Fatalf("%d callers served with %d token requests, want 1000 with 1", ok, s.TokenRequests())
@@ -54,17 +59,13 @@ func TestMSALShortLivedTokensAreCached(t *testing.T) {
 	clk := clocktest.New(time.Now())
 	var refreshes atomic.Int64
 	done := make(chan struct{}, 16)
-	r, err := app(t, s, tokensource.WithClock(clk.Now), tokensource.WithJitter(0),
+	r := refresher(t, secretApp(t, s), tokensource.WithClock(clk.Now), tokensource.WithJitter(0),
 		tokensource.WithObserver(func(e tokensource.Event) {
 			if e.Kind == tokensource.RefreshSucceeded {
 				refreshes.Add(1)
 				done <- struct{}{}
 			}
-		})).ClientSecret(enginetest.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+		}))
 	for range 10000 { // 10 000 calls over 120 s of fake time
 		if _, err := r.Token(); err != nil {
 			t.Fatal(err)
@@ -90,12 +91,8 @@ func TestMSALRefreshInMovesTheRefreshPoint(t *testing.T) {
 	events := make(chan tokensource.Event, 4)
 	clk := clocktest.New(time.Now())
 	start := clk.Now()
-	r, err := app(t, s, tokensource.WithClock(clk.Now), tokensource.WithJitter(0),
-		tokensource.WithObserver(func(e tokensource.Event) { events <- e })).ClientSecret(enginetest.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := refresher(t, secretApp(t, s), tokensource.WithClock(clk.Now), tokensource.WithJitter(0),
+		tokensource.WithObserver(func(e tokensource.Event) { events <- e }))
 	if _, err := r.Token(); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +124,7 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 		}
 	}
 
-	wrong, _ := app(t, s, tokensource.WithLogger(logger)).ClientSecret("not-the-" + enginetest.Secret)
+	wrong := refresher(t, wrongSecret(t, s), tokensource.WithLogger(logger))
 	_, err := wrong.Token()
 	wrong.Close()
 	collect(err)
@@ -141,7 +138,7 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 		grpccredstest.Malformed: codes.Unavailable,
 	} {
 		s.SetMode(mode)
-		r, _ := app(t, s, tokensource.WithLogger(logger)).ClientSecret(enginetest.Secret)
+		r := refresher(t, secretApp(t, s), tokensource.WithLogger(logger))
 		_, err := r.Token()
 		r.Close()
 		collect(err)
@@ -154,7 +151,7 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 	// Down after expiry: the cached token runs out while the authority is gone.
 	s.SetLifetime(time.Minute, 0)
 	clk := clocktest.New(time.Now())
-	r, _ := app(t, s, tokensource.WithClock(clk.Now), tokensource.WithLogger(logger)).ClientSecret(enginetest.Secret)
+	r := refresher(t, secretApp(t, s), tokensource.WithClock(clk.Now), tokensource.WithLogger(logger))
 	if _, err := r.Token(); err != nil {
 		t.Fatal(err)
 	}
@@ -191,14 +188,9 @@ func TestWorkloadIdentityRereadsTheFederatedTokenFile(t *testing.T) {
 	t.Setenv("AZURE_TENANT_ID", enginetest.Tenant)
 	t.Setenv("AZURE_CLIENT_ID", "wi-app")
 	t.Setenv("AZURE_FEDERATED_TOKEN_FILE", file)
-	a := app(t, s)
-	a.TenantID, a.ClientID = "", ""
+	a := secretApp(t, s)
 	s.SetLifetime(time.Minute, 0) // too short for MSAL's cache: every fetch asks again
-	r, err := a.WorkloadIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := refresher(t, azure.WorkloadIdentity{Scopes: a.Scopes, AuthorityHost: a.AuthorityHost, HTTPClient: a.HTTPClient, MSAL: a.MSAL})
 	if _, err := r.Token(); err != nil {
 		t.Fatal(err)
 	}
@@ -206,9 +198,10 @@ func TestWorkloadIdentityRereadsTheFederatedTokenFile(t *testing.T) {
 		t.Fatalf("assertion %q", got)
 	}
 	os.WriteFile(file, []byte("h.second.sig"), 0o600) // the kubelet rotates it
-	gen := r.Generation()
-	r.Invalidate(gen)
-	if _, _, err := r.TokenGeneration(context.Background(), gen); err != nil {
+	g := generations(t, r)
+	gen := g.Generation()
+	g.Invalidate(gen)
+	if _, _, err := g.TokenGeneration(context.Background(), gen); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.LastAssertion(); got != "h.second.sig" {
@@ -219,21 +212,19 @@ func TestWorkloadIdentityRereadsTheFederatedTokenFile(t *testing.T) {
 func TestClientCertificate(t *testing.T) {
 	s := enginetest.Authority(t)
 	s.Register("cert-app", grpccredstest.Client{Identity: grpccredstest.Identity{Name: "c", OID: "o-3"}})
-	a := app(t, s)
-	a.ClientID = "cert-app"
-	r, err := a.ClientCertificate(enginetest.RSACertPEM(t), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	a := secretApp(t, s)
+	c := azure.ClientCertificate{TenantID: a.TenantID, ClientID: "cert-app", Scopes: a.Scopes, CertificatePEM: enginetest.RSACertPEM(t),
+		AuthorityHost: a.AuthorityHost, HTTPClient: a.HTTPClient, MSAL: a.MSAL}
+	r := refresher(t, c)
 	if _, err := r.Token(); err != nil {
 		t.Fatalf("certificate credential: %v", err)
 	}
 	if strings.Count(s.LastAssertion(), ".") != 2 {
 		t.Fatal("no signed assertion was sent")
 	}
-	if _, err := a.ClientCertificate([]byte("garbage"), ""); err == nil {
-		t.Fatal("garbage certificate PEM accepted")
+	c.CertificatePEM = []byte("garbage")
+	if _, err := c.TokenSource(); err == nil || !strings.HasPrefix(err.Error(), "azure: client certificate: ") {
+		t.Fatalf("garbage certificate PEM: %v, want an error starting azure: client certificate:", err)
 	}
 }
 
@@ -251,20 +242,18 @@ func TestDeviceCodeReplacingFetchIsSilentAndNew(t *testing.T) {
 	}
 	var prompts []azure.DeviceCodePrompt
 	f, opts := enginetest.New(t)
-	r := azure.DeviceCode(client, []string{"api://grpccreds/.default"}, func(_ context.Context, p azure.DeviceCodePrompt) {
-		prompts = append(prompts, p)
-	}, opts...)
-	defer r.Close()
+	r := refresher(t, azure.DeviceCode{Client: client, Scopes: []string{"api://grpccreds/.default"},
+		Prompt: func(_ context.Context, p azure.DeviceCodePrompt) { prompts = append(prompts, p) }}, opts...)
 	first, _, err := f.Call(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims, _ := tokensource.ParseClaims(first.AccessToken)
+	claims, _ := jwtpeek.Claims(first.AccessToken)
 	if claims["name"] != grpccredstest.User.Name || len(prompts) != 1 || prompts[0].UserCode != "GRPC-CRDS" {
 		t.Fatalf("token for %v after prompts %+v", claims["name"], prompts)
 	}
 	requests := s.TokenRequests()
-	r.Invalidate(r.Generation()) // force another fetch: it must be silent
+	invalidate(t, r) // force another fetch: it must be silent
 	r.Token()
 	if e := f.Outcome(); e.Kind != tokensource.RefreshSucceeded {
 		t.Fatalf("refresh after Invalidate: %v", e.Err)
@@ -285,7 +274,7 @@ func TestDeviceCodeReplacingFetchIsSilentAndNew(t *testing.T) {
 // notBefore reads the nbf claim of an access token.
 func notBefore(t *testing.T, access string) int64 {
 	t.Helper()
-	claims, err := tokensource.ParseClaims(access)
+	claims, err := jwtpeek.Claims(access)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,11 +289,7 @@ func TestMSALEachRefreshFetchesANewToken(t *testing.T) {
 	s := enginetest.Authority(t)
 	s.SetLifetime(time.Hour, 0)
 	f, opts := enginetest.New(t)
-	r, err := app(t, s, opts...).ClientSecret(enginetest.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := refresher(t, secretApp(t, s), opts...)
 	// Usable life 1h − 30s leeway = 59m30s; refresh at the earlier of 54m30s
 	// (5 min before) and 75 % = 44m37.5s, i.e. at the next call, a whole minute.
 	const refreshAfter = 44*time.Minute + 37500*time.Millisecond
@@ -346,11 +331,7 @@ func TestMSALOutageMidLifetime(t *testing.T) {
 	s.SetLifetime(time.Hour, 0)
 	f, opts := enginetest.New(t)
 	opts = append(opts, tokensource.WithBackoff(time.Second, time.Minute))
-	r, err := app(t, s, opts...).ClientSecret(enginetest.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := refresher(t, secretApp(t, s), opts...)
 	var first, last string
 	var failedCalls, failedRefreshes int
 	renewedAt := -1
@@ -385,17 +366,13 @@ func TestMSALOutageMidLifetime(t *testing.T) {
 func TestMSALInvalidateFetchesANewToken(t *testing.T) {
 	s := enginetest.Authority(t)
 	f, opts := enginetest.New(t)
-	r, err := app(t, s, opts...).ClientSecret(enginetest.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := refresher(t, secretApp(t, s), opts...)
 	first, _, err := f.Call(r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	asked := time.Now().Unix()
-	r.Invalidate(r.Generation())
+	invalidate(t, r)
 	r.Token() // waits for the new token, or starts its fetch, depending on the engine
 	if e := f.Outcome(); e.Kind != tokensource.RefreshSucceeded {
 		t.Fatalf("refresh after Invalidate: %v", e.Err)

@@ -13,7 +13,7 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
-	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/internal/jwtpeek"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"github.com/grpccreds/grpccreds/tokensource/azure/msalcache"
 )
@@ -36,13 +36,13 @@ func browserRun(t *testing.T, s *grpccredstest.IdentityProvider, path string, lo
 	t.Helper()
 	b := newBrowser(t, s)
 	client := publicClient(t, s, public.WithCache(msalcache.Persistent(msalcache.FileStore(path), logger)))
-	r := azure.InteractiveBrowser(client, userScopes, b.login())
-	defer r.Close()
+	r := refresher(t, azure.InteractiveBrowser{Client: client, Scopes: userScopes, Options: b.login()})
+	defer r.Close() // one run of a tool: it exits after its token
 	tok, err := r.Token()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if claims, _ := tokensource.ParseClaims(tok.AccessToken); claims["name"] != grpccredstest.User.Name {
+	if claims, _ := jwtpeek.Claims(tok.AccessToken); claims["name"] != grpccredstest.User.Name {
 		t.Fatalf("token for %v, want %s", claims["name"], grpccredstest.User.Name)
 	}
 	return b
@@ -81,8 +81,9 @@ func TestPersistentCacheDeviceCodeOnceAcrossRuns(t *testing.T) {
 	path := cacheFile(t)
 	run := func() (prompts int) {
 		client := publicClient(t, s, public.WithCache(msalcache.Persistent(msalcache.FileStore(path), nil)))
-		r := azure.DeviceCode(client, userScopes, func(context.Context, azure.DeviceCodePrompt) { prompts++ })
-		defer r.Close()
+		r := refresher(t, azure.DeviceCode{Client: client, Scopes: userScopes,
+			Prompt: func(context.Context, azure.DeviceCodePrompt) { prompts++ }})
+		defer r.Close() // one run of a tool: it exits after its token
 		if _, err := r.Token(); err != nil {
 			t.Fatal(err)
 		}
