@@ -25,7 +25,8 @@ var ErrNotExternal = errors.New("connection: UpdateAccessToken needs a connectio
 // Connection is a gRPC channel with its credentials. It implements
 // grpc.ClientConnInterface, so generated clients take it directly. It is safe
 // for concurrent use. Close releases everything it holds, including a token
-// source it was given.
+// source it was given. Create it with [WithExternalAccessToken],
+// [WithTokenSource], [WithTLS] or [Insecure]; the zero value is not usable.
 type Connection struct {
 	cc       *grpc.ClientConn
 	target   string

@@ -10,7 +10,8 @@ import (
 
 // APIKey is a credentials.PerRPCCredentials that sends a fixed key in a fixed
 // header, for example the raw "authorization: <key>" an API gateway checks or
-// an "x-api-key" header.
+// an "x-api-key" header. Create it with [NewAPIKey]; the zero value is not
+// usable.
 type APIKey struct {
 	md   map[string]string
 	opts options

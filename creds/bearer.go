@@ -23,7 +23,8 @@ import (
 // lock-free; with a plain oauth2.TokenSource each call goes to that source.
 //
 // A token set for one call with [Bearer.WithToken] takes the place of the
-// source's token for that call.
+// source's token for that call. Create it with [NewBearer]; the zero value
+// is not usable.
 type Bearer struct {
 	src   engine.ContextSource
 	eng   engine.Generational // src, when its tokens are numbered

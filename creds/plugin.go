@@ -29,7 +29,7 @@ type PluginFunc func(ctx context.Context, info RequestInfo) (map[string]string, 
 
 // Plugin is a credentials.PerRPCCredentials that calls a [PluginFunc] for every
 // call, for schemes that sign each request (for example a per-method
-// x-signature).
+// x-signature). Create it with [NewPlugin]; the zero value is not usable.
 type Plugin struct {
 	fn   PluginFunc
 	opts options

@@ -13,6 +13,7 @@ import (
 type Check func(ctx context.Context, method string, md metadata.MD) (context.Context, error)
 
 // Validator runs a Check before every call, except for the methods it skips.
+// Create it with [NewValidator]; the zero value is not usable.
 type Validator struct {
 	check Check
 	skip  map[string]bool

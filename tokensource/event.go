@@ -117,20 +117,20 @@ func (c *config) log(ev Event) {
 	ctx, l := context.Background(), c.logger
 	switch ev.Kind {
 	case RefreshStarted:
-		l.LogAttrs(ctx, slog.LevelDebug, "grpccreds: token refresh started", slog.Int("attempt", ev.Attempt))
+		l.LogAttrs(ctx, slog.LevelDebug, "tokensource: token refresh started", slog.Int("attempt", ev.Attempt))
 	case RefreshSucceeded:
-		l.LogAttrs(ctx, slog.LevelDebug, "grpccreds: token refreshed", slog.Int("attempt", ev.Attempt),
+		l.LogAttrs(ctx, slog.LevelDebug, "tokensource: token refreshed", slog.Int("attempt", ev.Attempt),
 			slog.Uint64("generation", ev.Generation), slog.Time("expiry", ev.Expiry), slog.Time("refresh_at", ev.RefreshAt))
 	case RefreshFailed:
-		l.LogAttrs(ctx, slog.LevelWarn, "grpccreds: token refresh failed",
+		l.LogAttrs(ctx, slog.LevelWarn, "tokensource: token refresh failed",
 			slog.Int("attempt", ev.Attempt), slog.String("error", ev.Err.Error()), slog.Time("next_retry", ev.NextRetry))
 	case RefreshUnchanged:
-		l.LogAttrs(ctx, slog.LevelDebug, "grpccreds: token source returned the same token; retrying later",
+		l.LogAttrs(ctx, slog.LevelDebug, "tokensource: token source returned the same token; retrying later",
 			slog.Int("attempt", ev.Attempt), slog.Time("next_retry", ev.NextRetry))
 	case SourceCachesTokens:
 		l.LogAttrs(ctx, slog.LevelWarn, ev.Err.Error())
 	case Invalidated:
-		l.LogAttrs(ctx, slog.LevelWarn, "grpccreds: the server rejected the token; fetching a new one",
+		l.LogAttrs(ctx, slog.LevelWarn, "tokensource: the server rejected the token; fetching a new one",
 			slog.Uint64("generation", ev.Generation))
 	}
 }

@@ -36,12 +36,12 @@ func (f File) TokenContext(context.Context) (*oauth2.Token, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, status.Errorf(codes.Unavailable, "grpccreds: reading token file %s: %v", f.Path, err)
+		return nil, status.Errorf(codes.Unavailable, "tokensource: reading token file %s: %v", f.Path, err)
 	}
 	tok := strings.TrimSpace(string(b))
-	exp, err := Validate(tok, time.Now())
+	exp, err := check(tok, time.Now())
 	if err != nil {
-		return nil, status.Errorf(codes.Unauthenticated, "grpccreds: token file %s: %v", f.Path, err)
+		return nil, status.Errorf(codes.Unauthenticated, "tokensource: token file %s: invalid token: %v", f.Path, err)
 	}
 	return &oauth2.Token{AccessToken: tok, TokenType: "Bearer", Expiry: exp}, nil
 }
