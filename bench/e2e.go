@@ -82,7 +82,7 @@ func EndToEnd(libs []Lib, rounds, calls int) (map[string]Samples, []string) {
 	return interleave(names, rounds, func(n string) float64 { return rps(calls, healthCall(conns[n], context.Background())) }), names
 }
 
-// ServerVerification measures RPC/s against servers with no check, jwtauth
+// ServerVerification measures RPC/s against servers with no check, serverauth
 // with and without its cache, and a plain jwt.Parse per call (what the
 // classic blog interceptor does).
 func ServerVerification(rounds, calls int) (map[string]Samples, []string) {
@@ -98,10 +98,10 @@ func ServerVerification(rounds, calls int) (map[string]Samples, []string) {
 		return h(ctx, req)
 	}
 	servers := map[string]grpc.UnaryServerInterceptor{
-		"no verification": allow, "jwtauth, cached": cached.UnaryServerInterceptor(),
-		"jwtauth, uncached": uncached.UnaryServerInterceptor(), "jwt.Parse per call": parseEveryCall(key),
+		"no verification": allow, "serverauth, cached": cached.UnaryServerInterceptor(),
+		"serverauth, uncached": uncached.UnaryServerInterceptor(), "jwt.Parse per call": parseEveryCall(key),
 	}
-	names := []string{"no verification", "jwtauth, cached", "jwtauth, uncached", "jwt.Parse per call"}
+	names := []string{"no verification", "serverauth, cached", "serverauth, uncached", "jwt.Parse per call"}
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+testjwt.Mint(time.Now().Add(time.Hour), nil))
 	calls2 := map[string]func() error{}
 	for _, n := range names {

@@ -5,7 +5,7 @@
 // Every credential here refuses to send anything over a connection without
 // privacy and integrity (TLS, ALTS, a local Unix socket), and checks this
 // before any token is fetched. [AllowInsecureLoopback] relaxes that, for
-// local development, to plaintext connections that [InsecureLoopback]
+// local development, to plaintext connections that composite.InsecureLoopback
 // transport credentials found to end on this machine: a loopback target
 // reached directly (not through a proxy), or a Unix socket.
 //

@@ -27,7 +27,7 @@ const (
 	// still served, so no caller saw the failure (unit {fetch};
 	// grpccreds.outcome, rpc.grpc.status_code).
 	BackgroundFailures = "grpccreds.token.background_failures"
-	// Verifications counts the checks of incoming calls by a jwtauth
+	// Verifications counts the checks of incoming calls by a serverauth
 	// Verifier (unit {call}; grpccreds.outcome ok, unauthenticated or
 	// permission_denied; grpccreds.cache hit, miss or none).
 	Verifications = "grpccreds.server.verifications"
