@@ -24,7 +24,7 @@ func BenchmarkServerVerification(b *testing.B) {
 	defer uncached.Close()
 	names := []string{"none", "cached", "uncached"}
 	clients := map[string]healthpb.HealthClient{
-		"none": serve(b, allow), "cached": serve(b, cached.Validator), "uncached": serve(b, uncached.Validator),
+		"none": serve(b, allow), "cached": serve(b, cached.admit), "uncached": serve(b, uncached.admit),
 	}
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+sign("k1", baseClaims()))
 	const rounds, callsPerRound, workers = 10, 2000, 8

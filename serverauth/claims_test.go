@@ -26,7 +26,7 @@ func TestHandlerCannotAlterCachedClaims(t *testing.T) {
 		delete(c, "oid")
 		return h(ctx, req)
 	}
-	client := serve(t, v.Validator, scribble)
+	client := serve(t, v.admit, scribble)
 	tok := "Bearer " + sign("k1", baseClaims())
 	for range 2 {
 		if err := check(client, tok); err != nil {

@@ -116,7 +116,7 @@ func TestMethodRolesCopied(t *testing.T) {
 	}
 	defer v.Close()
 	cfg.MethodRoles["/grpc.health.v1.Health/Check"][0] = "Trader"
-	if err := check(serve(t, v.Validator), "Bearer "+sign("k1", baseClaims())); status.Code(err) != codes.PermissionDenied {
+	if err := check(serve(t, v.admit), "Bearer "+sign("k1", baseClaims())); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("a Trader called a method for Admins after the map changed: %v", err)
 	}
 }

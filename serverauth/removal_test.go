@@ -19,7 +19,7 @@ func TestRemovedKeyEndsCachedTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	client := serve(t, v.Validator)
+	client := serve(t, v.admit)
 	old := "Bearer " + sign("k1", baseClaims())
 	if err := check(client, old); err != nil {
 		t.Fatal(err)

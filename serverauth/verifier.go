@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/grpccreds/grpccreds/claims"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -26,7 +27,7 @@ type Verifier struct {
 	keys   *keySet
 	cache  *cache
 	now    func() time.Time
-	*Validator
+	admit  *Validator
 }
 
 // NewVerifier checks cfg and, with a JWKS URL, starts keeping the keys fresh.
@@ -52,9 +53,20 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		return nil, err
 	}
 	v.parser = jwt.NewParser(parserOptions(cfg, algs, v.now)...)
-	v.Validator = NewValidator(v.check, cfg.Skip...)
-	v.Validator.noMD = true // check reads only the authorization header
+	v.admit = NewValidator(v.check, cfg.Skip...)
+	v.admit.noMD = true // check reads only the authorization header
 	return v, nil
+}
+
+// UnaryServerInterceptor returns the interceptor that verifies unary calls.
+func (v *Verifier) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
+	return v.admit.UnaryServerInterceptor()
+}
+
+// StreamServerInterceptor returns the interceptor that verifies streams, once,
+// when a stream opens.
+func (v *Verifier) StreamServerInterceptor() grpc.StreamServerInterceptor {
+	return v.admit.StreamServerInterceptor()
 }
 
 func parserOptions(cfg Config, algs []string, now func() time.Time) []jwt.ParserOption {

@@ -35,7 +35,7 @@ func TestVerifierCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	client := serve(t, v.Validator)
+	client := serve(t, v.admit)
 
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, baseClaims()).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: must(x509.MarshalPKIXPublicKey(&key("k1").PublicKey))})
@@ -190,7 +190,7 @@ func TestCacheHitStillChecksRoles(t *testing.T) {
 	if _, err := v.Verify(context.Background(), tok); err != nil { // now cached
 		t.Fatal(err)
 	}
-	client := serve(t, v.Validator)
+	client := serve(t, v.admit)
 	if err := check(client, "Bearer "+tok); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("cached token without the role: %v", err)
 	}
@@ -216,7 +216,7 @@ func TestClaimsReachTheHandlerAndSkipList(t *testing.T) {
 	cfg.Skip = []string{"/grpc.health.v1.Health/Check"}
 	v, _ := NewVerifier(cfg)
 	defer v.Close()
-	if err := check(serve(t, v.Validator)); err != nil {
+	if err := check(serve(t, v.admit)); err != nil {
 		t.Fatalf("skipped method needs a token: %v", err)
 	}
 	in := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+sign("k1", baseClaims())))
