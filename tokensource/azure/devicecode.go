@@ -10,11 +10,14 @@ import (
 
 // DeviceCodePrompt tells the user where to sign in.
 type DeviceCodePrompt struct {
-	UserCode        string
+	// UserCode is the code the user enters.
+	UserCode string
+	// VerificationURL is where the user enters it.
 	VerificationURL string
 	// Message is Azure AD's ready-made instruction, e.g. "To sign in, use a
 	// web browser to open … and enter the code …".
 	Message string
+	// Expires is when the code stops working.
 	Expires time.Time
 }
 

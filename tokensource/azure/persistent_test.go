@@ -136,7 +136,7 @@ func TestPersistentCacheUnusableFileNeverFailsTheRequest(t *testing.T) {
 	}
 }
 
-// Through PersistentCache, a cache file that is a symbolic link costs the
+// Through msalcache.Persistent, a cache file that is a symbolic link costs the
 // cache, with one warning that says why, but not the token.
 func TestPersistentCacheWarnsOfASymlink(t *testing.T) {
 	s := enginetest.Authority(t)
