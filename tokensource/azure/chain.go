@@ -14,7 +14,9 @@ import (
 )
 
 // chain fetches from the first link that works, then from that link alone.
-// The engine runs one fetch at a time; the mutex only publishes the choice.
+// Under the engine one fetch runs at a time; used without it, concurrent
+// first fetches may each walk the chain, and the mutex keeps the choice
+// whole.
 type chain struct {
 	links  []link
 	mu     sync.Mutex
