@@ -17,7 +17,7 @@ func TestAPIKey(t *testing.T) {
 	srv := server.With("API_KEYS=tyk-key-2f9a,tyk-key-77c1").Start(t, "-addr", "127.0.0.1:0",
 		"-cert", exampletest.WriteFile(t, "cert.pem", leaf.CertPEM),
 		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM), "-quota", "100")
-	addr := srv.Addr()
+	addr := srv.Addr(t)
 	caFile := exampletest.WriteFile(t, "ca.pem", ca.PEM)
 	run := func(t *testing.T, key string, args ...string) exampletest.Result {
 		t.Helper()
@@ -51,7 +51,7 @@ func TestAPIKey(t *testing.T) {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
 		}
 	})
-	if r := srv.Stop(); r.Code != 0 {
+	if r := srv.Stop(t); r.Code != 0 {
 		t.Fatalf("server exit %d:\n%s", r.Code, r.Output())
 	}
 }

@@ -32,7 +32,7 @@ func TestAzureAD(t *testing.T) {
 		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM),
 		"-jwks-url", idp.JWKSURL(), "-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
 		"-issuer", idp.Issuer(), "-audience", audience, "-check-role", "Trader")
-	addr := srv.Addr()
+	addr := srv.Addr(t)
 	caFile := exampletest.WriteFile(t, "ca.pem", ca.PEM)
 	app := func(clientID, secret string) exampletest.Program {
 		return client.With("SSL_CERT_FILE="+exampletest.WriteFile(t, "roots.pem", idp.CA.PEM),
@@ -54,7 +54,7 @@ func TestAzureAD(t *testing.T) {
 			if n := idp.TokenRequests() - before; n != 1 {
 				t.Errorf("%d token requests, want 1", n)
 			}
-			srv.WaitFor("called by Trading Bot")
+			srv.WaitFor(t, "called by Trading Bot")
 		})
 	}
 	t.Run("wrong secret", func(t *testing.T) {
@@ -75,7 +75,7 @@ func TestAzureAD(t *testing.T) {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
 		}
 	})
-	if r := srv.Stop(); r.Code != 0 {
+	if r := srv.Stop(t); r.Code != 0 {
 		t.Fatalf("server exit %d:\n%s", r.Code, r.Output())
 	}
 }

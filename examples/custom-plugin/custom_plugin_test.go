@@ -17,7 +17,7 @@ func TestCustomPlugin(t *testing.T) {
 	srv := server.With("SIGNING_KEY=shared-key-8d1f").Start(t, "-addr", "127.0.0.1:0",
 		"-cert", exampletest.WriteFile(t, "cert.pem", leaf.CertPEM),
 		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM))
-	addr := srv.Addr()
+	addr := srv.Addr(t)
 	caFile := exampletest.WriteFile(t, "ca.pem", ca.PEM)
 
 	t.Run("signed with the shared key", func(t *testing.T) {
@@ -25,15 +25,15 @@ func TestCustomPlugin(t *testing.T) {
 		if r.Code != 0 || !r.Has("Check: SERVING") || !r.Has("Watch: SERVING") {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
 		}
-		srv.WaitFor("admitted /grpc.health.v1.Health/Check")
-		srv.WaitFor("admitted /grpc.health.v1.Health/Watch")
+		srv.WaitFor(t, "admitted /grpc.health.v1.Health/Check")
+		srv.WaitFor(t, "admitted /grpc.health.v1.Health/Watch")
 	})
 	t.Run("signed with another key", func(t *testing.T) {
 		r := client.With("SIGNING_KEY=guessed-key").Run(t, "-addr", addr, "-ca", caFile)
 		if r.Code != 1 || !r.Has("check: Unauthenticated: invalid x-signature") {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
 		}
-		srv.WaitFor("refused /grpc.health.v1.Health/Check (bad x-signature)")
+		srv.WaitFor(t, "refused /grpc.health.v1.Health/Check (bad x-signature)")
 	})
 	t.Run("no key", func(t *testing.T) {
 		r := client.With("SIGNING_KEY=").Run(t, "-addr", addr, "-ca", caFile)
@@ -41,7 +41,7 @@ func TestCustomPlugin(t *testing.T) {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
 		}
 	})
-	if r := srv.Stop(); r.Code != 0 {
+	if r := srv.Stop(t); r.Code != 0 {
 		t.Fatalf("server exit %d:\n%s", r.Code, r.Output())
 	}
 }

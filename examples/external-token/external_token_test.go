@@ -30,7 +30,7 @@ func setup(t *testing.T) (*grpccredstest.IdentityProvider, *exampletest.Proc, st
 		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM),
 		"-jwks-url", idp.JWKSURL(), "-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
 		"-issuer", idp.Issuer(), "-audience", audience)
-	return idp, srv, srv.Addr(), exampletest.WriteFile(t, "ca.pem", ca.PEM), client
+	return idp, srv, srv.Addr(t), exampletest.WriteFile(t, "ca.pem", ca.PEM), client
 }
 
 func issue(t *testing.T, idp *grpccredstest.IdentityProvider, lifetime time.Duration) []byte {
@@ -57,32 +57,32 @@ func TestDemo(t *testing.T) {
 	tokenFile := exampletest.WriteFile(t, "token.jwt", issue(t, idp, 10*time.Minute))
 	exampletest.Say(t, "the client starts with a token from %s and calls every 100ms", "token.jwt")
 	cl := client.Start(t, "-addr", addr, "-ca", caFile, "-token-file", tokenFile, "-interval", "100ms")
-	cl.WaitFor("token: acting as Trading Bot")
-	cl.WaitFor("call 2: SERVING")
+	cl.WaitFor(t, "token: acting as Trading Bot")
+	cl.WaitFor(t, "call 2: SERVING")
 
 	exampletest.Say(t, "token.jwt now holds a CR/LF header injection; SIGHUP")
 	write(t, tokenFile, []byte("x\r\nevil: 1"))
-	cl.Signal(syscall.SIGHUP)
-	cl.WaitFor("new token refused, keeping the current one")
-	cl.WaitFor("SERVING")
+	cl.Signal(t, syscall.SIGHUP)
+	cl.WaitFor(t, "new token refused, keeping the current one")
+	cl.WaitFor(t, "SERVING")
 
 	exampletest.Say(t, "token.jwt now holds an expired token; SIGHUP")
 	write(t, tokenFile, issue(t, idp, -time.Minute))
-	cl.Signal(syscall.SIGHUP)
-	cl.WaitFor("new token refused, keeping the current one")
-	cl.WaitFor("SERVING")
+	cl.Signal(t, syscall.SIGHUP)
+	cl.WaitFor(t, "new token refused, keeping the current one")
+	cl.WaitFor(t, "SERVING")
 
 	exampletest.Say(t, "token.jwt now holds a new token that lasts an hour; SIGHUP")
 	write(t, tokenFile, issue(t, idp, time.Hour))
-	cl.Signal(syscall.SIGHUP)
-	cl.WaitFor("token updated: acting as Trading Bot")
-	cl.WaitFor("SERVING")
+	cl.Signal(t, syscall.SIGHUP)
+	cl.WaitFor(t, "token updated: acting as Trading Bot")
+	cl.WaitFor(t, "SERVING")
 
 	exampletest.Say(t, "stop the client, then the server")
-	if r := cl.Stop(); r.Code != 0 || !r.Has(", 0 failed") {
+	if r := cl.Stop(t); r.Code != 0 || !r.Has(", 0 failed") {
 		t.Fatalf("client exit %d:\n%s", r.Code, r.Output())
 	}
-	r := srv.Stop()
+	r := srv.Stop(t)
 	if r.Code != 0 {
 		t.Fatalf("server exit %d:\n%s", r.Code, r.Output())
 	}
@@ -98,14 +98,14 @@ func TestReread(t *testing.T) {
 	tokenFile := exampletest.WriteFile(t, "token.jwt", issue(t, idp, 10*time.Minute))
 	cl := client.Start(t, "-addr", addr, "-ca", caFile, "-token-file", tokenFile,
 		"-interval", "50ms", "-reread", "50ms", "-calls", "1000")
-	cl.WaitFor("call 1: SERVING")
+	cl.WaitFor(t, "call 1: SERVING")
 	write(t, tokenFile, issue(t, idp, time.Hour))
-	cl.WaitFor("token updated")
-	cl.WaitFor("SERVING")
-	if r := cl.Stop(); r.Code != 0 || !r.Has(", 0 failed") {
+	cl.WaitFor(t, "token updated")
+	cl.WaitFor(t, "SERVING")
+	if r := cl.Stop(t); r.Code != 0 || !r.Has(", 0 failed") {
 		t.Fatalf("client exit %d:\n%s", r.Code, r.Output())
 	}
-	if r := srv.Stop(); r.Code != 0 || !r.Has("served 1 TCP connection(s)") {
+	if r := srv.Stop(t); r.Code != 0 || !r.Has("served 1 TCP connection(s)") {
 		t.Fatalf("server exit %d:\n%s", r.Code, r.Output())
 	}
 }

@@ -26,7 +26,7 @@ func TestJWTInterceptor(t *testing.T) {
 		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM),
 		"-jwks-url", idp.JWKSURL(), "-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
 		"-issuer", idp.Issuer(), "-audience", audience, "-check-role", "Trader")
-	addr := srv.Addr()
+	addr := srv.Addr(t)
 	caFile := exampletest.WriteFile(t, "ca.pem", ca.PEM)
 	call := func(t *testing.T, token string) exampletest.Result {
 		t.Helper()
@@ -47,7 +47,7 @@ func TestJWTInterceptor(t *testing.T) {
 		if r.Code != 0 || !r.Has("Check: SERVING") || !r.Has("Watch: SERVING") {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
 		}
-		srv.WaitFor(`/grpc.health.v1.Health/Check called by Trading Bot (oid 0f5e1c9a, roles [Reader Trader])`)
+		srv.WaitFor(t, `/grpc.health.v1.Health/Check called by Trading Bot (oid 0f5e1c9a, roles [Reader Trader])`)
 	})
 	t.Run("reader lacks the role for Check", func(t *testing.T) {
 		r := call(t, reader)
@@ -71,7 +71,7 @@ func TestJWTInterceptor(t *testing.T) {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
 		}
 	})
-	if r := srv.Stop(); r.Code != 0 {
+	if r := srv.Stop(t); r.Code != 0 {
 		t.Fatalf("server exit %d:\n%s", r.Code, r.Output())
 	}
 }

@@ -117,12 +117,12 @@ func (r Result) Has(s string) bool {
 // Run runs p with args to the end (at most Timeout) and returns its result.
 func (p Program) Run(t testing.TB, args ...string) Result {
 	t.Helper()
-	return p.Start(t, args...).Wait()
+	return p.Start(t, args...).Wait(t)
 }
 
-// Proc is a running program.
+// Proc is a running program. Its methods take the calling test, which may be
+// a subtest of the one that started it: a failure stops the caller.
 type Proc struct {
-	t    testing.TB
 	name string
 	cmd  *exec.Cmd
 
@@ -152,7 +152,7 @@ func (p Program) Start(t testing.TB, args ...string) *Proc {
 		t.Fatalf("start %s: %v", p.Name, err)
 	}
 	w.Close() // the child holds its own copy; EOF comes when it exits
-	pr := &Proc{t: t, name: p.Name, cmd: cmd, changed: make(chan struct{}), done: make(chan struct{})}
+	pr := &Proc{name: p.Name, cmd: cmd, changed: make(chan struct{}), done: make(chan struct{})}
 	echo := testing.Verbose()
 	go func() {
 		defer close(pr.done)
@@ -206,8 +206,8 @@ func (p *Proc) result() Result {
 // WaitFor waits for a line containing s, after the line the previous WaitFor
 // matched, and returns it. It fails the test if the process ends first or
 // Timeout passes.
-func (p *Proc) WaitFor(s string) string {
-	p.t.Helper()
+func (p *Proc) WaitFor(t testing.TB, s string) string {
+	t.Helper()
 	deadline := time.NewTimer(Timeout)
 	defer deadline.Stop()
 	for {
@@ -228,9 +228,9 @@ func (p *Proc) WaitFor(s string) string {
 			if p.has(s) {
 				continue
 			}
-			p.t.Fatalf("%s ended (exit %d) before printing %q", p.name, p.result().Code, s)
+			t.Fatalf("%s ended (exit %d) before printing %q", p.name, p.result().Code, s)
 		case <-deadline.C:
-			p.t.Fatalf("%s did not print %q within %v", p.name, s, Timeout)
+			t.Fatalf("%s did not print %q within %v", p.name, s, Timeout)
 		}
 	}
 }
@@ -248,39 +248,39 @@ func (p *Proc) has(s string) bool {
 
 // Addr waits for the server's "listening on HOST:PORT" line and returns
 // HOST:PORT.
-func (p *Proc) Addr() string {
-	p.t.Helper()
-	line := p.WaitFor("listening on ")
+func (p *Proc) Addr(t testing.TB) string {
+	t.Helper()
+	line := p.WaitFor(t, "listening on ")
 	return strings.TrimSpace(line[strings.Index(line, "listening on ")+len("listening on "):])
 }
 
 // Signal sends sig to the process.
-func (p *Proc) Signal(sig os.Signal) {
-	p.t.Helper()
+func (p *Proc) Signal(t testing.TB, sig os.Signal) {
+	t.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil {
-		p.t.Fatalf("signal %s: %v", p.name, err)
+		t.Fatalf("signal %s: %v", p.name, err)
 	}
 }
 
 // Stop sends SIGTERM and waits for the process to end.
-func (p *Proc) Stop() Result {
-	p.t.Helper()
+func (p *Proc) Stop(t testing.TB) Result {
+	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		p.t.Fatalf("signal %s: %v", p.name, err)
+		t.Fatalf("signal %s: %v", p.name, err)
 	}
-	return p.Wait()
+	return p.Wait(t)
 }
 
 // Wait waits for the process to end, at most Timeout (then it is killed and
 // the test fails), and returns its result.
-func (p *Proc) Wait() Result {
-	p.t.Helper()
+func (p *Proc) Wait(t testing.TB) Result {
+	t.Helper()
 	select {
 	case <-p.done:
 	case <-time.After(Timeout):
 		_ = p.cmd.Process.Kill()
 		<-p.done
-		p.t.Fatalf("%s still running after %v; killed it", p.name, Timeout)
+		t.Fatalf("%s still running after %v; killed it", p.name, Timeout)
 	}
 	return p.result()
 }
