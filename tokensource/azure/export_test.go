@@ -3,7 +3,7 @@ package azure
 import "time"
 
 // SetSilentTimeout sets the bound of the silent step of DeviceCode and
-// InteractiveBrowser for engines built from now on, and returns the
+// InteractiveBrowser for sources built from now on, and returns the
 // function that restores it.
 func SetSilentTimeout(d time.Duration) (restore func()) {
 	old := silentTimeout
