@@ -14,6 +14,7 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 )
@@ -40,8 +41,9 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	// MSAL caches managed-identity tokens per process: each engine gets a
 	// resource no other test or run (-count) has used.
 	run := time.Now().UnixNano()
-	mi, err := azure.ManagedIdentity{Scope: fmt.Sprintf("api://secrets-%d/.default", run), Refresh: opts}.TokenSource()
-	ev.add(err, mi)
+	src, err := azure.ManagedIdentity{Scope: fmt.Sprintf("api://secrets-%d/.default", run)}.TokenSource()
+	ev.add(err, src)
+	mi := refreshing(t, src, opts)
 	tok, err := mi.Token()
 	ev.add(err, mi)
 	if err != nil {
@@ -51,8 +53,9 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	mi.Close()
 	for i, m := range []grpccredstest.Mode{grpccredstest.InvalidClient, grpccredstest.Fail500, grpccredstest.Garbage, grpccredstest.Fail429} {
 		idp.SetMode(m) // a fresh engine and resource each time: MSAL caches managed-identity tokens per process
-		r, err := azure.ManagedIdentity{Scope: fmt.Sprintf("api://mode-%d-%d/.default", run, i), Refresh: opts}.TokenSource()
-		ev.add(err, r)
+		src, err := azure.ManagedIdentity{Scope: fmt.Sprintf("api://mode-%d-%d/.default", run, i)}.TokenSource()
+		ev.add(err, src)
+		r := refreshing(t, src, opts)
 		_, err = r.Token()
 		ev.add(err, r)
 		r.Close()
@@ -68,13 +71,15 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	t.Setenv("PATH", bin)
 	script := filepath.Join(bin, "az")
 	os.WriteFile(script, []byte("#!/bin/sh\necho '{\"accessToken\": \"az-token-marker-6d0e\", \"expires_on\": 4102444800}'\n"), 0o755)
-	cli, err := azure.AzureCLI{Scope: "api://grpccreds/.default", Refresh: opts}.TokenSource()
-	ev.add(err, cli)
+	src, err = azure.AzureCLI{Scope: "api://grpccreds/.default"}.TokenSource()
+	ev.add(err, src)
+	cli := refreshing(t, src, opts)
 	_, err = cli.Token()
 	ev.add(err, cli)
 	os.WriteFile(script, []byte("#!/bin/sh\necho 'ERROR: AADSTS7000215 client_secret="+cliSecret+"' >&2\nexit 1\n"), 0o755)
-	cli.Invalidate(cli.Generation())
-	_, _, err = cli.TokenGeneration(t.Context(), cli.Generation())
+	gen, _ := engine.Of(cli)
+	gen.Invalidate(gen.Generation())
+	_, _, err = gen.TokenGeneration(t.Context(), gen.Generation())
 	ev.add(err)
 	cli.Close()
 
@@ -90,9 +95,10 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	loopbackOnly := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "tcp", idp.ManagedIdentityAddr())
 	}}}
-	chain, err := azure.Default{Scope: "api://grpccreds/.default", HTTPClient: hc, ManagedIdentityHTTPClient: loopbackOnly, Refresh: opts,
+	src, err = azure.Default{Scope: "api://grpccreds/.default", HTTPClient: hc, ManagedIdentityHTTPClient: loopbackOnly,
 		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}}.TokenSource()
-	ev.add(err, chain)
+	ev.add(err, src)
+	chain := refreshing(t, src, opts)
 	_, err = chain.Token()
 	ev.add(err, chain)
 	chain.Close()
@@ -104,7 +110,7 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 			t.Fatalf("a secret leaked near: %q", out[max(0, i-120):i])
 		}
 	}
-	for _, want := range []string{"HTTP 401", "HTTP 500", "Azure CLI (az) failed", "azure.Default stopped at EnvironmentCredential"} {
+	for _, want := range []string{"HTTP 401", "HTTP 500", "Azure CLI (az) failed", "Default stopped at EnvironmentCredential"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("the failure paths were not exercised (no %q):\n%s", want, out)
 		}

@@ -79,7 +79,7 @@ func whileValid(t *testing.T, f fault) {
 	s.clk.Advance(3 * time.Minute) // past the longest backoff
 	s.call(5 * time.Second)
 	s.settle(t)
-	if g := s.engine.Generation(); g < 2 {
+	if g := generation(s.engine); g < 2 {
 		t.Fatalf("no refresh succeeded after the provider healed (generation %d)", g)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
@@ -76,7 +77,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	secrets = append(secrets, tok.AccessToken)
 	for _, m := range []grpccredstest.Mode{grpccredstest.InvalidClient, grpccredstest.Fail500, grpccredstest.Garbage, grpccredstest.Fail429} {
 		s.idp.SetMode(m)
-		s.engine.Invalidate(s.engine.Generation())
+		gen, _ := engine.Of(s.engine)
+		gen.Invalidate(gen.Generation())
 		ev.add(s.call(5 * time.Second))
 		s.settle(t)
 	}
@@ -90,12 +92,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 	secrets = append(secrets, assertion, "assertion-marker-7f3a")
 	hc := s.idp.HTTPClient()
 	defer hc.CloseIdleConnections()
-	az := azure.App{TenantID: tenant, ClientID: clientID, Scopes: []string{"api://grpccreds/.default"},
-		AuthorityHost: s.idp.Base(), Refresh: []tokensource.Option{tokensource.WithLogger(logger), observe},
-		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false), confidential.WithHTTPClient(hc)}}
+	opts := []tokensource.Option{tokensource.WithLogger(logger), observe}
+	msal := []confidential.Option{confidential.WithInstanceDiscovery(false)}
 	for _, sec := range []string{secret, "wrong-" + secret} {
-		r, err := az.ClientSecret(sec)
-		ev.add(err, r)
+		src, err := azure.ClientSecret{TenantID: tenant, ClientID: clientID, Scopes: []string{"api://grpccreds/.default"},
+			Secret: sec, AuthorityHost: s.idp.Base(), HTTPClient: hc, MSAL: msal}.TokenSource()
+		ev.add(err, src)
+		r := refreshing(t, src, opts)
 		tok, err := r.Token()
 		ev.add(err, r)
 		if tok != nil {
@@ -104,10 +107,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 		r.Close()
 	}
 	t.Setenv("AZURE_FEDERATED_TOKEN_FILE", file)
-	wi := az
-	wi.ClientID = "wi-app"
-	r, err := wi.WorkloadIdentity()
+	src, err := azure.WorkloadIdentity{TenantID: tenant, ClientID: "wi-app", Scopes: []string{"api://grpccreds/.default"},
+		AuthorityHost: s.idp.Base(), HTTPClient: hc, MSAL: msal}.TokenSource()
 	ev.add(err)
+	r := refreshing(t, src, opts)
 	_, err = r.Token()
 	ev.add(err, r)
 	r.Close()

@@ -43,7 +43,7 @@ func TestSoak(t *testing.T) {
 		s.clk.Advance(step)
 		if i == 20 { // warmed up: connections, buffers and caches exist
 			goroutines, heap = snapshot()
-			startGen = s.engine.Generation()
+			startGen = generation(s.engine)
 		}
 	}
 	if failed.Load() != 0 {
@@ -51,12 +51,12 @@ func TestSoak(t *testing.T) {
 	}
 	// Usable life 9 s, refresh at 6.75 s, seen at the next 0.5 s step: a
 	// fetch every 7 s, so about 41 in the 290 s after warm-up.
-	if n := s.engine.Generation() - startGen; n < 38 || n > 44 {
+	if n := generation(s.engine) - startGen; n < 38 || n > 44 {
 		t.Errorf("refreshes after warm-up = %d, want about 41", n)
 	}
 	g, h := snapshot()
 	t.Logf("%d calls, %d refreshes; goroutines %d -> %d; heap objects %d -> %d",
-		steps*callers, s.engine.Generation(), goroutines, g, heap, h)
+		steps*callers, generation(s.engine), goroutines, g, heap, h)
 	if g > goroutines+4 {
 		t.Errorf("goroutines grew from %d to %d", goroutines, g)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
@@ -85,7 +86,7 @@ func newStack(t *testing.T, opts ...tokensource.Option) *stack {
 	}
 	base := []tokensource.Option{tokensource.WithClock(s.clk.Now), tokensource.WithJitter(0),
 		tokensource.WithFetchTimeout(500 * time.Millisecond), tokensource.WithObserver(observe)}
-	s.engine = tokensource.Refreshing(src, append(base, opts...)...)
+	s.engine = refreshing(t, src, append(base, opts...))
 	s.conn, err = connection.WithTokenSource(s.srv.Addr, s.srv.CA.PEM, s.engine)
 	if err != nil {
 		t.Fatal(err)
@@ -116,3 +117,21 @@ func (s *stack) settle(t *testing.T) {
 
 // inFlight reports a started fetch without an outcome yet.
 func (s *stack) inFlight() bool { return s.started.Load() != s.finished.Load() }
+
+// refreshing puts the refresh engine in front of src, as a connection does,
+// and closes it when the test ends.
+func refreshing(t *testing.T, src oauth2.TokenSource, opts []tokensource.Option) *tokensource.Refresher {
+	t.Helper()
+	r, err := tokensource.Refreshing(src, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// generation is the engine's current token generation.
+func generation(r *tokensource.Refresher) uint64 {
+	g, _ := engine.Of(r)
+	return g.Generation()
+}
