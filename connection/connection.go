@@ -265,6 +265,9 @@ func (c *Connection) String() string {
 	return fmt.Sprintf("connection.Connection{target: %s, %s}", c.target, mode)
 }
 
+// GoString is String, so %#v cannot print the token either.
+func (c *Connection) GoString() string { return c.String() }
+
 func engineOptions(o options) []tokensource.Option {
 	if o.logger == nil {
 		return o.engine

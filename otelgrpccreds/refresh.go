@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/tokensource"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -145,7 +146,11 @@ func (o *RefreshObserver) observeExpiry(_ context.Context, obs metric.Observer) 
 	if r == nil {
 		return nil
 	}
-	if exp := r.Expiry(); !exp.IsZero() {
+	g, ok := engine.Of(r)
+	if !ok {
+		return nil
+	}
+	if exp := g.Expiry(); !exp.IsZero() {
 		obs.ObserveFloat64(o.inst.expiry, exp.Sub(o.now()).Seconds(), metric.WithAttributes(o.cfg.attrs...))
 	}
 	return nil

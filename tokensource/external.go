@@ -82,3 +82,7 @@ func (e *External) TokenContext(context.Context) (*oauth2.Token, error) {
 func (e *External) String() string {
 	return fmt.Sprintf("tokensource.External{generation: %d}", e.cur.Load().gen)
 }
+
+// GoString is String, so %#v neither prints the token nor reads the source's
+// state without its lock.
+func (e *External) GoString() string { return e.String() }

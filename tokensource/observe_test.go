@@ -71,15 +71,15 @@ func TestRefreshFailedSaysWhetherATokenIsServed(t *testing.T) {
 func TestExpiryIsWhenTheTokenStopsBeingServed(t *testing.T) {
 	clk := clocktest.New(t0)
 	r := refreshing(t, lifetimes(clk, time.Hour), WithClock(clk.Now))
-	if !r.Expiry().IsZero() {
-		t.Fatalf("Expiry before the first token = %v", r.Expiry())
+	if !r.expiry().IsZero() {
+		t.Fatalf("Expiry before the first token = %v", r.expiry())
 	}
 	mustToken(t, r)
-	if got, want := r.Expiry(), t0.Add(time.Hour-30*time.Second); !got.Equal(want) {
+	if got, want := r.expiry(), t0.Add(time.Hour-30*time.Second); !got.Equal(want) {
 		t.Fatalf("Expiry = %v, want %v", got, want)
 	}
 	r.Close()
-	if !r.Expiry().IsZero() {
-		t.Fatalf("Expiry after Close = %v", r.Expiry())
+	if !r.expiry().IsZero() {
+		t.Fatalf("Expiry after Close = %v", r.expiry())
 	}
 }

@@ -43,6 +43,7 @@ func (r refresherGen) TokenGeneration(ctx context.Context, after uint64) (*oauth
 }
 func (r refresherGen) Invalidate(gen uint64) bool { return r.invalidate(gen) }
 func (r refresherGen) Generation() uint64         { return r.generation() }
+func (r refresherGen) Expiry() time.Time          { return r.expiry() }
 
 type externalGen struct{ *External }
 
@@ -179,9 +180,9 @@ func (r *Refresher) generation() uint64 {
 	return 0
 }
 
-// Expiry is when the engine stops serving the cached token (its expiry less
+// expiry is when the engine stops serving the cached token (its expiry less
 // the leeway), or the zero time if there is none or it never expires.
-func (r *Refresher) Expiry() time.Time {
+func (r *Refresher) expiry() time.Time {
 	if s := r.snap.Load(); s != nil {
 		return s.expiryTime
 	}
@@ -210,3 +211,7 @@ func (r *Refresher) String() string {
 	return fmt.Sprintf("tokensource.Refresher{generation: %d, expiry: %s, refreshAt: %s}",
 		s.gen, s.expiryTime.Format(time.RFC3339), s.refreshTime.Format(time.RFC3339))
 }
+
+// GoString is String, so %#v neither prints the token nor reads the engine's
+// state without its locks.
+func (r *Refresher) GoString() string { return r.String() }
