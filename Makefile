@@ -38,11 +38,13 @@ $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER)
 	mv $(BIN)/staticcheck $@
 
-## demo: the main demo: embedded authority, TLS server and a client that swaps tokens
+## demo: the main demo: the external-token example's server and client, built and run
+## against an identity provider on 127.0.0.1; the client swaps tokens on one connection
 demo:
 	$(GO) test -count=1 -run '^TestDemo$$' -v ./examples/external-token
 
-## examples: run every example program; each must exit 0
+## examples: every example's end-to-end test (builds its client and server mains and
+## runs the scenario), and the otelgrpccreds example program
 examples:
 	$(GO) test -count=1 -race ./examples/...
 	@for d in otelgrpccreds/examples/*/; do echo "== $$d"; (cd otelgrpccreds && $(GO) run ./$${d#otelgrpccreds/}) || exit 1; done
