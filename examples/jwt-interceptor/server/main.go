@@ -5,7 +5,7 @@
 //
 //	server -addr :50051 -cert server.pem -key server-key.pem \
 //	  -jwks-url https://login.microsoftonline.com/TENANT/discovery/v2.0/keys \
-//	  -issuer https://login.microsoftonline.com/TENANT/v2.0 -audience api://my-api
+//	  -issuer https://login.microsoftonline.com/TENANT/v2.0 -audience API-CLIENT-ID
 //
 // It prints "listening on HOST:PORT" when ready and stops on SIGINT or SIGTERM.
 package main
