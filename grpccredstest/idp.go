@@ -1,6 +1,7 @@
 package grpccredstest
 
 import (
+	"cmp"
 	"crypto/tls"
 	"encoding/json"
 	"io"
@@ -14,12 +15,16 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
+	"github.com/grpccreds/grpccreds/internal/kitlink"
 )
 
-// Mode makes the token endpoint misbehave.
+// Mode is how the identity provider behaves: healthy, down, or misbehaving
+// at its token endpoints.
 type Mode int32
 
-// The token endpoint's behaviours.
+// The identity provider's behaviours. Down closes its listeners and every
+// connection, so that clients get "connection refused", as in an outage;
+// any other mode brings it back on the same addresses.
 const (
 	Healthy       Mode = iota
 	Fail500            // answers 500 with an error body
@@ -29,89 +34,97 @@ const (
 	BlackHole          // never answers (until the request's context ends)
 	Slow               // answers after 10 seconds
 	Malformed          // answers 200 with a token response that does not parse (expires_in "soon"), carrying MalformedMarker
+	Down               // is down: connections are refused
 )
 
 // MalformedMarker is the access token in the Malformed mode's answer; it must
 // never appear in an error.
 const MalformedMarker = "eyJhbGciOiJub25lIn0.malformed-answer-marker-4c2e.sig"
 
-// Client is an application registered at the authority.
+// Client is an application registered at the identity provider.
 type Client struct {
 	Secret string // empty: only client assertions are accepted
-	Identity
+	// Identity is whom the client's tokens are issued to.
+	Identity Identity
 }
 
 // IdentityProvider is an Azure AD / OIDC identity provider over HTTPS on
-// 127.0.0.1, good enough for MSAL Go and x/oauth2: OIDC discovery in the
-// Azure AD layout, a token endpoint for the client-credentials grant (secret
-// or assertion), the device-code, authorization-code (PKCE) and
-// refresh-token grants for User (or another person, see SignInAs), Azure's
-// managed-identity endpoints (see ManagedIdentityBase), and a JWKS. It signs
-// with its embedded Signer, counts requests, can be made to fail (SetMode),
-// and can go down (Stop) and come back on the same port (Start).
+// 127.0.0.1, good enough for MSAL Go, azidentity and x/oauth2: OIDC
+// discovery in the Azure AD layout, a token endpoint for the
+// client-credentials grant (secret or assertion) and a JWKS. It signs with
+// its Signer, counts token requests, can misbehave or go down and come back
+// on the same port (SetMode).
+//
+// It also serves the device-code, authorization-code (PKCE) and
+// refresh-token grants and Azure's managed-identity endpoints, which
+// package grpccredstest/azuretest configures and observes.
 //
 // The token endpoint honours an optional claims parameter: it must be JSON
 // (else 400 invalid_request), and an access_token nbf demand (Azure AD's
 // continuous access evaluation challenge) makes the issued token's iat and
 // nbf no earlier than the time it names.
 type IdentityProvider struct {
-	*Signer
-	// Tenant is the tenant in its URLs; CA signed its certificate.
+	// URL is https://127.0.0.1:PORT, what azidentity and MSAL call the
+	// authority host.
+	URL string
+	// Tenant is the tenant in its URLs.
 	Tenant string
-	CA     *CA
+	// AuthorityURL is what MSAL takes as its authority: URL/Tenant.
+	AuthorityURL string
+	// Issuer is the iss of the tokens and of the discovery document.
+	Issuer string
+	// TokenURL is the token endpoint; JWKSURL is where the signing key is
+	// published.
+	TokenURL string
+	JWKSURL  string
+	// CA signed the identity provider's certificate.
+	CA *CA
+	// Signer signs its tokens; its Issuer is Issuer and its Audience the
+	// audience NewIdentityProvider was given. A token it mints verifies
+	// against JWKSURL.
+	Signer *Signer
 
-	mu             sync.Mutex
-	clients        map[string]Client
-	lifetime       time.Duration
-	refreshIn      time.Duration
-	mode           atomic.Int32
-	requests       atomic.Int64
-	claimsRequests atomic.Int64
-	assertion      atomic.Value // the last client assertion received
-	deviceRequests atomic.Int64
-	polls          atomic.Int64
-	codes          map[string]codeGrant
-	authorizeReqs  atomic.Int64
-	people         people
-	addr           string
-	srv            *http.Server
-	cert           tls.Certificate
+	t         testing.TB
+	mu        sync.Mutex
+	clients   map[string]Client
+	lifetime  time.Duration
+	refreshIn time.Duration
+	codes     map[string]codeGrant
+	refresh   map[string]Identity // refresh token → the person it was issued to
+	mode      atomic.Int32
+	requests  atomic.Int64
+	polls     atomic.Int64
+	azure     kitlink.State
 
-	managed    []ManagedIdentity
-	arcFile    string
-	arcKey     string
-	miRequests atomic.Int64
-	miAddr     string
-	miSrv      *http.Server
+	updown sync.Mutex // held while the listeners open or close
+	addr   string
+	srv    *http.Server
+	miSrv  *http.Server
+	cert   tls.Certificate
+}
+
+func init() {
+	kitlink.Azure = func(idp any) *kitlink.State { return &idp.(*IdentityProvider).azure }
 }
 
 // NewIdentityProvider starts an identity provider for tenant that issues
 // tokens for audience, and stops it when the test ends.
 func NewIdentityProvider(t testing.TB, tenant, audience string) *IdentityProvider {
 	t.Helper()
-	s, err := StartIdentityProvider(tenant, audience)
-	if err != nil {
+	ca := NewCA(t, "grpccredstest identity provider CA")
+	s := &IdentityProvider{Tenant: tenant, CA: ca, t: t, cert: ca.Server().TLS, lifetime: time.Hour,
+		clients: map[string]Client{}, codes: map[string]codeGrant{}, refresh: map[string]Identity{}}
+	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	t.Cleanup(func() { s.SetMode(Down) })
+	s.URL = "https://" + s.addr
+	s.AuthorityURL = s.URL + "/" + tenant
+	s.Issuer = s.AuthorityURL + "/v2.0"
+	s.TokenURL = s.AuthorityURL + "/oauth2/v2.0/token"
+	s.JWKSURL = s.AuthorityURL + "/discovery/v2.0/keys"
+	s.Signer = NewSigner(t, s.Issuer, audience)
 	return s
-}
-
-// StartIdentityProvider starts an identity provider for tenant that issues
-// tokens for audience; Close stops it.
-func StartIdentityProvider(tenant, audience string) (*IdentityProvider, error) {
-	ca := NewCA("grpccredstest identity provider CA")
-	s := &IdentityProvider{Tenant: tenant, CA: ca, cert: ca.Server().TLS, clients: map[string]Client{}, codes: map[string]codeGrant{}, lifetime: time.Hour}
-	if err := s.Start(); err != nil {
-		return nil, err
-	}
-	signer, err := NewSigner(s.Issuer(), audience)
-	if err != nil {
-		s.Stop()
-		return nil, err
-	}
-	s.Signer = signer
-	return s, nil
 }
 
 // Register adds a client application.
@@ -129,49 +142,36 @@ func (s *IdentityProvider) SetLifetime(lifetime, refreshIn time.Duration) {
 	s.lifetime, s.refreshIn = lifetime, refreshIn
 }
 
-// SetMode changes how the token endpoint behaves.
-func (s *IdentityProvider) SetMode(m Mode) { s.mode.Store(int32(m)) }
+// SetMode changes how the identity provider behaves. Down takes it down
+// until another mode brings it back on the same addresses; if it cannot
+// listen there again, the test fails.
+func (s *IdentityProvider) SetMode(m Mode) {
+	s.updown.Lock()
+	defer s.updown.Unlock()
+	wasDown := Mode(s.mode.Swap(int32(m))) == Down
+	switch {
+	case m == Down && !wasDown:
+		s.srv.Close()
+		s.miSrv.Close()
+	case m != Down && wasDown:
+		if err := s.start(); err != nil {
+			s.t.Errorf("grpccredstest: the identity provider cannot come back on %s: %v", s.addr, err)
+		}
+	}
+}
 
 // TokenRequests counts requests to the token endpoint.
 func (s *IdentityProvider) TokenRequests() int64 { return s.requests.Load() }
 
-// ClaimsRequests counts requests to the token endpoint that carried a claims
-// parameter, as MSAL sends one when asked to bypass its cache (WithClaims).
-func (s *IdentityProvider) ClaimsRequests() int64 { return s.claimsRequests.Load() }
-
-// LastAssertion returns the last client assertion the token endpoint received.
-func (s *IdentityProvider) LastAssertion() string {
-	a, _ := s.assertion.Load().(string)
-	return a
-}
-
-// Base is https://127.0.0.1:PORT.
-func (s *IdentityProvider) Base() string { return "https://" + s.addr }
-
-// AuthorityURL is what MSAL takes as its authority: Base/tenant.
-func (s *IdentityProvider) AuthorityURL() string { return s.Base() + "/" + s.Tenant }
-
-// Issuer is the iss of the tokens and of the discovery document.
-func (s *IdentityProvider) Issuer() string { return s.AuthorityURL() + "/v2.0" }
-
-// TokenURL is the token endpoint.
-func (s *IdentityProvider) TokenURL() string { return s.AuthorityURL() + "/oauth2/v2.0/token" }
-
-// JWKSURL is where the signing keys are published.
-func (s *IdentityProvider) JWKSURL() string { return s.AuthorityURL() + "/discovery/v2.0/keys" }
-
-// HTTPClient trusts the authority's certificate.
+// HTTPClient returns a client that trusts the identity provider's
+// certificate.
 func (s *IdentityProvider) HTTPClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.pool()}}}
 }
 
-// Start listens (again, on the same address after Stop).
-func (s *IdentityProvider) Start() error {
-	addr := s.addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	lis, err := net.Listen("tcp", addr)
+// start listens, on the same addresses after Down.
+func (s *IdentityProvider) start() error {
+	lis, err := net.Listen("tcp", cmp.Or(s.addr, "127.0.0.1:0"))
 	if err != nil {
 		return err
 	}
@@ -184,36 +184,27 @@ func (s *IdentityProvider) Start() error {
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", s.authorize)
 	s.srv = &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{s.cert}}, ErrorLog: log.New(io.Discard, "", 0)}
 	go s.srv.ServeTLS(lis, "", "")
-	return s.startManaged()
-}
-
-// Close stops the identity provider for good.
-func (s *IdentityProvider) Close() { s.Stop() }
-
-// Stop takes the identity provider down, as in an outage: it closes the
-// listeners and every connection, so clients get "connection refused" until
-// Start brings it back on the same addresses.
-func (s *IdentityProvider) Stop() {
-	s.srv.Close()
-	if s.miSrv != nil {
-		s.miSrv.Close()
+	if err := s.startManaged(); err != nil {
+		s.srv.Close()
+		return err
 	}
+	return nil
 }
 
 func (s *IdentityProvider) discovery(w http.ResponseWriter, r *http.Request) {
-	base := s.AuthorityURL()
+	base := s.AuthorityURL
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                        s.Issuer(),
+		"issuer":                        s.Issuer,
 		"authorization_endpoint":        base + "/oauth2/v2.0/authorize",
-		"token_endpoint":                s.TokenURL(),
+		"token_endpoint":                s.TokenURL,
 		"device_authorization_endpoint": base + "/oauth2/v2.0/devicecode",
-		"jwks_uri":                      s.JWKSURL(),
+		"jwks_uri":                      s.JWKSURL,
 	})
 }
 
 func (s *IdentityProvider) jwks(w http.ResponseWriter, r *http.Request) {
-	jwk, err := jwkset.NewJWKFromKey(s.PublicKey(), jwkset.JWKOptions{
-		Metadata: jwkset.JWKMetadataOptions{KID: s.KeyID, ALG: jwkset.AlgRS256, USE: jwkset.UseSig}})
+	jwk, err := jwkset.NewJWKFromKey(s.Signer.PublicKey, jwkset.JWKOptions{
+		Metadata: jwkset.JWKMetadataOptions{KID: s.Signer.KeyID, ALG: jwkset.AlgRS256, USE: jwkset.UseSig}})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -229,7 +220,7 @@ func (s *IdentityProvider) token(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	r.ParseForm()
 	if r.PostForm.Get("claims") != "" {
-		s.claimsRequests.Add(1)
+		s.azure.ClaimsRequests.Add(1)
 	}
 	if s.misbehave(w, r) {
 		return
@@ -278,7 +269,7 @@ func (s *IdentityProvider) authenticate(r *http.Request) (Identity, bool) {
 		return c.Identity, c.Secret != "" && secret == c.Secret
 	default:
 		a := r.PostForm.Get("client_assertion")
-		s.assertion.Store(a)
+		s.azure.SetLastAssertion(a)
 		return c.Identity, strings.Count(a, ".") == 2
 	}
 }
@@ -288,7 +279,7 @@ func (s *IdentityProvider) issue(w http.ResponseWriter, id Identity, notBefore t
 	s.mu.Lock()
 	lifetime, refreshIn := s.lifetime, s.refreshIn
 	s.mu.Unlock()
-	tok, err := s.issueFor(id, s.Audience, lifetime, notBefore)
+	tok, err := s.Signer.issueFor(id, s.Signer.Audience, lifetime, notBefore)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

@@ -20,18 +20,15 @@ type codeGrant struct {
 	user                             Identity
 }
 
-// AuthorizeRequests counts requests to the authorization endpoint.
-func (s *IdentityProvider) AuthorizeRequests() int64 { return s.authorizeReqs.Load() }
-
 // authorize is the authorization endpoint of the authorization-code flow
-// with PKCE, for public clients on a loopback redirect URI. User (or the
-// person SignInAs names) is signed in at once, without a login page: the
+// with PKCE, for public clients on a loopback redirect URI. The person
+// signing in (see azuretest.SignInAs) is signed in at once, without a login page: the
 // browser is sent back to redirect_uri with a one-time code and the state,
 // by a 302 or, for response_mode=form_post (which MSAL asks for), by a page
 // whose form posts them. Any invalid request is answered 400 and redirected
 // nowhere.
 func (s *IdentityProvider) authorize(w http.ResponseWriter, r *http.Request) {
-	s.authorizeReqs.Add(1)
+	s.azure.AuthorizeRequests.Add(1)
 	q := r.URL.Query()
 	redirect, err := checkAuthorize(q)
 	if err != nil {
@@ -78,7 +75,7 @@ func loopbackRedirect(raw string) (*url.URL, error) {
 // newCode issues a one-time code for the authorization request q.
 func (s *IdentityProvider) newCode(q url.Values) string {
 	code := rand.Text()
-	user := s.signingIn()
+	user := Identity(s.azure.SigningIn())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.codes[code] = codeGrant{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), user: user}

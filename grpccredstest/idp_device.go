@@ -7,21 +7,15 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/grpccreds/grpccreds/internal/kitlink"
 )
 
-// User is the person who signs in, through the device-code flow or in the
-// browser, unless [IdentityProvider.SignInAs] names another.
-var User = Identity{Name: "Ada Operator", OID: "9d3c1e2a-0000-4000-8000-00000000ad0a", Roles: []string{"Reader"}}
-
-// DeviceCodeRequests counts requests to the device-code endpoint.
-func (s *IdentityProvider) DeviceCodeRequests() int64 { return s.deviceRequests.Load() }
-
 func (s *IdentityProvider) deviceCode(w http.ResponseWriter, r *http.Request) {
-	s.deviceRequests.Add(1)
+	s.azure.DeviceCodeRequests.Add(1)
 	s.polls.Store(0)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"user_code": "GRPC-CRDS", "device_code": "device-code-1", "verification_uri": s.Base() + "/devicelogin",
-		"expires_in": 900, "interval": 1, "message": "To sign in, open " + s.Base() + "/devicelogin and enter GRPC-CRDS.",
+		"user_code": "GRPC-CRDS", "device_code": "device-code-1", "verification_uri": s.URL + "/devicelogin",
+		"expires_in": 900, "interval": 1, "message": "To sign in, open " + s.URL + "/devicelogin and enter GRPC-CRDS.",
 	})
 }
 
@@ -32,7 +26,7 @@ func (s *IdentityProvider) devicePoll(w http.ResponseWriter, r *http.Request, no
 		writeJSON(w, http.StatusBadRequest, oauthError("authorization_pending", "AADSTS70016: pending"))
 		return
 	}
-	s.userToken(w, r, s.signingIn(), notBefore)
+	s.userToken(w, r, Identity(s.azure.SigningIn()), notBefore)
 }
 
 // userToken issues tokens for the person id, as the device-code,
@@ -43,7 +37,7 @@ func (s *IdentityProvider) userToken(w http.ResponseWriter, r *http.Request, id 
 	s.mu.Lock()
 	lifetime := s.lifetime
 	s.mu.Unlock()
-	access, err := s.issueFor(id, s.Audience, lifetime, notBefore)
+	access, err := s.Signer.issueFor(id, s.Signer.Audience, lifetime, notBefore)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -58,11 +52,11 @@ func (s *IdentityProvider) userToken(w http.ResponseWriter, r *http.Request, id 
 // idToken is what MSAL needs to cache an account; MSAL does not verify it.
 func (s *IdentityProvider) idToken(id Identity, clientID string) string {
 	t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-		"iss": s.Issuer(), "aud": clientID, "sub": id.OID, "oid": id.OID, "tid": s.Tenant,
-		"name": id.Name, "preferred_username": Username(id),
+		"iss": s.Issuer, "aud": clientID, "sub": id.OID, "oid": id.OID, "tid": s.Tenant,
+		"name": id.Name, "preferred_username": kitlink.Username(kitlink.Person(id)),
 		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
 	})
-	signed, _ := t.SignedString(s.key)
+	signed, _ := t.SignedString(s.Signer.key)
 	return signed
 }
 

@@ -10,25 +10,32 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"testing"
 	"time"
 )
 
-// CA is a throwaway certificate authority that lives for one process. Its
+// CA is a throwaway certificate authority that lives for one test. Its
 // leaves carry SANs for 127.0.0.1, ::1 and localhost, since Go refuses
 // CN-only certificates.
 type CA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	// PEM is the CA certificate, PEM-encoded, for clients' root pools.
+	// Certificate is the CA certificate, for clients' root pools.
+	Certificate *x509.Certificate
+	// PEM is the CA certificate, PEM-encoded.
 	PEM []byte
+
+	t   testing.TB
+	key *ecdsa.PrivateKey
 }
 
-// NewCA creates a CA. It panics on failure, which cannot happen short of a
-// broken random source.
-func NewCA(name string) *CA {
-	key := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+// NewCA creates a CA whose certificate has the common name name.
+func NewCA(t testing.TB, name string) *CA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
+		SerialNumber:          serial(t),
 		Subject:               pkix.Name{CommonName: name},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
@@ -36,8 +43,15 @@ func NewCA(name string) *CA {
 		KeyUsage:              x509.KeyUsageCertSign,
 		BasicConstraintsValid: true,
 	}
-	der := must(x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key))
-	return &CA{cert: must(x509.ParseCertificate(der)), key: key, PEM: pemBlock("CERTIFICATE", der)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &CA{Certificate: cert, PEM: pemBlock("CERTIFICATE", der), t: t, key: key}
 }
 
 // Leaf is a certificate and key signed by a CA.
@@ -53,17 +67,22 @@ func (ca *CA) Server() Leaf { return ca.issue("localhost", x509.ExtKeyUsageServe
 // Client issues a client certificate for mTLS with the given common name.
 func (ca *CA) Client(name string) Leaf { return ca.issue(name, x509.ExtKeyUsageClientAuth) }
 
-// Pool returns a pool holding only this CA.
-func (ca *CA) Pool() *x509.CertPool {
+// pool returns a pool holding only this CA.
+func (ca *CA) pool() *x509.CertPool {
 	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
+	p.AddCert(ca.Certificate)
 	return p
 }
 
 func (ca *CA) issue(name string, usage x509.ExtKeyUsage) Leaf {
-	key := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	t := ca.t
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
+		SerialNumber: serial(t),
 		Subject:      pkix.Name{CommonName: name},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
@@ -72,23 +91,31 @@ func (ca *CA) issue(name string, usage x509.ExtKeyUsage) Leaf {
 		DNSNames:     []string{"localhost"},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
-	der := must(x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key))
-	keyDER := must(x509.MarshalPKCS8PrivateKey(key))
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Certificate, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	certPEM, keyPEM := pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", keyDER)
-	return Leaf{TLS: must(tls.X509KeyPair(certPEM, keyPEM)), CertPEM: certPEM, KeyPEM: keyPEM}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Leaf{TLS: pair, CertPEM: certPEM, KeyPEM: keyPEM}
 }
 
-func serial() *big.Int {
-	return must(rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62)))
+func serial(t testing.TB) *big.Int {
+	t.Helper()
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func pemBlock(typ string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
 }

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -20,7 +20,7 @@ func TestReadmeClient(t *testing.T) {
 	ctx := context.Background()
 	idp := grpccredstest.NewIdentityProvider(t, "my-tenant", "api://orders")
 	idp.Register("orders-cli", grpccredstest.Client{Secret: "s3cret", Identity: grpccredstest.Identity{Name: "CLI", Roles: []string{"Trader"}}})
-	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: idp.JWKSURL(), HTTPClient: idp.HTTPClient(), Issuer: idp.Issuer(), Audience: "api://orders"})
+	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: idp.JWKSURL, HTTPClient: idp.HTTPClient(), Issuer: idp.Issuer, Audience: "api://orders"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,8 @@ func TestReadmeClient(t *testing.T) {
 	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Verifier: v})
 
 	// A token handed to the client, then rotated, then an expired one refused.
-	good, _ := idp.Issue(grpccredstest.Identity{Name: "Ada", Roles: []string{"Trader"}}, time.Hour)
+	ada := grpccredstest.Identity{Name: "Ada", Roles: []string{"Trader"}}
+	good, _ := idp.Signer.Mint(grpccredstest.Claims{Identity: ada})
 	conn, err := connection.WithExternalAccessToken(srv.Addr, srv.CA.PEM, good)
 	if err != nil {
 		t.Fatal(err)
@@ -37,17 +38,17 @@ func TestReadmeClient(t *testing.T) {
 	if err := grpccredstest.HealthCheck(ctx, conn); err != nil {
 		t.Fatalf("good token: %v", err)
 	}
-	next, _ := idp.Issue(grpccredstest.Identity{Name: "Ada", Roles: []string{"Trader"}}, time.Hour)
+	next, _ := idp.Signer.Mint(grpccredstest.Claims{Identity: ada})
 	if err := conn.UpdateAccessToken(next); err != nil || grpccredstest.HealthCheck(ctx, conn) != nil {
 		t.Fatalf("rotated token: %v", err)
 	}
-	expired, _ := idp.Issue(grpccredstest.Identity{Name: "Ada"}, -time.Minute)
+	expired, _ := idp.Signer.Mint(grpccredstest.Claims{Identity: ada, Expiry: time.Now().Add(-time.Minute)})
 	if err := conn.UpdateAccessToken(expired); err == nil {
 		t.Fatal("an expired token was accepted")
 	}
 
 	// A refreshing client keeps working while the identity provider is down.
-	cfg := &clientcredentials.Config{ClientID: "orders-cli", ClientSecret: "s3cret", TokenURL: idp.TokenURL(), Scopes: []string{"api://orders/.default"}}
+	cfg := &clientcredentials.Config{ClientID: "orders-cli", ClientSecret: "s3cret", TokenURL: idp.TokenURL, Scopes: []string{"api://orders/.default"}}
 	refreshing, err := connection.WithTokenSource(srv.Addr, srv.CA.PEM,
 		tokensource.ClientCredentials(context.WithValue(ctx, oauth2.HTTPClient, idp.HTTPClient()), cfg))
 	if err != nil {
@@ -57,7 +58,7 @@ func TestReadmeClient(t *testing.T) {
 	if err := grpccredstest.HealthCheck(ctx, refreshing); err != nil {
 		t.Fatalf("client credentials: %v", err)
 	}
-	idp.Stop()
+	idp.SetMode(grpccredstest.Down)
 	if err := grpccredstest.HealthCheck(ctx, refreshing); err != nil || srv.Conns() != 2 {
 		t.Fatalf("during the outage: %v, %d connections", err, srv.Conns())
 	}

@@ -23,7 +23,10 @@ type ServerConfig struct {
 	// Verifier, if set, protects every call with its interceptors (a
 	// *serverauth.Verifier, say), after the server has recorded what the call
 	// carried.
-	Verifier Interceptors
+	Verifier interface {
+		UnaryServerInterceptor() grpc.UnaryServerInterceptor
+		StreamServerInterceptor() grpc.StreamServerInterceptor
+	}
 	// Check, if set, runs before every call (after Verifier); a non-nil error
 	// is returned to the client as is.
 	Check func(ctx context.Context, md metadata.MD) error
@@ -42,13 +45,6 @@ type ServerConfig struct {
 	Options []grpc.ServerOption
 }
 
-// Interceptors are what a server-side check offers; a *serverauth.Verifier and a
-// *serverauth.Validator have them.
-type Interceptors interface {
-	UnaryServerInterceptor() grpc.UnaryServerInterceptor
-	StreamServerInterceptor() grpc.StreamServerInterceptor
-}
-
 // Server is a real gRPC server on 127.0.0.1 with its own throwaway CA and the
 // standard health service. It records the authorization values of every call
 // and counts the TCP connections it accepts.
@@ -65,31 +61,23 @@ type Server struct {
 	auth  [][]string
 }
 
-// NewServer starts a Server and closes it when the test ends.
+// NewServer starts a Server and stops it, closing its connections, when the
+// test ends.
 func NewServer(t testing.TB, cfg ServerConfig) *Server {
 	t.Helper()
-	s, err := StartServer(cfg)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
-	return s
-}
-
-// StartServer starts a Server; Close stops it.
-func StartServer(cfg ServerConfig) (*Server, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{Addr: lis.Addr().String(), CA: NewCA("grpccredstest server CA"), cfg: cfg}
+	s := &Server{Addr: lis.Addr().String(), CA: NewCA(t, "grpccredstest server CA"), cfg: cfg}
 	s.srv = grpc.NewServer(append(s.options(), cfg.Options...)...)
 	healthpb.RegisterHealthServer(s.srv, health.NewServer())
 	if cfg.Register != nil {
 		cfg.Register(s.srv)
 	}
 	go s.srv.Serve(&countingListener{Listener: lis, n: &s.conns})
-	return s, nil
+	t.Cleanup(s.srv.Stop)
+	return s
 }
 
 // options are the server's transport and the interceptors its config needs:
@@ -117,7 +105,7 @@ func (s *Server) options() []grpc.ServerOption {
 func (s *Server) tlsConfig() *tls.Config {
 	c := &tls.Config{Certificates: []tls.Certificate{s.CA.Server().TLS}, MinVersion: tls.VersionTLS12}
 	if s.cfg.ClientCAs != nil {
-		c.ClientCAs = s.cfg.ClientCAs.Pool()
+		c.ClientCAs = s.cfg.ClientCAs.pool()
 		c.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return c
@@ -133,9 +121,6 @@ func (s *Server) Auth() [][]string {
 	defer s.mu.Unlock()
 	return append([][]string(nil), s.auth...)
 }
-
-// Close stops the server and closes its connections.
-func (s *Server) Close() { s.srv.Stop() }
 
 func (s *Server) record(ctx context.Context) {
 	md, _ := metadata.FromIncomingContext(ctx)

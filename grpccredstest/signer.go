@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -27,26 +28,29 @@ type Signer struct {
 	Issuer   string
 	Audience string
 	KeyID    string
-	key      *rsa.PrivateKey
-	serial   atomic.Int64
+	// PublicKey verifies this Signer's tokens.
+	PublicKey *rsa.PublicKey
+
+	key    *rsa.PrivateKey
+	serial atomic.Int64
 }
 
-// NewSigner creates a Signer with a fresh 2048-bit RSA key.
-func NewSigner(issuer, audience string) (*Signer, error) {
+// NewSigner creates a Signer with a fresh 2048-bit RSA key and the KeyID
+// "key-1".
+func NewSigner(t testing.TB, issuer, audience string) *Signer {
+	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	return &Signer{Issuer: issuer, Audience: audience, KeyID: "key-1", key: key}, nil
+	return &Signer{Issuer: issuer, Audience: audience, KeyID: "key-1", PublicKey: &key.PublicKey, key: key}
 }
-
-// PublicKey returns the key that verifies this Signer's tokens.
-func (s *Signer) PublicKey() *rsa.PublicKey { return &s.key.PublicKey }
 
 // Claims are what [Signer.Mint] puts in a token. Zero fields take the
 // defaults noted.
 type Claims struct {
-	Identity
+	// Identity is whom the token is issued to: its name, oid, sub and roles.
+	Identity Identity
 	// Issuer and Audience default to the Signer's.
 	Issuer   string
 	Audience string
@@ -68,7 +72,7 @@ func (s *Signer) Mint(c Claims) (string, error) {
 	now := time.Now()
 	claims := jwt.MapClaims{
 		"iss": cmp.Or(c.Issuer, s.Issuer), "aud": cmp.Or(c.Audience, s.Audience),
-		"sub": c.OID, "oid": c.OID, "name": c.Name, "roles": c.Roles,
+		"sub": c.Identity.OID, "oid": c.Identity.OID, "name": c.Identity.Name, "roles": c.Identity.Roles,
 		"iat": orTime(c.IssuedAt, now).Unix(), "nbf": orTime(c.NotBefore, now.Add(-time.Minute)).Unix(),
 		"exp": orTime(c.Expiry, now.Add(time.Hour)).Unix(), "jti": fmt.Sprintf("t%d", s.serial.Add(1)),
 	}
@@ -86,14 +90,8 @@ func (s *Signer) Mint(c Claims) (string, error) {
 	return t.SignedString(s.key)
 }
 
-// Issue signs a token for id that is valid from now for lifetime (a negative
-// lifetime gives an already expired token).
-func (s *Signer) Issue(id Identity, lifetime time.Duration) (string, error) {
-	return s.Mint(Claims{Identity: id, Expiry: time.Now().Add(lifetime)})
-}
-
-// issueFor is Issue for a token whose aud is audience and whose iat and nbf
-// are not before notBefore (zero: no such demand), as a client's claims
+// issueFor mints a token for id that is valid from now for lifetime, whose
+// aud is audience and whose iat and nbf are not before notBefore (zero: no such demand), as a client's claims
 // request can ask.
 func (s *Signer) issueFor(id Identity, audience string, lifetime time.Duration, notBefore time.Time) (string, error) {
 	c := Claims{Identity: id, Audience: audience, Expiry: time.Now().Add(lifetime)}

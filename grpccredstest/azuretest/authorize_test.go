@@ -1,4 +1,4 @@
-package grpccredstest_test
+package azuretest_test
 
 import (
 	"crypto/sha256"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
 )
 
 const redirectURI = "http://localhost:53117/"
@@ -35,7 +36,7 @@ func authorize(t *testing.T, s *grpccredstest.IdentityProvider, q url.Values) *h
 	hc := s.HTTPClient()
 	defer hc.CloseIdleConnections()
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := hc.Get(s.AuthorityURL() + "/oauth2/v2.0/authorize?" + q.Encode())
+	resp, err := hc.Get(s.AuthorityURL + "/oauth2/v2.0/authorize?" + q.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,11 +66,7 @@ func redeem(code, verifier, redirect string) url.Values {
 // A code is redeemed once, by the client that holds the PKCE verifier, for
 // the redirect URI it was issued for.
 func TestAuthorizationCodeWithPKCE(t *testing.T) {
-	s, err := grpccredstest.StartIdentityProvider("tenant-1", "api://test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s := grpccredstest.NewIdentityProvider(t, "tenant-1", "api://test")
 	const verifier = "a-verifier-of-at-least-43-characters-0123456789"
 
 	c := code(t, s, verifier)
@@ -95,8 +92,8 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 	}
 	claims := jwt.MapClaims{}
 	access, _ := body["access_token"].(string)
-	if _, _, err := jwt.NewParser().ParseUnverified(access, claims); err != nil || claims["name"] != grpccredstest.User.Name {
-		t.Fatalf("access token for %v (%v), want %s", claims["name"], err, grpccredstest.User.Name)
+	if _, _, err := jwt.NewParser().ParseUnverified(access, claims); err != nil || claims["name"] != azuretest.User().Name {
+		t.Fatalf("access token for %v (%v), want %s", claims["name"], err, azuretest.User().Name)
 	}
 	for _, field := range []string{"refresh_token", "id_token", "client_info"} {
 		if body[field] == "" || body[field] == nil {
@@ -106,17 +103,13 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 	if status, _ := post(t, s, redeem(c, verifier, redirectURI)); status != http.StatusBadRequest {
 		t.Fatalf("a redeemed code was accepted again: status %d", status)
 	}
-	if n := s.AuthorizeRequests(); n != 4 {
+	if n := azuretest.AuthorizeRequests(s); n != 4 {
 		t.Fatalf("authorize requests = %d, want 4", n)
 	}
 }
 
 func TestAuthorizeRefusesBadRequests(t *testing.T) {
-	s, err := grpccredstest.StartIdentityProvider("tenant-1", "api://test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s := grpccredstest.NewIdentityProvider(t, "tenant-1", "api://test")
 	for name, change := range map[string]func(url.Values){
 		"no challenge":        func(q url.Values) { q.Del("code_challenge") },
 		"plain challenge":     func(q url.Values) { q.Set("code_challenge_method", "plain") },
@@ -138,11 +131,7 @@ func TestAuthorizeRefusesBadRequests(t *testing.T) {
 // With response_mode=form_post, as MSAL asks, the code and state come in a
 // form that posts them to the redirect URI.
 func TestAuthorizeFormPost(t *testing.T) {
-	s, err := grpccredstest.StartIdentityProvider("tenant-1", "api://test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s := grpccredstest.NewIdentityProvider(t, "tenant-1", "api://test")
 	q := authorizeQuery("v")
 	q.Set("response_mode", "form_post")
 	resp := authorize(t, s, q)

@@ -1,4 +1,4 @@
-package grpccredstest_test
+package azuretest_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
 )
 
 // post sends a token request and decodes the JSON answer.
@@ -17,7 +18,7 @@ func post(t *testing.T, s *grpccredstest.IdentityProvider, form url.Values) (int
 	t.Helper()
 	hc := s.HTTPClient()
 	defer hc.CloseIdleConnections()
-	resp, err := hc.PostForm(s.TokenURL(), form)
+	resp, err := hc.PostForm(s.TokenURL, form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,11 +46,7 @@ func nbfClaims(at time.Time) string {
 }
 
 func TestTokenEndpointHonoursClaims(t *testing.T) {
-	s, err := grpccredstest.StartIdentityProvider("tenant-1", "api://test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s := grpccredstest.NewIdentityProvider(t, "tenant-1", "api://test")
 	s.Register("app", grpccredstest.Client{Secret: "s3cret", Identity: grpccredstest.Identity{Name: "svc", OID: "o-1"}})
 	form := func(grant, claims string) url.Values {
 		v := url.Values{"grant_type": {grant}, "client_id": {"app"}, "client_secret": {"s3cret"}}
@@ -60,13 +57,13 @@ func TestTokenEndpointHonoursClaims(t *testing.T) {
 	}
 
 	code, body := post(t, s, form("client_credentials", ""))
-	if iat, nbf := times(t, body); code != http.StatusOK || nbf >= iat || s.ClaimsRequests() != 0 {
-		t.Fatalf("no claims: status %d, iat %d, nbf %d, claims requests %d", code, iat, nbf, s.ClaimsRequests())
+	if iat, nbf := times(t, body); code != http.StatusOK || nbf >= iat || azuretest.ClaimsRequests(s) != 0 {
+		t.Fatalf("no claims: status %d, iat %d, nbf %d, claims requests %d", code, iat, nbf, azuretest.ClaimsRequests(s))
 	}
 
 	code, body = post(t, s, form("client_credentials", "{not json"))
-	if code != http.StatusBadRequest || body["error"] != "invalid_request" || s.ClaimsRequests() != 1 {
-		t.Fatalf("bad claims: status %d, error %v, claims requests %d", code, body["error"], s.ClaimsRequests())
+	if code != http.StatusBadRequest || body["error"] != "invalid_request" || azuretest.ClaimsRequests(s) != 1 {
+		t.Fatalf("bad claims: status %d, error %v, claims requests %d", code, body["error"], azuretest.ClaimsRequests(s))
 	}
 
 	code, _ = post(t, s, form("client_credentials", `{"access_token":{"nbf":{"value":"soon"}}}`))
@@ -81,7 +78,7 @@ func TestTokenEndpointHonoursClaims(t *testing.T) {
 			t.Fatalf("%s with nbf %d: status %d, iat %d, nbf %d", grant, later.Unix(), code, iat, nbf)
 		}
 	}
-	if n := s.ClaimsRequests(); n != 4 {
+	if n := azuretest.ClaimsRequests(s); n != 4 {
 		t.Fatalf("claims requests = %d, want 4", n)
 	}
 }
