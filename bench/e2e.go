@@ -10,9 +10,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/internal/programtb"
 	"github.com/grpccreds/grpccreds/internal/testjwt"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -62,11 +63,9 @@ func interleave(names []string, rounds int, run func(name string) float64) map[s
 // EndToEnd measures unary RPC/s over loopback TLS without per-RPC
 // credentials (the floor) and with each library's.
 func EndToEnd(libs []Lib, rounds, calls int) (map[string]Samples, []string) {
-	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{NoRecord: true})
-	if err != nil {
-		panic(err)
-	}
-	defer srv.Close()
+	tb := programtb.New()
+	defer tb.Close()
+	srv := grpccredstest.NewServer(tb, grpccredstest.ServerConfig{NoRecord: true})
 	tc, _ := tlsCreds(srv)
 	names := []string{"TLS, no per-RPC credentials (floor)"}
 	conns := map[string]*grpc.ClientConn{names[0]: dial(srv, grpc.WithTransportCredentials(tc))}
@@ -104,12 +103,10 @@ func ServerVerification(rounds, calls int) (map[string]Samples, []string) {
 	names := []string{"no verification", "serverauth, cached", "serverauth, uncached", "jwt.Parse per call"}
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+testjwt.Mint(time.Now().Add(time.Hour), nil))
 	calls2 := map[string]func() error{}
+	tb := programtb.New()
+	defer tb.Close()
 	for _, n := range names {
-		srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{NoRecord: true, Options: []grpc.ServerOption{grpc.UnaryInterceptor(servers[n])}})
-		if err != nil {
-			panic(err)
-		}
-		defer srv.Close()
+		srv := grpccredstest.NewServer(tb, grpccredstest.ServerConfig{NoRecord: true, Options: []grpc.ServerOption{grpc.UnaryInterceptor(servers[n])}})
 		tc, _ := tlsCreds(srv)
 		cc := dial(srv, grpc.WithTransportCredentials(tc))
 		defer cc.Close()
@@ -139,11 +136,9 @@ func parseEveryCall(key crypto.PublicKey) grpc.UnaryServerInterceptor {
 // and while another goroutine swaps the token every 100 µs (far more often
 // than any real rotation; a tight loop would only measure a stolen core).
 func Swap(rounds, calls int) (map[string]Samples, []string) {
-	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{NoRecord: true})
-	if err != nil {
-		panic(err)
-	}
-	defer srv.Close()
+	tb := programtb.New()
+	defer tb.Close()
+	srv := grpccredstest.NewServer(tb, grpccredstest.ServerConfig{NoRecord: true})
 	tokens := [2]string{"opaque-token-aaaaaaaaaaaaaaaaaaaaaaaa", "opaque-token-bbbbbbbbbbbbbbbbbbbbbbbb"}
 	conn, err := connection.WithExternalAccessToken(srv.Addr, srv.CA.PEM, tokens[0])
 	if err != nil {

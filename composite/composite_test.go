@@ -19,7 +19,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestTLSRejectsBadPEM(t *testing.T) {
-	ca := grpccredstest.NewCA("ca")
+	ca := grpccredstest.NewCA(t, "ca")
 	leaf := ca.Server()
 	for name, pemBytes := range map[string][]byte{
 		"garbage":        []byte("not a certificate"),
@@ -50,7 +50,7 @@ func call(t *testing.T, conn *grpc.ClientConn) error {
 }
 
 func TestChannelBundleOverRealTLS(t *testing.T) {
-	clients := grpccredstest.NewCA("clients")
+	clients := grpccredstest.NewCA(t, "clients")
 	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{ClientCAs: clients})
 	dir := t.TempDir()
 	caFile, certFile, keyFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")

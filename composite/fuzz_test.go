@@ -9,7 +9,7 @@ import (
 // FuzzTLS: any bytes as root PEM either give credentials or a clear error,
 // never a panic.
 func FuzzTLS(f *testing.F) {
-	ca := grpccredstest.NewCA("fuzz")
+	ca := grpccredstest.NewCA(f, "fuzz")
 	f.Add(ca.PEM)
 	f.Add([]byte("garbage"))
 	f.Add(append(append([]byte{}, ca.PEM...), ca.PEM...))

@@ -312,7 +312,7 @@ func TestPlaintext(t *testing.T) {
 
 func TestUntrustedServerCertificate(t *testing.T) {
 	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
-	other := grpccredstest.NewCA("someone else")
+	other := grpccredstest.NewCA(t, "someone else")
 	c, err := WithTLS(srv.Addr, other.PEM)
 	if err != nil {
 		t.Fatal(err)
@@ -328,7 +328,7 @@ func TestUntrustedServerCertificate(t *testing.T) {
 }
 
 func TestMutualTLS(t *testing.T) {
-	clients := grpccredstest.NewCA("clients")
+	clients := grpccredstest.NewCA(t, "clients")
 	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{ClientCAs: clients})
 	leaf := clients.Client("svc-a")
 	c := mustExternal(t, srv, "tok", WithClientCertificate(leaf.CertPEM, leaf.KeyPEM))

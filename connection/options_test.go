@@ -57,7 +57,7 @@ func TestEveryOptionTakesEffect(t *testing.T) {
 		}
 	})
 	t.Run("WithClientCertificate", func(t *testing.T) {
-		ca := grpccredstest.NewCA("clients")
+		ca := grpccredstest.NewCA(t, "clients")
 		srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{ClientCAs: ca})
 		if err := call(ctx, mustTLS(t, srv)); err == nil {
 			t.Fatal("an mTLS server admitted a client without a certificate")
@@ -150,7 +150,7 @@ func TestEveryOptionTakesEffect(t *testing.T) {
 // refused with an error naming them.
 func TestMisappliedOptionsAreRefused(t *testing.T) {
 	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
-	leaf := grpccredstest.NewCA("c").Client("c")
+	leaf := grpccredstest.NewCA(t, "c").Client("c")
 	ext, err := tokensource.NewExternal("tok")
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package creds
 
 import (
 	"context"
+	"crypto/x509"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -57,7 +58,8 @@ func (plainInfo) AuthType() string { return "insecure" }
 // dialTLS connects to srv over TLS with per-RPC credentials pc.
 func dialTLS(t *testing.T, srv *grpccredstest.Server, pc credentials.PerRPCCredentials) *grpc.ClientConn {
 	t.Helper()
-	pool := srv.CA.Pool()
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.CA.Certificate)
 	conn, err := grpc.NewClient(srv.Addr,
 		grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, "")),
 		grpc.WithPerRPCCredentials(pc))

@@ -5,14 +5,15 @@ package integration
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 	"golang.org/x/oauth2"
@@ -21,7 +22,11 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-func tlsConfig(ca *grpccredstest.CA) *tls.Config { return &tls.Config{RootCAs: ca.Pool()} }
+func tlsConfig(ca *grpccredstest.CA) *tls.Config {
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Certificate)
+	return &tls.Config{RootCAs: roots}
+}
 
 // apiServer is a gRPC server protected by jwtauth, reading the provider's JWKS.
 func apiServer(t *testing.T, p *provider) *grpccredstest.Server {

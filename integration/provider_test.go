@@ -54,7 +54,7 @@ func (p *provider) httpClient() *http.Client {
 // stops it (by its process group) when the test ends, even on failure.
 func startProvider(t *testing.T) *provider {
 	t.Helper()
-	p := &provider{dir: t.TempDir(), ca: grpccredstest.NewCA("integration CA"), port: "0"}
+	p := &provider{dir: t.TempDir(), ca: grpccredstest.NewCA(t, "integration CA"), port: "0"}
 	leaf := p.ca.Server()
 	os.WriteFile(filepath.Join(p.dir, "cert.pem"), leaf.CertPEM, 0o600)
 	os.WriteFile(filepath.Join(p.dir, "key.pem"), leaf.KeyPEM, 0o600)

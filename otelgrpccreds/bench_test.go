@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/creds"
-	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/tokensource"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -80,11 +80,11 @@ func BenchmarkGetRequestMetadata(b *testing.B) {
 // on, in the same run.
 func BenchmarkVerify(b *testing.B) {
 	signer := newSigner(b)
-	good, _ := signer.Issue(grpccredstest.Identity{Name: "n", OID: "o"}, time.Hour)
+	good, _ := signer.Mint(grpccredstest.Claims{Identity: grpccredstest.Identity{Name: "n", OID: "o"}})
 	for _, observed := range []bool{false, true} {
 		name := map[bool]string{false: "adapter=off", true: "adapter=on"}[observed]
 		b.Run(name, func(b *testing.B) {
-			cfg := serverauth.Config{StaticKeys: map[string]crypto.PublicKey{signer.KeyID: signer.PublicKey()},
+			cfg := serverauth.Config{StaticKeys: map[string]crypto.PublicKey{signer.KeyID: signer.PublicKey},
 				Issuer: signer.Issuer, Audience: signer.Audience}
 			if observed {
 				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))

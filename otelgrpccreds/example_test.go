@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/otelgrpccreds"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/tokensource"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 )
@@ -24,7 +24,7 @@ func TestVerificationsByOutcomeAndCache(t *testing.T) {
 	}
 	signer, foreign := newSigner(t), newSigner(t)
 	v, err := serverauth.NewVerifier(serverauth.Config{
-		StaticKeys: map[string]crypto.PublicKey{signer.KeyID: signer.PublicKey()},
+		StaticKeys: map[string]crypto.PublicKey{signer.KeyID: signer.PublicKey},
 		Issuer:     signer.Issuer, Audience: signer.Audience,
 		MethodRoles: map[string][]string{"/pkg.Svc/Admin": {"Admin"}},
 		Observer:    obs.Observe,
@@ -34,8 +34,8 @@ func TestVerificationsByOutcomeAndCache(t *testing.T) {
 	}
 	defer v.Close()
 	id := grpccredstest.Identity{Name: "Alice Example", OID: "oid-3f9a1c", Roles: []string{"Reader"}}
-	good, _ := signer.Issue(id, time.Hour)
-	bad, _ := foreign.Issue(id, time.Hour)
+	good, _ := signer.Mint(grpccredstest.Claims{Identity: id, Expiry: time.Now().Add(time.Hour)})
+	bad, _ := foreign.Mint(grpccredstest.Claims{Identity: id, Expiry: time.Now().Add(time.Hour)})
 	call := interceptorCall(v.UnaryServerInterceptor())
 	call("Bearer "+good, "/pkg.Svc/Get")
 	call("Bearer "+good, "/pkg.Svc/Get")
@@ -61,11 +61,7 @@ func TestVerificationsByOutcomeAndCache(t *testing.T) {
 
 func newSigner(t testing.TB) *grpccredstest.Signer {
 	t.Helper()
-	s, err := grpccredstest.NewSigner("https://issuer.example", "api://svc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return grpccredstest.NewSigner(t, "https://issuer.example", "api://svc")
 }
 
 // interceptorCall returns a function that runs a unary call through ic with

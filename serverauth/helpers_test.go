@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -148,7 +149,7 @@ func staticConfig(kids ...string) Config {
 // interceptors after, and returns a client.
 func serve(t testing.TB, v *Validator, after ...grpc.UnaryServerInterceptor) healthpb.HealthClient {
 	t.Helper()
-	ca := grpccredstest.NewCA("ca")
+	ca := grpccredstest.NewCA(t, "ca")
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +160,9 @@ func serve(t testing.TB, v *Validator, after ...grpc.UnaryServerInterceptor) hea
 	healthpb.RegisterHealthServer(s, health.NewServer())
 	go s.Serve(lis)
 	t.Cleanup(s.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(ca.Pool(), "")))
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Certificate)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(roots, "")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // against the HTTPS test authority. x/oauth2 stamps Expiry from the real
 // clock; the test moves it onto the fake one.
 func clientCredentials(s *grpccredstest.IdentityProvider, hc *http.Client, clk *clocktest.Clock) tokensource.Func {
-	cfg := &clientcredentials.Config{ClientID: enginetest.ClientID, ClientSecret: enginetest.Secret, TokenURL: s.TokenURL(),
+	cfg := &clientcredentials.Config{ClientID: enginetest.ClientID, ClientSecret: enginetest.Secret, TokenURL: s.TokenURL,
 		Scopes: []string{enginetest.Scope}}
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
 	cc := tokensource.ClientCredentials(ctx, cfg)

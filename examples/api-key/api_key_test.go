@@ -12,7 +12,7 @@ func TestMain(m *testing.M) { exampletest.Main(m) }
 func TestAPIKey(t *testing.T) {
 	server := exampletest.Build(t, "server", "./server")
 	client := exampletest.Build(t, "client", "./client")
-	ca := grpccredstest.NewCA("examples")
+	ca := grpccredstest.NewCA(t, "examples")
 	leaf := ca.Server()
 	srv := server.With("API_KEYS=tyk-key-2f9a,tyk-key-77c1").Start(t, "-addr", "127.0.0.1:0",
 		"-cert", exampletest.WriteFile(t, "cert.pem", leaf.CertPEM),

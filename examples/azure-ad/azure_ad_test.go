@@ -25,18 +25,18 @@ func TestAzureAD(t *testing.T) {
 		Name: "Trading Bot", OID: "0f5e1c9a-7b2d-4e8f-9a61-3c2d1b0e4f77", Roles: []string{"Trader"}}})
 	idp.Register("report-job", grpccredstest.Client{Secret: "job-secret-2", Identity: grpccredstest.Identity{
 		Name: "Report Job", OID: "77aa0177-0000-4000-8000-000000000001", Roles: []string{"Reader"}}})
-	ca := grpccredstest.NewCA("examples")
+	ca := grpccredstest.NewCA(t, "examples")
 	leaf := ca.Server()
 	srv := server.Start(t, "-addr", "127.0.0.1:0",
 		"-cert", exampletest.WriteFile(t, "cert.pem", leaf.CertPEM),
 		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM),
-		"-jwks-url", idp.JWKSURL(), "-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
-		"-issuer", idp.Issuer(), "-audience", audience, "-check-role", "Trader")
+		"-jwks-url", idp.JWKSURL, "-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
+		"-issuer", idp.Issuer, "-audience", audience, "-check-role", "Trader")
 	addr := srv.Addr(t)
 	caFile := exampletest.WriteFile(t, "ca.pem", ca.PEM)
 	app := func(clientID, secret string) exampletest.Program {
 		return client.With("SSL_CERT_FILE="+exampletest.WriteFile(t, "roots.pem", idp.CA.PEM),
-			"AZURE_AUTHORITY_HOST="+idp.Base(), "AZURE_TENANT_ID="+tenant,
+			"AZURE_AUTHORITY_HOST="+idp.URL, "AZURE_TENANT_ID="+tenant,
 			"AZURE_CLIENT_ID="+clientID, "AZURE_CLIENT_SECRET="+secret,
 			"AZURE_TOKEN_CREDENTIALS=EnvironmentCredential") // never a managed identity or az of the machine running the test
 	}

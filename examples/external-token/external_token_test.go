@@ -22,20 +22,20 @@ func setup(t *testing.T) (*grpccredstest.IdentityProvider, *exampletest.Proc, st
 	server := exampletest.Build(t, "server", "./server")
 	client := exampletest.Build(t, "client", "./client")
 	idp := grpccredstest.NewIdentityProvider(t, "contoso", audience)
-	ca := grpccredstest.NewCA("examples")
+	ca := grpccredstest.NewCA(t, "examples")
 	leaf := ca.Server()
 	exampletest.Say(t, "an identity provider issues tokens for %s; the server checks them against its JWKS", audience)
 	srv := server.Start(t, "-addr", "127.0.0.1:0",
 		"-cert", exampletest.WriteFile(t, "cert.pem", leaf.CertPEM),
 		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM),
-		"-jwks-url", idp.JWKSURL(), "-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
-		"-issuer", idp.Issuer(), "-audience", audience)
+		"-jwks-url", idp.JWKSURL, "-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
+		"-issuer", idp.Issuer, "-audience", audience)
 	return idp, srv, srv.Addr(t), exampletest.WriteFile(t, "ca.pem", ca.PEM), client
 }
 
 func issue(t *testing.T, idp *grpccredstest.IdentityProvider, lifetime time.Duration) []byte {
 	t.Helper()
-	tok, err := idp.Issue(trader, lifetime)
+	tok, err := idp.Signer.Mint(grpccredstest.Claims{Identity: trader, Expiry: time.Now().Add(lifetime)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,11 +119,8 @@ func TestCallsThenExit(t *testing.T) {
 	if r.Code != 0 || !r.Has("made 3 calls, 0 failed") {
 		t.Fatalf("client exit %d:\n%s", r.Code, r.Output())
 	}
-	other, err := grpccredstest.NewSigner(idp.Issuer(), audience) // not in the JWKS
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged, err := other.Issue(trader, time.Hour)
+	other := grpccredstest.NewSigner(t, idp.Issuer, audience) // not in the JWKS
+	forged, err := other.Mint(grpccredstest.Claims{Identity: trader, Expiry: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

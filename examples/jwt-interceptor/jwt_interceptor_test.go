@@ -18,14 +18,14 @@ func TestJWTInterceptor(t *testing.T) {
 	server := exampletest.Build(t, "server", "./server")
 	client := exampletest.Build(t, "client", "./client")
 	idp := grpccredstest.NewIdentityProvider(t, "contoso", audience)
-	ca := grpccredstest.NewCA("examples")
+	ca := grpccredstest.NewCA(t, "examples")
 	leaf := ca.Server()
 
 	srv := server.Start(t, "-addr", "127.0.0.1:0",
 		"-cert", exampletest.WriteFile(t, "cert.pem", leaf.CertPEM),
 		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM),
-		"-jwks-url", idp.JWKSURL(), "-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
-		"-issuer", idp.Issuer(), "-audience", audience, "-check-role", "Trader")
+		"-jwks-url", idp.JWKSURL, "-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
+		"-issuer", idp.Issuer, "-audience", audience, "-check-role", "Trader")
 	addr := srv.Addr(t)
 	caFile := exampletest.WriteFile(t, "ca.pem", ca.PEM)
 	call := func(t *testing.T, token string) exampletest.Result {
@@ -33,7 +33,7 @@ func TestJWTInterceptor(t *testing.T) {
 		return client.Run(t, "-addr", addr, "-ca", caFile, "-token-file", exampletest.WriteFile(t, "token", []byte(token)))
 	}
 	issue := func(id grpccredstest.Identity) string {
-		tok, err := idp.Issue(id, time.Hour)
+		tok, err := idp.Signer.Mint(grpccredstest.Claims{Identity: id, Expiry: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestJWTInterceptor(t *testing.T) {
 		}
 	})
 	t.Run("token for another audience is refused", func(t *testing.T) {
-		other, err := idp.Mint(grpccredstest.Claims{Identity: grpccredstest.Identity{Name: "Trading Bot", OID: "0f5e1c9a", Roles: []string{"Trader"}}, Audience: "api://someone-else"})
+		other, err := idp.Signer.Mint(grpccredstest.Claims{Identity: grpccredstest.Identity{Name: "Trading Bot", OID: "0f5e1c9a", Roles: []string{"Trader"}}, Audience: "api://someone-else"})
 		if err != nil {
 			t.Fatal(err)
 		}

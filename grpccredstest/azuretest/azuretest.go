@@ -51,10 +51,15 @@ func AddManagedIdentity(idp *grpccredstest.IdentityProvider, mi ManagedIdentity)
 //     X-IDENTITY-HEADER; Azure ML: GET with a secret header; Cloud Shell: POST).
 //
 // IMDS's own address, 169.254.169.254, is never used: a test's HTTP client
-// dials this address (the base without "http://") whatever host it is asked
-// for. The endpoints misbehave and go down with idp's Mode.
+// dials ManagedIdentityAddr whatever host it is asked for. The endpoints misbehave and go down with idp's Mode.
 func ManagedIdentityBase(idp *grpccredstest.IdentityProvider) string {
 	return "http://" + state(idp).ManagedIdentityAddr
+}
+
+// ManagedIdentityAddr is the host:port of idp's managed-identity endpoints,
+// for a test's dialer to reach whatever host it is asked for.
+func ManagedIdentityAddr(idp *grpccredstest.IdentityProvider) string {
+	return state(idp).ManagedIdentityAddr
 }
 
 // ManagedIdentityRequests counts requests to idp's managed-identity
@@ -65,7 +70,9 @@ func ManagedIdentityRequests(idp *grpccredstest.IdentityProvider) int64 {
 
 // SetArcKey makes idp's Azure Arc endpoint ask for the key in file, whose
 // contents are key, as the Arc agent does.
-func SetArcKey(idp *grpccredstest.IdentityProvider, file, key string) { state(idp).SetArcKey(file, key) }
+func SetArcKey(idp *grpccredstest.IdentityProvider, file, key string) {
+	state(idp).SetArcKey(file, key)
+}
 
 // User is the person who signs in, through the device-code flow or in the
 // browser, unless SignInAs names another: Ada Operator, a Reader.

@@ -44,11 +44,9 @@ func Outage(t testing.TB, s *grpccredstest.IdentityProvider, minute int) {
 	t.Helper()
 	switch minute {
 	case 30:
-		s.Stop()
+		s.SetMode(grpccredstest.Down)
 	case 57:
-		if err := s.Start(); err != nil {
-			t.Fatal(err)
-		}
+		s.SetMode(grpccredstest.Healthy)
 	}
 }
 

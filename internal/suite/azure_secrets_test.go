@@ -14,6 +14,7 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
 	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
@@ -26,18 +27,14 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	ev := &evidence{}
 	logger := slog.New(slog.NewTextHandler(ev, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts := []tokensource.Option{tokensource.WithLogger(logger), tokensource.WithObserver(func(e tokensource.Event) { ev.add(e, e.Err) })}
-	idp, err := grpccredstest.StartIdentityProvider(tenant, "api://grpccreds")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idp.Stop()
-	idp.AddManagedIdentity(grpccredstest.ManagedIdentity{Identity: grpccredstest.Identity{Name: "vm", OID: "o-vm"}})
-	secrets := []string{grpccredstest.AppServiceHeader, secret}
+	idp := grpccredstest.NewIdentityProvider(t, tenant, "api://grpccreds")
+	azuretest.AddManagedIdentity(idp, azuretest.ManagedIdentity{Identity: grpccredstest.Identity{Name: "vm", OID: "o-vm"}})
+	secrets := []string{azuretest.AppServiceHeader, secret}
 
 	// Managed identity (App Service, reached through its environment):
 	// success, then the endpoint failing in each way.
-	t.Setenv("IDENTITY_ENDPOINT", idp.ManagedIdentityBase()+"/msi/token")
-	t.Setenv("IDENTITY_HEADER", grpccredstest.AppServiceHeader)
+	t.Setenv("IDENTITY_ENDPOINT", azuretest.ManagedIdentityBase(idp)+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", azuretest.AppServiceHeader)
 	// MSAL caches managed-identity tokens per process: each engine gets a
 	// resource no other test or run (-count) has used.
 	run := time.Now().UnixNano()
@@ -87,13 +84,13 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	hc := idp.HTTPClient()
 	defer hc.CloseIdleConnections()
 	for k, v := range map[string]string{"AZURE_TENANT_ID": tenant, "AZURE_CLIENT_ID": "no-such-app",
-		"AZURE_CLIENT_SECRET": secret, "AZURE_AUTHORITY_HOST": idp.Base(), "AZURE_TOKEN_CREDENTIALS": ""} {
+		"AZURE_CLIENT_SECRET": secret, "AZURE_AUTHORITY_HOST": idp.URL, "AZURE_TOKEN_CREDENTIALS": ""} {
 		t.Setenv(k, v)
 	}
 	// The chain stops before the managed identity; should it ever get there,
 	// its client may only dial loopback.
 	loopbackOnly := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "tcp", idp.ManagedIdentityAddr())
+		return (&net.Dialer{}).DialContext(ctx, "tcp", azuretest.ManagedIdentityAddr(idp))
 	}}}
 	src, err = azure.Default{Scope: "api://grpccreds/.default", HTTPClient: hc, ManagedIdentityHTTPClient: loopbackOnly,
 		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}}.TokenSource()

@@ -27,7 +27,7 @@ func mode(m grpccredstest.Mode) func(*stack) { return func(s *stack) { s.idp.Set
 func faults() []fault {
 	healthy := mode(grpccredstest.Healthy)
 	return []fault{
-		{name: "unreachable", apply: func(s *stack) { s.idp.Stop() }, heal: func(s *stack) { s.idp.Start() },
+		{name: "unreachable", apply: func(s *stack) { s.idp.SetMode(grpccredstest.Down) }, heal: func(s *stack) { s.idp.SetMode(grpccredstest.Healthy) },
 			code: codes.Unavailable, says: "unreachable", attempts: 5},
 		{name: "black hole", apply: mode(grpccredstest.BlackHole), heal: healthy,
 			code: codes.Unavailable, says: "timed out", hangs: true},

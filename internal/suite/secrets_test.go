@@ -96,7 +96,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	msal := []confidential.Option{confidential.WithInstanceDiscovery(false)}
 	for _, sec := range []string{secret, "wrong-" + secret} {
 		src, err := azure.ClientSecret{TenantID: tenant, ClientID: clientID, Scopes: []string{"api://grpccreds/.default"},
-			Secret: sec, AuthorityHost: s.idp.Base(), HTTPClient: hc, MSAL: msal}.TokenSource()
+			Secret: sec, AuthorityHost: s.idp.URL, HTTPClient: hc, MSAL: msal}.TokenSource()
 		ev.add(err, src)
 		r := refreshing(t, src, opts)
 		tok, err := r.Token()
@@ -108,7 +108,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	t.Setenv("AZURE_FEDERATED_TOKEN_FILE", file)
 	src, err := azure.WorkloadIdentity{TenantID: tenant, ClientID: "wi-app", Scopes: []string{"api://grpccreds/.default"},
-		AuthorityHost: s.idp.Base(), HTTPClient: hc, MSAL: msal}.TokenSource()
+		AuthorityHost: s.idp.URL, HTTPClient: hc, MSAL: msal}.TokenSource()
 	ev.add(err)
 	r := refreshing(t, src, opts)
 	_, err = r.Token()
@@ -137,7 +137,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	ev.add(err)
 
 	// The server side refusing tokens.
-	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: s.idp.JWKSURL(), HTTPClient: hc, Issuer: s.idp.Issuer(), Audience: "api://other"})
+	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: s.idp.JWKSURL, HTTPClient: hc, Issuer: s.idp.Issuer, Audience: "api://other"})
 	ev.add(err, v)
 	for _, h := range []string{"Bearer " + tok.AccessToken, "Bearer " + apiKey, apiKey} {
 		in := metadata.NewIncomingContext(ctx, metadata.Pairs("authorization", h))

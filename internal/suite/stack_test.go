@@ -42,11 +42,7 @@ type stack struct {
 
 func newStack(t *testing.T, opts ...tokensource.Option) *stack {
 	t.Helper()
-	idp, err := grpccredstest.StartIdentityProvider(tenant, "api://grpccreds")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(idp.Stop)
+	idp := grpccredstest.NewIdentityProvider(t, tenant, "api://grpccreds")
 	idp.Register(clientID, grpccredstest.Client{Secret: secret, Identity: grpccredstest.Identity{Name: "svc", OID: "o-1"}})
 	s := &stack{idp: idp, srv: grpccredstest.NewServer(t, grpccredstest.ServerConfig{NoRecord: true}), clk: clocktest.New(time.Now())}
 	s.trusted.Store(true)
@@ -55,7 +51,7 @@ func newStack(t *testing.T, opts ...tokensource.Option) *stack {
 		good.CloseIdleConnections()
 		bad.CloseIdleConnections()
 	})
-	cfg := &clientcredentials.Config{ClientID: clientID, ClientSecret: secret, TokenURL: idp.TokenURL(),
+	cfg := &clientcredentials.Config{ClientID: clientID, ClientSecret: secret, TokenURL: idp.TokenURL,
 		AuthStyle: oauth2.AuthStyleInParams}
 	src := tokensource.Func(func(ctx context.Context) (*oauth2.Token, error) {
 		s.attempts.Add(1)
@@ -87,6 +83,7 @@ func newStack(t *testing.T, opts ...tokensource.Option) *stack {
 	base := []tokensource.Option{tokensource.WithClock(s.clk.Now), tokensource.WithJitter(0),
 		tokensource.WithFetchTimeout(500 * time.Millisecond), tokensource.WithObserver(observe)}
 	s.engine = refreshing(t, src, append(base, opts...))
+	var err error
 	s.conn, err = connection.WithTokenSource(s.srv.Addr, s.srv.CA.PEM, s.engine)
 	if err != nil {
 		t.Fatal(err)

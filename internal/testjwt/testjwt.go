@@ -9,6 +9,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/internal/programtb"
 )
 
 // Issuer and Audience are the iss and aud of every minted token.
@@ -17,17 +18,16 @@ const (
 	Audience = "api://grpccreds-test"
 )
 
+// signer is built with a program's testing.TB: it is shared by every test
+// and benchmark of the process, and has nothing to clean up.
 var signer = sync.OnceValue(func() *grpccredstest.Signer {
-	s, err := grpccredstest.NewSigner(Issuer, Audience)
-	if err != nil {
-		panic(err)
-	}
+	s := grpccredstest.NewSigner(programtb.New(), Issuer, Audience)
 	s.KeyID = "test-key-1"
 	return s
 })
 
 // PublicKey returns the key that verifies every minted token.
-func PublicKey() *rsa.PublicKey { return signer().PublicKey() }
+func PublicKey() *rsa.PublicKey { return signer().PublicKey }
 
 // Mint returns a signed token that expires at exp (no exp claim if exp is
 // zero), with the claims of a typical Azure AD access token plus extra.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/internal/jwtpeek"
 	"github.com/grpccreds/grpccreds/tokensource"
@@ -20,7 +21,7 @@ import (
 // account.
 func seed(t *testing.T, s *grpccredstest.IdentityProvider, client public.Client, id grpccredstest.Identity) {
 	t.Helper()
-	s.SignInAs(id)
+	azuretest.SignInAs(s, id)
 	if _, err := client.AcquireTokenInteractive(context.Background(), userScopes, newBrowser(t, s).login()...); err != nil {
 		t.Fatal(err)
 	}
@@ -59,17 +60,17 @@ func refreshes(t *testing.T, f *enginetest.Driver, r *tokensource.Refresher, n i
 func TestDeviceCodeTwoCachedAccounts(t *testing.T) {
 	s := enginetest.Authority(t)
 	client := publicClient(t, s)
-	seed(t, s, client, grpccredstest.User)
-	seed(t, s, client, grpccredstest.SecondUser)
-	s.SignInAs(grpccredstest.User) // who enters the code
+	seed(t, s, client, azuretest.User())
+	seed(t, s, client, azuretest.SecondUser())
+	azuretest.SignInAs(s, azuretest.User()) // who enters the code
 	var prompts counter
 	f, opts := enginetest.New(t)
 	r := refresher(t, azure.DeviceCode{Client: client, Scopes: userScopes, Prompt: prompts.prompt}, opts...)
 	tok, _, err := f.Call(r)
-	if err != nil || prompts.n.Load() != 1 || holder(tok) != grpccredstest.User.Name {
-		t.Fatalf("first fetch: token for %v (%v) after %d prompts; want %s after 1", holder(tok), err, prompts.n.Load(), grpccredstest.User.Name)
+	if err != nil || prompts.n.Load() != 1 || holder(tok) != azuretest.User().Name {
+		t.Fatalf("first fetch: token for %v (%v) after %d prompts; want %s after 1", holder(tok), err, prompts.n.Load(), azuretest.User().Name)
 	}
-	refreshes(t, f, r, 6, grpccredstest.User.Name)
+	refreshes(t, f, r, 6, azuretest.User().Name)
 	if prompts.n.Load() != 1 {
 		t.Fatalf("%d prompts, want 1", prompts.n.Load())
 	}
@@ -82,8 +83,8 @@ func TestDeviceCodeTwoCachedAccounts(t *testing.T) {
 func TestInteractiveBrowserLoginHintChoosesTheAccount(t *testing.T) {
 	s := enginetest.Authority(t)
 	client := publicClient(t, s)
-	seed(t, s, client, grpccredstest.User)
-	s.SignInAs(grpccredstest.SecondUser)
+	seed(t, s, client, azuretest.User())
+	azuretest.SignInAs(s, azuretest.SecondUser())
 	run := func(login ...public.AcquireInteractiveOption) (*enginetest.Driver, *tokensource.Refresher, *browser) {
 		t.Helper()
 		b := newBrowser(t, s)
@@ -95,21 +96,21 @@ func TestInteractiveBrowserLoginHintChoosesTheAccount(t *testing.T) {
 		return f, r, b
 	}
 
-	_, r, b := run(public.WithLoginHint(grpccredstest.Username(grpccredstest.SecondUser)))
-	if tok, _ := r.Token(); len(b.Opened()) != 1 || holder(tok) != grpccredstest.SecondUser.Name {
+	_, r, b := run(public.WithLoginHint(azuretest.Username(azuretest.SecondUser())))
+	if tok, _ := r.Token(); len(b.Opened()) != 1 || holder(tok) != azuretest.SecondUser().Name {
 		t.Fatalf("hint for an account not cached: token for %v after %d browser openings; want %s after 1",
-			holder(tok), len(b.Opened()), grpccredstest.SecondUser.Name)
+			holder(tok), len(b.Opened()), azuretest.SecondUser().Name)
 	}
 
 	// The cache now holds both; the hint (of any case) picks one.
 	f, r, b := run(public.WithLoginHint("ADA@example.test"))
-	if tok, _ := r.Token(); len(b.Opened()) != 0 || holder(tok) != grpccredstest.User.Name {
+	if tok, _ := r.Token(); len(b.Opened()) != 0 || holder(tok) != azuretest.User().Name {
 		t.Fatalf("hint for a cached account: token for %v after %d browser openings; want %s after 0",
-			holder(tok), len(b.Opened()), grpccredstest.User.Name)
+			holder(tok), len(b.Opened()), azuretest.User().Name)
 	}
-	refreshes(t, f, r, 6, grpccredstest.User.Name)
+	refreshes(t, f, r, 6, azuretest.User().Name)
 
-	s.SignInAs(grpccredstest.User)
+	azuretest.SignInAs(s, azuretest.User())
 	if _, _, b := run(); len(b.Opened()) != 1 {
 		t.Fatalf("two cached accounts and no hint: %d browser openings, want 1", len(b.Opened()))
 	}
@@ -126,7 +127,7 @@ func TestPersistentCacheTwoUsers(t *testing.T) {
 		b := newBrowser(t, s)
 		client := publicClient(t, s, public.WithCache(msalcache.Persistent(msalcache.FileStore(path), nil)))
 		r := refresher(t, azure.InteractiveBrowser{Client: client, Scopes: userScopes,
-			Options: b.login(public.WithLoginHint(grpccredstest.Username(id)))})
+			Options: b.login(public.WithLoginHint(azuretest.Username(id)))})
 		defer r.Close() // one run of a tool: it exits after its token
 		tok, err := r.Token()
 		if err != nil || holder(tok) != id.Name {
@@ -134,16 +135,16 @@ func TestPersistentCacheTwoUsers(t *testing.T) {
 		}
 		return len(b.Opened())
 	}
-	s.SignInAs(grpccredstest.User)
-	if n := run(grpccredstest.User); n != 1 {
-		t.Fatalf("first sign-in of %s: %d browser openings, want 1", grpccredstest.User.Name, n)
+	azuretest.SignInAs(s, azuretest.User())
+	if n := run(azuretest.User()); n != 1 {
+		t.Fatalf("first sign-in of %s: %d browser openings, want 1", azuretest.User().Name, n)
 	}
-	s.SignInAs(grpccredstest.SecondUser)
-	if n := run(grpccredstest.SecondUser); n != 1 {
-		t.Fatalf("first sign-in of %s: %d browser openings, want 1", grpccredstest.SecondUser.Name, n)
+	azuretest.SignInAs(s, azuretest.SecondUser())
+	if n := run(azuretest.SecondUser()); n != 1 {
+		t.Fatalf("first sign-in of %s: %d browser openings, want 1", azuretest.SecondUser().Name, n)
 	}
 	for range 4 {
-		for _, id := range []grpccredstest.Identity{grpccredstest.User, grpccredstest.SecondUser} {
+		for _, id := range []grpccredstest.Identity{azuretest.User(), azuretest.SecondUser()} {
 			if n := run(id); n != 0 {
 				t.Fatalf("later run for %s: %d browser openings, want 0", id.Name, n)
 			}

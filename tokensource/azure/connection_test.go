@@ -47,7 +47,7 @@ func connApp(t *testing.T) (*grpccredstest.IdentityProvider, tokensource.Context
 	hc := idp.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
 	return idp, source(t, azure.ClientSecret{TenantID: idp.Tenant, ClientID: "conn-app", Secret: secret,
-		Scopes: []string{"api://grpccreds/.default"}, AuthorityHost: idp.Base(), HTTPClient: hc,
+		Scopes: []string{"api://grpccreds/.default"}, AuthorityHost: idp.URL, HTTPClient: hc,
 		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}})
 }
 

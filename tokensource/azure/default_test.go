@@ -3,6 +3,7 @@ package azure
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
 	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/internal/fetcherr"
@@ -35,7 +37,7 @@ type chainHost struct {
 func newChainHost(t *testing.T, imdsAnswers bool) *chainHost {
 	t.Helper()
 	s, _ := managedHost(t)
-	h := &chainHost{s: s, bin: t.TempDir(), mi: s.ManagedIdentityAddr()}
+	h := &chainHost{s: s, bin: t.TempDir(), mi: azuretest.ManagedIdentityAddr(s)}
 	if !imdsAnswers {
 		h.mi = closedPort(t)
 	}
@@ -43,7 +45,7 @@ func newChainHost(t *testing.T, imdsAnswers bool) *chainHost {
 		"AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_TOKEN_CREDENTIALS"} {
 		t.Setenv(k, "")
 	}
-	t.Setenv("AZURE_AUTHORITY_HOST", s.Base())
+	t.Setenv("AZURE_AUTHORITY_HOST", s.URL)
 	t.Setenv("PATH", h.bin)
 	return h
 }
@@ -59,7 +61,7 @@ func closedPort(t *testing.T) string {
 }
 
 func (h *chainHost) client() *http.Client {
-	https := strings.TrimPrefix(h.s.Base(), "https://")
+	https := strings.TrimPrefix(h.s.URL, "https://")
 	dial := func(ctx context.Context, _, addr string) (net.Conn, error) {
 		if addr != https {
 			addr = h.mi
@@ -67,7 +69,9 @@ func (h *chainHost) client() *http.Client {
 		return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	}
 	c := newManagedClient(dial)
-	c.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: h.s.CA.Pool()}
+	roots := x509.NewCertPool()
+	roots.AddCert(h.s.CA.Certificate)
+	c.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: roots}
 	return c
 }
 
@@ -114,9 +118,9 @@ func TestDefaultEnvironmentSecret(t *testing.T) {
 	h.app(t)
 	t.Setenv("AZURE_CLIENT_SECRET", enginetest.Secret)
 	h.cli(t, "az", azOut)
-	if _, err := h.token(t); err != nil || h.s.TokenRequests() != 1 || h.s.ManagedIdentityRequests() != 0 || h.runs("az") != 0 {
+	if _, err := h.token(t); err != nil || h.s.TokenRequests() != 1 || azuretest.ManagedIdentityRequests(h.s) != 0 || h.runs("az") != 0 {
 		t.Fatalf("%v; %d token requests, %d managed-identity requests, %d az runs; want the environment's secret alone",
-			err, h.s.TokenRequests(), h.s.ManagedIdentityRequests(), h.runs("az"))
+			err, h.s.TokenRequests(), azuretest.ManagedIdentityRequests(h.s), h.runs("az"))
 	}
 }
 
@@ -126,7 +130,7 @@ func TestDefaultEnvironmentCertificate(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "app.pem")
 	os.WriteFile(file, enginetest.RSACertPEM(t), 0o600)
 	t.Setenv("AZURE_CLIENT_CERTIFICATE_PATH", file)
-	if _, err := h.token(t); err != nil || h.s.TokenRequests() != 1 || strings.Count(h.s.LastAssertion(), ".") != 2 {
+	if _, err := h.token(t); err != nil || h.s.TokenRequests() != 1 || strings.Count(azuretest.LastAssertion(h.s), ".") != 2 {
 		t.Fatalf("%v; %d token requests; want one with a signed assertion", err, h.s.TokenRequests())
 	}
 }
@@ -137,16 +141,16 @@ func TestDefaultWorkloadIdentity(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "federated")
 	os.WriteFile(file, []byte("eyJhbGciOiJSUzI1NiJ9.federated-marker.sig"), 0o600)
 	t.Setenv("AZURE_FEDERATED_TOKEN_FILE", file)
-	if _, err := h.token(t); err != nil || h.s.LastAssertion() != "eyJhbGciOiJSUzI1NiJ9.federated-marker.sig" {
-		t.Fatalf("%v; assertion %q; want the federated token", err, h.s.LastAssertion())
+	if _, err := h.token(t); err != nil || azuretest.LastAssertion(h.s) != "eyJhbGciOiJSUzI1NiJ9.federated-marker.sig" {
+		t.Fatalf("%v; assertion %q; want the federated token", err, azuretest.LastAssertion(h.s))
 	}
 }
 
 func TestDefaultManagedIdentity(t *testing.T) {
 	h := newChainHost(t, true)
 	h.cli(t, "az", azOut)
-	if _, err := h.token(t); err != nil || h.s.ManagedIdentityRequests() != 1 || h.runs("az") != 0 {
-		t.Fatalf("%v; %d managed-identity requests, %d az runs; want the managed identity", err, h.s.ManagedIdentityRequests(), h.runs("az"))
+	if _, err := h.token(t); err != nil || azuretest.ManagedIdentityRequests(h.s) != 1 || h.runs("az") != 0 {
+		t.Fatalf("%v; %d managed-identity requests, %d az runs; want the managed identity", err, azuretest.ManagedIdentityRequests(h.s), h.runs("az"))
 	}
 }
 
@@ -181,7 +185,7 @@ func TestDefaultStopsAtARejectedSecret(t *testing.T) {
 	h.cli(t, "az", azOut)
 	_, err := h.token(t)
 	if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "stopped at EnvironmentCredential") ||
-		strings.Contains(err.Error(), "marker") || h.runs("az") != 0 || h.s.ManagedIdentityRequests() != 0 {
+		strings.Contains(err.Error(), "marker") || h.runs("az") != 0 || azuretest.ManagedIdentityRequests(h.s) != 0 {
 		t.Fatalf("%v; %d az runs; want Unauthenticated naming EnvironmentCredential, nothing after it", err, h.runs("az"))
 	}
 }
@@ -220,8 +224,8 @@ func TestDefaultNarrowedByAzureTokenCredentials(t *testing.T) {
 	}
 	t.Setenv("AZURE_TOKEN_CREDENTIALS", "ManagedIdentityCredential")
 	t.Setenv("AZURE_CLIENT_ID", "") // else it names a user-assigned identity this host lacks
-	if _, err := h.token(t); err != nil || h.s.ManagedIdentityRequests() != 1 {
-		t.Fatalf("ManagedIdentityCredential alone: %v, %d managed-identity requests", err, h.s.ManagedIdentityRequests())
+	if _, err := h.token(t); err != nil || azuretest.ManagedIdentityRequests(h.s) != 1 {
+		t.Fatalf("ManagedIdentityCredential alone: %v, %d managed-identity requests", err, azuretest.ManagedIdentityRequests(h.s))
 	}
 	t.Setenv("AZURE_TOKEN_CREDENTIALS", "laptop")
 	if _, err := (Default{Scope: "api://x/.default"}).TokenSource(); err == nil || !strings.Contains(err.Error(), "want dev, prod or one of") {
@@ -236,7 +240,7 @@ func TestDefaultStopsAtAnUnreachableConfiguredCredential(t *testing.T) {
 	h.app(t)
 	t.Setenv("AZURE_CLIENT_SECRET", enginetest.Secret)
 	h.cli(t, "az", azOut)
-	h.s.Stop()
+	h.s.SetMode(grpccredstest.Down)
 	_, err := h.token(t)
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "stopped at EnvironmentCredential") || h.runs("az") != 0 {
 		t.Fatalf("%v; %d az runs; want Unavailable naming EnvironmentCredential, and no az", err, h.runs("az"))

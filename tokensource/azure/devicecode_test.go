@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
@@ -28,8 +29,8 @@ func TestDeviceCodeOutagePromptsNoMore(t *testing.T) {
 	f, opts := enginetest.New(t)
 	r := refresher(t, azure.DeviceCode{Client: publicClient(t, s), Scopes: userScopes, Prompt: prompts.prompt}, opts...)
 	signInThenOutage(t, s, f, r)
-	if prompts.n.Load() != 1 || s.DeviceCodeRequests() != 1 {
-		t.Fatalf("%d prompts, %d device-code requests; want 1 and 1 (none during the outage)", prompts.n.Load(), s.DeviceCodeRequests())
+	if prompts.n.Load() != 1 || azuretest.DeviceCodeRequests(s) != 1 {
+		t.Fatalf("%d prompts, %d device-code requests; want 1 and 1 (none during the outage)", prompts.n.Load(), azuretest.DeviceCodeRequests(s))
 	}
 }
 

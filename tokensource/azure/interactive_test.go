@@ -14,6 +14,7 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/internal/jwtpeek"
 	"github.com/grpccreds/grpccreds/tokensource"
@@ -29,7 +30,7 @@ func publicClient(t *testing.T, s *grpccredstest.IdentityProvider, opts ...publi
 	t.Helper()
 	hc := s.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
-	client, err := public.New("cli-app", append([]public.Option{public.WithAuthority(s.AuthorityURL()),
+	client, err := public.New("cli-app", append([]public.Option{public.WithAuthority(s.AuthorityURL),
 		public.WithInstanceDiscovery(false), public.WithHTTPClient(hc)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -112,9 +113,9 @@ func TestInteractiveBrowserSignsInOnceThenRefreshesSilently(t *testing.T) {
 	}
 	claims, _ := jwtpeek.Claims(first.AccessToken)
 	opened := b.Opened()
-	if claims["name"] != grpccredstest.User.Name || len(opened) != 1 || s.AuthorizeRequests() != 1 || s.TokenRequests() != 1 {
+	if claims["name"] != azuretest.User().Name || len(opened) != 1 || azuretest.AuthorizeRequests(s) != 1 || s.TokenRequests() != 1 {
 		t.Fatalf("token for %v after %d browser openings, %d authorize and %d token requests; want %s, 1, 1 and 1",
-			claims["name"], len(opened), s.AuthorizeRequests(), s.TokenRequests(), grpccredstest.User.Name)
+			claims["name"], len(opened), azuretest.AuthorizeRequests(s), s.TokenRequests(), azuretest.User().Name)
 	}
 	q, _ := url.Parse(opened[0])
 	if q.Query().Get("code_challenge_method") != "S256" || q.Query().Get("login_hint") != "ada@example.test" {
@@ -130,12 +131,12 @@ func TestInteractiveBrowserSignsInOnceThenRefreshesSilently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Opened()) != 1 || s.AuthorizeRequests() != 1 {
-		t.Fatalf("%d browser openings, %d authorize requests; want 1 and 1 (the replacing fetch is silent)", len(b.Opened()), s.AuthorizeRequests())
+	if len(b.Opened()) != 1 || azuretest.AuthorizeRequests(s) != 1 {
+		t.Fatalf("%d browser openings, %d authorize requests; want 1 and 1 (the replacing fetch is silent)", len(b.Opened()), azuretest.AuthorizeRequests(s))
 	}
-	if tok.AccessToken == first.AccessToken || s.TokenRequests() != 2 || s.ClaimsRequests() != 1 {
+	if tok.AccessToken == first.AccessToken || s.TokenRequests() != 2 || azuretest.ClaimsRequests(s) != 1 {
 		t.Fatalf("new token: %v, token requests %d, with claims %d; want a new token, 2 and 1",
-			tok.AccessToken != first.AccessToken, s.TokenRequests(), s.ClaimsRequests())
+			tok.AccessToken != first.AccessToken, s.TokenRequests(), azuretest.ClaimsRequests(s))
 	}
 }
 
@@ -147,8 +148,8 @@ func TestInteractiveBrowserOutageOpensNoBrowser(t *testing.T) {
 	f, opts := enginetest.New(t)
 	r := refresher(t, azure.InteractiveBrowser{Client: publicClient(t, s), Scopes: userScopes, Options: b.login()}, opts...)
 	signInThenOutage(t, s, f, r)
-	if len(b.Opened()) != 1 || s.AuthorizeRequests() != 1 {
-		t.Fatalf("%d browser openings, %d authorize requests; want 1 and 1 (none during the outage)", len(b.Opened()), s.AuthorizeRequests())
+	if len(b.Opened()) != 1 || azuretest.AuthorizeRequests(s) != 1 {
+		t.Fatalf("%d browser openings, %d authorize requests; want 1 and 1 (none during the outage)", len(b.Opened()), azuretest.AuthorizeRequests(s))
 	}
 }
 

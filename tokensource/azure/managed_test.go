@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
 	"github.com/grpccreds/grpccreds/internal/engine"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/internal/jwtpeek"
@@ -26,8 +27,8 @@ import (
 
 // The identities the test authority's managed-identity endpoints know.
 var (
-	systemMI = grpccredstest.ManagedIdentity{Identity: grpccredstest.Identity{Name: "vm", OID: "oid-system"}}
-	userMI   = grpccredstest.ManagedIdentity{ClientID: "mi-client-1", ObjectID: "mi-object-1",
+	systemMI = azuretest.ManagedIdentity{Identity: grpccredstest.Identity{Name: "vm", OID: "oid-system"}}
+	userMI   = azuretest.ManagedIdentity{ClientID: "mi-client-1", ObjectID: "mi-object-1",
 		ResourceID: "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u1",
 		Identity:   grpccredstest.Identity{Name: "u1", OID: "oid-user"}}
 )
@@ -60,12 +61,12 @@ func (l *loopback) addrs() []string {
 func managedHost(t *testing.T) (*grpccredstest.IdentityProvider, *loopback) {
 	t.Helper()
 	s := enginetest.Authority(t)
-	s.AddManagedIdentity(systemMI)
-	s.AddManagedIdentity(userMI)
+	azuretest.AddManagedIdentity(s, systemMI)
+	azuretest.AddManagedIdentity(s, userMI)
 	for _, k := range []string{"IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT"} {
 		t.Setenv(k, "")
 	}
-	return s, &loopback{to: s.ManagedIdentityAddr()}
+	return s, &loopback{to: azuretest.ManagedIdentityAddr(s)}
 }
 
 // scope is a resource of the test's own: MSAL's managed-identity token cache
@@ -129,30 +130,30 @@ func TestManagedIdentityIMDS(t *testing.T) {
 			t.Fatalf("the IMDS client asked for %s", a)
 		}
 	}
-	if n := s.ManagedIdentityRequests(); n != 4 {
+	if n := azuretest.ManagedIdentityRequests(s); n != 4 {
 		t.Fatalf("%d requests, want 4", n)
 	}
 }
 
 func TestManagedIdentityAppService(t *testing.T) {
 	s, l := managedHost(t)
-	t.Setenv("IDENTITY_ENDPOINT", s.ManagedIdentityBase()+"/msi/token")
-	t.Setenv("IDENTITY_HEADER", grpccredstest.AppServiceHeader)
+	t.Setenv("IDENTITY_ENDPOINT", azuretest.ManagedIdentityBase(s)+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", azuretest.AppServiceHeader)
 	if got, _ := oid(t, managed(t, ManagedIdentity{ClientID: userMI.ClientID}, l)); got != "oid-user" {
 		t.Fatalf("oid %q, want oid-user", got)
 	}
-	if a := l.addrs(); len(a) != 1 || a[0] != s.ManagedIdentityAddr() {
+	if a := l.addrs(); len(a) != 1 || a[0] != azuretest.ManagedIdentityAddr(s) {
 		t.Fatalf("dialled %q, want the App Service endpoint", a)
 	}
 }
 
 func TestManagedIdentityCloudShellAndAzureML(t *testing.T) {
 	s, l := managedHost(t)
-	t.Setenv("MSI_ENDPOINT", s.ManagedIdentityBase()+"/msi/token")
+	t.Setenv("MSI_ENDPOINT", azuretest.ManagedIdentityBase(s)+"/msi/token")
 	if got, _ := oid(t, managed(t, ManagedIdentity{Scope: resource("cloudshell") + "/.default"}, l)); got != "oid-system" {
 		t.Fatalf("Cloud Shell: oid %q, want oid-system", got)
 	}
-	t.Setenv("MSI_SECRET", grpccredstest.AzureMLSecret)
+	t.Setenv("MSI_SECRET", azuretest.AzureMLSecret)
 	if got, _ := oid(t, managed(t, ManagedIdentity{ClientID: userMI.ClientID, Scope: resource("azureml") + "/.default"}, l)); got != "oid-user" {
 		t.Fatalf("Azure ML: oid %q, want oid-user", got)
 	}
@@ -173,13 +174,13 @@ func TestManagedIdentityAzureArc(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Remove(file) })
-	s.SetArcKey(file, key)
-	t.Setenv("IDENTITY_ENDPOINT", s.ManagedIdentityBase()+"/metadata/identity/oauth2/token")
-	t.Setenv("IMDS_ENDPOINT", s.ManagedIdentityBase())
+	azuretest.SetArcKey(s, file, key)
+	t.Setenv("IDENTITY_ENDPOINT", azuretest.ManagedIdentityBase(s)+"/metadata/identity/oauth2/token")
+	t.Setenv("IMDS_ENDPOINT", azuretest.ManagedIdentityBase(s))
 	if got, _ := oid(t, managed(t, ManagedIdentity{}, l)); got != "oid-system" {
 		t.Fatalf("oid %q, want oid-system", got)
 	}
-	if n := s.ManagedIdentityRequests(); n != 2 {
+	if n := azuretest.ManagedIdentityRequests(s); n != 2 {
 		t.Fatalf("%d requests, want 2 (the challenge, then the token)", n)
 	}
 }
@@ -213,13 +214,13 @@ func TestManagedIdentityRetriesAreTheEngines(t *testing.T) {
 	r := managed(t, ManagedIdentity{}, l, opts...)
 	s.SetMode(grpccredstest.Fail500)
 	_, e, err := d.Call(r)
-	if status.Code(err) != codes.Unavailable || e.Kind != tokensource.RefreshFailed || s.ManagedIdentityRequests() != 1 {
-		t.Fatalf("first attempt: %v, %d requests; want Unavailable after 1 request", err, s.ManagedIdentityRequests())
+	if status.Code(err) != codes.Unavailable || e.Kind != tokensource.RefreshFailed || azuretest.ManagedIdentityRequests(s) != 1 {
+		t.Fatalf("first attempt: %v, %d requests; want Unavailable after 1 request", err, azuretest.ManagedIdentityRequests(s))
 	}
 	s.SetMode(grpccredstest.Healthy)
 	d.Clock.Advance(e.NextRetry.Sub(d.Clock.Now()))
-	if _, e, err := d.Call(r); err != nil || e.Kind != tokensource.RefreshSucceeded || s.ManagedIdentityRequests() != 2 {
-		t.Fatalf("after the backoff: %v, %d requests; want a token after 2", err, s.ManagedIdentityRequests())
+	if _, e, err := d.Call(r); err != nil || e.Kind != tokensource.RefreshSucceeded || azuretest.ManagedIdentityRequests(s) != 2 {
+		t.Fatalf("after the backoff: %v, %d requests; want a token after 2", err, azuretest.ManagedIdentityRequests(s))
 	}
 }
 
@@ -234,9 +235,9 @@ func TestManagedIdentityInvalidateFetchesANewToken(t *testing.T) {
 	}
 	g.Invalidate(gen)
 	next, _, err := g.TokenGeneration(context.Background(), gen)
-	if err != nil || next.AccessToken == first.AccessToken || s.ManagedIdentityRequests() != 2 {
+	if err != nil || next.AccessToken == first.AccessToken || azuretest.ManagedIdentityRequests(s) != 2 {
 		t.Fatalf("after Invalidate: %v, new token %v, %d requests; want a new token from a second request",
-			err, next != nil && next.AccessToken != first.AccessToken, s.ManagedIdentityRequests())
+			err, next != nil && next.AccessToken != first.AccessToken, azuretest.ManagedIdentityRequests(s))
 	}
 }
 
@@ -266,10 +267,10 @@ func TestManagedIdentityErrors(t *testing.T) {
 	if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "HTTP 400") {
 		t.Fatalf("an identity the host lacks: %v, want Unauthenticated", err)
 	}
-	t.Setenv("IDENTITY_ENDPOINT", s.ManagedIdentityBase()+"/msi/token")
-	t.Setenv("IDENTITY_HEADER", "wrong-"+grpccredstest.AppServiceHeader)
+	t.Setenv("IDENTITY_ENDPOINT", azuretest.ManagedIdentityBase(s)+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", "wrong-"+azuretest.AppServiceHeader)
 	_, err = managed(t, ManagedIdentity{Scope: resource("wrong-header") + "/.default"}, l).Token()
-	if status.Code(err) != codes.Unauthenticated || strings.Contains(err.Error(), grpccredstest.AppServiceHeader) {
+	if status.Code(err) != codes.Unauthenticated || strings.Contains(err.Error(), azuretest.AppServiceHeader) {
 		t.Fatalf("a wrong App Service header: %v, want Unauthenticated without the header", err)
 	}
 	for _, m := range []ManagedIdentity{{Scope: "s", ClientID: "a", ObjectID: "b"}, {}} {
@@ -284,8 +285,8 @@ func TestManagedIdentityColdCrowdCausesOneRequest(t *testing.T) {
 	s, l := managedHost(t)
 	r := managed(t, ManagedIdentity{}, l)
 	ok := enginetest.ColdCrowd(r, 1000)
-	if ok != 1000 || s.ManagedIdentityRequests() != 1 {
-		t.Fatalf("%d callers served with %d requests, want 1000 with 1", ok, s.ManagedIdentityRequests())
+	if ok != 1000 || azuretest.ManagedIdentityRequests(s) != 1 {
+		t.Fatalf("%d callers served with %d requests, want 1000 with 1", ok, azuretest.ManagedIdentityRequests(s))
 	}
 }
 
@@ -302,7 +303,7 @@ func TestManagedIdentityClientFollowsNoRedirect(t *testing.T) {
 		"caller's": ManagedIdentity{HTTPClient: &http.Client{}}.client(),
 	} {
 		req, _ := http.NewRequest(http.MethodGet, endpoint.URL, nil)
-		req.Header.Set("X-IDENTITY-HEADER", grpccredstest.AppServiceHeader)
+		req.Header.Set("X-IDENTITY-HEADER", azuretest.AppServiceHeader)
 		resp, err := c.Do(req)
 		if err != nil {
 			t.Fatal(err)

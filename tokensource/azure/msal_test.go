@@ -16,6 +16,7 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/internal/jwtpeek"
@@ -31,7 +32,7 @@ func secretApp(t *testing.T, s *grpccredstest.IdentityProvider) azure.ClientSecr
 	hc := s.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
 	return azure.ClientSecret{TenantID: enginetest.Tenant, ClientID: enginetest.ClientID, Scopes: []string{enginetest.Scope},
-		Secret: enginetest.Secret, AuthorityHost: s.Base(), HTTPClient: hc,
+		Secret: enginetest.Secret, AuthorityHost: s.URL, HTTPClient: hc,
 		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}}
 }
 
@@ -155,7 +156,7 @@ func TestMSALErrorsAndNoSecretInThem(t *testing.T) {
 	if _, err := r.Token(); err != nil {
 		t.Fatal(err)
 	}
-	s.Stop()
+	s.SetMode(grpccredstest.Down)
 	clk.Advance(2 * time.Minute)
 	_, err = r.Token()
 	r.Close() // waits for the fetch goroutine, and so for its log lines
@@ -194,7 +195,7 @@ func TestWorkloadIdentityRereadsTheFederatedTokenFile(t *testing.T) {
 	if _, err := r.Token(); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.LastAssertion(); got != "h.first.sig" {
+	if got := azuretest.LastAssertion(s); got != "h.first.sig" {
 		t.Fatalf("assertion %q", got)
 	}
 	os.WriteFile(file, []byte("h.second.sig"), 0o600) // the kubelet rotates it
@@ -204,7 +205,7 @@ func TestWorkloadIdentityRereadsTheFederatedTokenFile(t *testing.T) {
 	if _, _, err := g.TokenGeneration(context.Background(), gen); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.LastAssertion(); got != "h.second.sig" {
+	if got := azuretest.LastAssertion(s); got != "h.second.sig" {
 		t.Fatalf("assertion after rotation %q, want the new file content", got)
 	}
 }
@@ -219,7 +220,7 @@ func TestClientCertificate(t *testing.T) {
 	if _, err := r.Token(); err != nil {
 		t.Fatalf("certificate credential: %v", err)
 	}
-	if strings.Count(s.LastAssertion(), ".") != 2 {
+	if strings.Count(azuretest.LastAssertion(s), ".") != 2 {
 		t.Fatal("no signed assertion was sent")
 	}
 	c.CertificatePEM = []byte("garbage")
@@ -235,7 +236,7 @@ func TestDeviceCodeReplacingFetchIsSilentAndNew(t *testing.T) {
 	s := enginetest.Authority(t)
 	hc := s.HTTPClient()
 	defer hc.CloseIdleConnections()
-	client, err := public.New("cli-app", public.WithAuthority(s.AuthorityURL()),
+	client, err := public.New("cli-app", public.WithAuthority(s.AuthorityURL),
 		public.WithInstanceDiscovery(false), public.WithHTTPClient(hc))
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +250,7 @@ func TestDeviceCodeReplacingFetchIsSilentAndNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	claims, _ := jwtpeek.Claims(first.AccessToken)
-	if claims["name"] != grpccredstest.User.Name || len(prompts) != 1 || prompts[0].UserCode != "GRPC-CRDS" {
+	if claims["name"] != azuretest.User().Name || len(prompts) != 1 || prompts[0].UserCode != "GRPC-CRDS" {
 		t.Fatalf("token for %v after prompts %+v", claims["name"], prompts)
 	}
 	requests := s.TokenRequests()
@@ -262,12 +263,12 @@ func TestDeviceCodeReplacingFetchIsSilentAndNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := s.DeviceCodeRequests(); n != 1 || len(prompts) != 1 {
+	if n := azuretest.DeviceCodeRequests(s); n != 1 || len(prompts) != 1 {
 		t.Fatalf("device-code requests = %d, prompts = %d; want 1 and 1 (the second fetch is silent)", n, len(prompts))
 	}
-	if tok.AccessToken == first.AccessToken || s.TokenRequests() != requests+1 || s.ClaimsRequests() != 1 {
+	if tok.AccessToken == first.AccessToken || s.TokenRequests() != requests+1 || azuretest.ClaimsRequests(s) != 1 {
 		t.Fatalf("new token: %v, token requests %d more, with claims %d; want a new token from one refresh-token request with claims",
-			tok.AccessToken != first.AccessToken, s.TokenRequests()-requests, s.ClaimsRequests())
+			tok.AccessToken != first.AccessToken, s.TokenRequests()-requests, azuretest.ClaimsRequests(s))
 	}
 }
 
@@ -317,9 +318,9 @@ func TestMSALEachRefreshFetchesANewToken(t *testing.T) {
 			t.Fatalf("request %d came %v after the previous one, want the first call after %v", i+1, gap, refreshAfter)
 		}
 	}
-	if len(tokens) != 4 || s.ClaimsRequests() != 3 {
+	if len(tokens) != 4 || azuretest.ClaimsRequests(s) != 3 {
 		t.Fatalf("%d distinct tokens, %d requests with claims; want 4 and 3 (every refresh bypasses MSAL's cache)",
-			len(tokens), s.ClaimsRequests())
+			len(tokens), azuretest.ClaimsRequests(s))
 	}
 }
 
@@ -355,9 +356,9 @@ func TestMSALOutageMidLifetime(t *testing.T) {
 	if failedCalls != 0 || failedRefreshes == 0 {
 		t.Fatalf("%d failed calls, %d failed refreshes; want 0 and some", failedCalls, failedRefreshes)
 	}
-	if renewedAt != 57 || last == first || s.TokenRequests() != 2 || s.ClaimsRequests() != 1 {
+	if renewedAt != 57 || last == first || s.TokenRequests() != 2 || azuretest.ClaimsRequests(s) != 1 {
 		t.Fatalf("renewed at minute %d (new token: %v) with %d token requests, %d with claims; want minute 57, a new token, 2 and 1",
-			renewedAt, last != first, s.TokenRequests(), s.ClaimsRequests())
+			renewedAt, last != first, s.TokenRequests(), azuretest.ClaimsRequests(s))
 	}
 }
 
@@ -381,9 +382,9 @@ func TestMSALInvalidateFetchesANewToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.AccessToken == first.AccessToken || s.TokenRequests() != 2 || s.ClaimsRequests() != 1 {
+	if tok.AccessToken == first.AccessToken || s.TokenRequests() != 2 || azuretest.ClaimsRequests(s) != 1 {
 		t.Fatalf("new token: %v, token requests %d, with claims %d; want a new token, 2 and 1",
-			tok.AccessToken != first.AccessToken, s.TokenRequests(), s.ClaimsRequests())
+			tok.AccessToken != first.AccessToken, s.TokenRequests(), azuretest.ClaimsRequests(s))
 	}
 	if nbf := notBefore(t, tok.AccessToken); nbf < asked {
 		t.Fatalf("new token's nbf is %d s before the Invalidate; the claims request did not reach the authority", asked-nbf)

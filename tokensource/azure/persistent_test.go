@@ -12,6 +12,7 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
 	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/internal/jwtpeek"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
@@ -42,8 +43,8 @@ func browserRun(t *testing.T, s *grpccredstest.IdentityProvider, path string, lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	if claims, _ := jwtpeek.Claims(tok.AccessToken); claims["name"] != grpccredstest.User.Name {
-		t.Fatalf("token for %v, want %s", claims["name"], grpccredstest.User.Name)
+	if claims, _ := jwtpeek.Claims(tok.AccessToken); claims["name"] != azuretest.User().Name {
+		t.Fatalf("token for %v, want %s", claims["name"], azuretest.User().Name)
 	}
 	return b
 }
@@ -61,9 +62,9 @@ func TestPersistentCacheBrowserSignInOnceAcrossRuns(t *testing.T) {
 	if b := browserRun(t, s, path, logger); len(b.Opened()) != 0 {
 		t.Fatalf("second run opened the browser %d times, want 0", len(b.Opened()))
 	}
-	if s.AuthorizeRequests() != 1 || s.DeviceCodeRequests() != 0 || s.TokenRequests() != requests {
+	if azuretest.AuthorizeRequests(s) != 1 || azuretest.DeviceCodeRequests(s) != 0 || s.TokenRequests() != requests {
 		t.Fatalf("authorize requests %d, device-code %d, token requests by the second run %d; want 1, 0, 0",
-			s.AuthorizeRequests(), s.DeviceCodeRequests(), s.TokenRequests()-requests)
+			azuretest.AuthorizeRequests(s), azuretest.DeviceCodeRequests(s), s.TokenRequests()-requests)
 	}
 	for file, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700 | os.ModeDir} {
 		if info, err := os.Stat(file); err != nil || info.Mode() != want {
@@ -92,9 +93,9 @@ func TestPersistentCacheDeviceCodeOnceAcrossRuns(t *testing.T) {
 	if n := run(); n != 1 {
 		t.Fatalf("first run prompted %d times, want 1", n)
 	}
-	if n := run(); n != 0 || s.DeviceCodeRequests() != 1 || s.AuthorizeRequests() != 0 {
+	if n := run(); n != 0 || azuretest.DeviceCodeRequests(s) != 1 || azuretest.AuthorizeRequests(s) != 0 {
 		t.Fatalf("second run prompted %d times; device-code requests %d, authorize %d; want 0, 1, 0",
-			n, s.DeviceCodeRequests(), s.AuthorizeRequests())
+			n, azuretest.DeviceCodeRequests(s), azuretest.AuthorizeRequests(s))
 	}
 }
 

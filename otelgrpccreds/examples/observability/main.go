@@ -4,6 +4,10 @@
 // provider down long enough for the token to expire, brings it back, sends
 // a token the server rejects, and prints the metrics with the SDK's stdout
 // exporter.
+//
+// main_test.go runs the same scenario as a test; this program builds the
+// identity provider and server, which grpccredstest builds for tests, with
+// an internal stand-in for a testing.TB.
 package main
 
 import (
@@ -11,12 +15,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"testing"
 	"time"
 
 	"github.com/grpccreds/grpccreds/connection"
-	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/internal/programtb"
 	"github.com/grpccreds/grpccreds/otelgrpccreds"
+	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -33,63 +39,59 @@ const (
 )
 
 func main() {
-	if err := run(); err != nil {
+	tb := programtb.New()
+	err := run(tb)
+	tb.Close()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "example failed:", err)
 		os.Exit(1)
 	}
 	fmt.Println("example passed")
 }
 
-func run() error {
+// run runs the scenario with an identity provider and a server built with
+// tb, which stops them when it is done.
+func run(tb testing.TB) error {
 	exp, err := stdoutmetric.New(stdoutmetric.WithPrettyPrint())
 	if err != nil {
 		return err
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(time.Hour))))
-	idp, err := grpccredstest.StartIdentityProvider(tenant, audience)
-	if err != nil {
-		return err
-	}
-	defer idp.Stop()
+	idp := grpccredstest.NewIdentityProvider(tb, tenant, audience)
 	idp.Register("app", grpccredstest.Client{Secret: "example-secret", Identity: grpccredstest.Identity{Name: "svc", OID: "o-1"}})
 	idp.SetLifetime(lifetime, 0)
-	srv, stopServer, err := startServer(idp, otelgrpccreds.WithMeterProvider(mp))
+	srv, err := startServer(tb, idp, otelgrpccreds.WithMeterProvider(mp))
 	if err != nil {
 		return err
 	}
-	defer stopServer()
-	return script(idp, srv, mp)
+	return script(tb, idp, srv, mp)
 }
 
 // startServer starts a TLS gRPC server that verifies the provider's tokens
 // and counts its checks.
-func startServer(idp *grpccredstest.IdentityProvider, opts ...otelgrpccreds.Option) (*grpccredstest.Server, func(), error) {
+func startServer(tb testing.TB, idp *grpccredstest.IdentityProvider, opts ...otelgrpccreds.Option) (*grpccredstest.Server, error) {
 	checks, err := otelgrpccreds.NewVerifyObserver(opts...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: idp.JWKSURL(), HTTPClient: idp.HTTPClient(),
-		Issuer: idp.Issuer(), Audience: audience, Observer: checks.Observe})
+	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: idp.JWKSURL, HTTPClient: idp.HTTPClient(),
+		Issuer: idp.Issuer, Audience: audience, Observer: checks.Observe})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	srv, err := grpccredstest.StartServer(grpccredstest.ServerConfig{Verifier: v, NoRecord: true})
-	if err != nil {
-		v.Close()
-		return nil, nil, err
-	}
-	return srv, func() { srv.Close(); v.Close() }, nil
+	tb.Cleanup(func() { v.Close() })
+	return grpccredstest.NewServer(tb, grpccredstest.ServerConfig{Verifier: v, NoRecord: true}), nil
 }
 
 // script calls the server through an outage of the identity provider, then
 // exports the metrics once, to stdout.
-func script(idp *grpccredstest.IdentityProvider, srv *grpccredstest.Server, mp *sdkmetric.MeterProvider) error {
+func script(tb testing.TB, idp *grpccredstest.IdentityProvider, srv *grpccredstest.Server, mp *sdkmetric.MeterProvider) error {
 	obs, err := otelgrpccreds.NewRefreshObserver(otelgrpccreds.WithMeterProvider(mp))
 	if err != nil {
 		return err
 	}
 	defer obs.Close()
-	cfg := &clientcredentials.Config{ClientID: "app", ClientSecret: "example-secret", TokenURL: idp.TokenURL(), Scopes: []string{audience + "/.default"}}
+	cfg := &clientcredentials.Config{ClientID: "app", ClientSecret: "example-secret", TokenURL: idp.TokenURL, Scopes: []string{audience + "/.default"}}
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, idp.HTTPClient())
 	ts, err := tokensource.Refreshing(tokensource.ClientCredentials(ctx, cfg), obs.Option(),
 		tokensource.WithBackoff(200*time.Millisecond, time.Second))
@@ -103,14 +105,14 @@ func script(idp *grpccredstest.IdentityProvider, srv *grpccredstest.Server, mp *
 		return err
 	}
 	defer conn.Close()
-	if err := steps(idp, conn); err != nil {
+	if err := steps(tb, idp, conn); err != nil {
 		return err
 	}
 	fmt.Println("metrics:")
 	return mp.Shutdown(context.Background())
 }
 
-func steps(idp *grpccredstest.IdentityProvider, conn *connection.Connection) error {
+func steps(tb testing.TB, idp *grpccredstest.IdentityProvider, conn *connection.Connection) error {
 	ctx, start := context.Background(), time.Now()
 	call := func(what string, at time.Duration, want codes.Code) func() error {
 		return func() error {
@@ -118,8 +120,8 @@ func steps(idp *grpccredstest.IdentityProvider, conn *connection.Connection) err
 			return expect(what, want, grpccredstest.HealthCheck(ctx, conn))
 		}
 	}
-	foreign, _ := grpccredstest.NewSigner(idp.Issuer(), audience)
-	forged, _ := foreign.Issue(grpccredstest.Identity{Name: "mallory", OID: "o-2"}, time.Hour)
+	foreign := grpccredstest.NewSigner(tb, idp.Issuer, audience) // its key is in no JWKS
+	forged, _ := foreign.Mint(grpccredstest.Claims{Identity: grpccredstest.Identity{Name: "mallory", OID: "o-2"}})
 	return inOrder(
 		call("first call: the client fetches a token", 0, codes.OK),
 		func() error {
