@@ -22,8 +22,8 @@ type codeGrant struct {
 
 // authorize is the authorization endpoint of the authorization-code flow
 // with PKCE, for public clients on a loopback redirect URI. The person
-// signing in (see azuretest.SignInAs) is signed in at once, without a login page: the
-// browser is sent back to redirect_uri with a one-time code and the state,
+// signing in (see azuretest.SignInAs) is signed in at once, without a login
+// page: the browser is sent back to redirect_uri with a one-time code and the state,
 // by a 302 or, for response_mode=form_post (which MSAL asks for), by a page
 // whose form posts them. Any invalid request is answered 400 and redirected
 // nowhere.

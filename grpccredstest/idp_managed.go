@@ -13,7 +13,7 @@ import (
 )
 
 // startManaged listens for the managed-identity endpoints (again, on the same
-// address after Stop).
+// address after Down).
 func (s *IdentityProvider) startManaged() error {
 	lis, err := net.Listen("tcp", cmp.Or(s.azure.ManagedIdentityAddr, "127.0.0.1:0"))
 	if err != nil {
