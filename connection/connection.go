@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/grpccreds/grpccreds/composite"
@@ -25,7 +26,7 @@ var ErrNotExternal = errors.New("connection: UpdateAccessToken needs a connectio
 // Connection is a gRPC channel with its credentials. It implements
 // grpc.ClientConnInterface, so generated clients take it directly. It is safe
 // for concurrent use. Close releases everything it holds, including a token
-// source it was given. Create it with [WithExternalAccessToken],
+// refresh engine it was given. Create it with [WithExternalAccessToken],
 // [WithTokenSource], [WithTLS] or [Insecure]; the zero value is not usable.
 type Connection struct {
 	cc       *grpc.ClientConn
@@ -65,7 +66,7 @@ func external(target string, rootPEM []byte, ext *tokensource.External, o option
 // The connection owns what it is given: Close stops the engine, whether the
 // connection built it or ts already was one (a *tokensource.Refresher, used
 // as is; the engine options above are then refused, since it was configured
-// when it was built). A *tokensource.External is used as is, as by
+// when it was built, and so is an engine another Connection already owns). A *tokensource.External is used as is, as by
 // [WithExternalAccessToken], and UpdateAccessToken swaps its token.
 //
 // Give it a source that fetches a new token each time it is asked, such as
@@ -79,12 +80,21 @@ func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts 
 	case nil:
 		return nil, errors.New("connection: WithTokenSource needs a token source, got nil")
 	case *tokensource.External:
+		if s == nil {
+			return nil, errors.New("connection: WithTokenSource got a nil *tokensource.External")
+		}
 		set := map[string]bool{"WithRefreshOptions": o.engine != nil, "WithRetryOnUnauthenticated(true)": o.retryOn(false)}
 		if err := refuse("a *tokensource.External, which only the application replaces", set); err != nil {
 			return nil, err
 		}
 		return external(target, rootPEM, s, o)
 	case *tokensource.Refresher:
+		if s == nil {
+			return nil, errors.New("connection: WithTokenSource got a nil *tokensource.Refresher")
+		}
+		if !engine.Own(s) {
+			return nil, errors.New("connection: the refresh engine already belongs to another Connection, which closes it; build one engine per connection")
+		}
 		set := map[string]bool{"WithRefreshOptions": o.engine != nil, "WithLogger": o.logger != nil}
 		if err := refuse("already a refresh engine, configured when it was built", set); err != nil {
 			s.Close()
@@ -168,8 +178,10 @@ func (c *Connection) finish(transport credentials.TransportCredentials, o option
 	if len(o.calls) > 0 {
 		calls = composite.Call(append([]credentials.PerRPCCredentials{c.bearer}, o.calls...)...)
 	}
-	dial := append([]grpc.DialOption{grpc.WithTransportCredentials(transport), grpc.WithPerRPCCredentials(calls)}, extra...)
-	cc, err := grpc.NewClient(c.target, append(dial, o.dial...)...)
+	// The connection's own options come last, so no dial option can replace
+	// its transport or its credentials.
+	dial := append(slices.Clip(o.dial), grpc.WithTransportCredentials(transport), grpc.WithPerRPCCredentials(calls))
+	cc, err := grpc.NewClient(c.target, append(dial, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connection: dial %s: %w", c.target, err)
 	}

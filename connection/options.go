@@ -71,7 +71,9 @@ func (f allOpt) applyTLS(o *options)       { f(o) }
 func (f allOpt) applyAll(o *options)       { f(o) }
 
 // WithDialOptions adds gRPC dial options, for example interceptors, keepalive
-// or a service config.
+// or a service config. Transport credentials and per-RPC credentials given
+// here do not replace the connection's own (grpc.WithTransportCredentials,
+// grpc.WithCredentialsBundle); add call credentials with [WithCallCredentials].
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return allOpt(func(o *options) { o.dial = append(o.dial, opts...) })
 }

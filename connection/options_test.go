@@ -15,6 +15,7 @@ import (
 	"github.com/grpccreds/grpccreds/tokensource"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -173,6 +174,12 @@ func TestMisappliedOptionsAreRefused(t *testing.T) {
 			return WithTokenSource(srv.Addr, srv.CA.PEM, ext, WithRefreshOptions(tokensource.WithLeeway(0)))
 		},
 		"got nil": func() (*Connection, error) { return WithTokenSource(srv.Addr, srv.CA.PEM, nil) },
+		"nil *tokensource.Refresher": func() (*Connection, error) {
+			return WithTokenSource(srv.Addr, srv.CA.PEM, (*tokensource.Refresher)(nil))
+		},
+		"nil *tokensource.External": func() (*Connection, error) {
+			return WithTokenSource(srv.Addr, srv.CA.PEM, (*tokensource.External)(nil))
+		},
 	} {
 		c, err := dial()
 		if err == nil || !strings.Contains(err.Error(), name) || !strings.HasPrefix(err.Error(), "connection: ") {
@@ -181,6 +188,38 @@ func TestMisappliedOptionsAreRefused(t *testing.T) {
 			}
 			t.Errorf("%s: %v, want an error naming it", name, err)
 		}
+	}
+}
+
+// An engine belongs to one connection, which closes it: a second connection
+// given the same engine is refused, and the first keeps working.
+func TestAnEngineBelongsToOneConnection(t *testing.T) {
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
+	eng, err := tokensource.Refreshing(&countingSource{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := WithTokenSource(srv.Addr, srv.CA.PEM, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if c, err := WithTokenSource(srv.Addr, srv.CA.PEM, eng); err == nil || !strings.Contains(err.Error(), "another Connection") {
+		c.Close()
+		t.Fatalf("a second connection over one engine: %v, want a refusal", err)
+	}
+	if err := call(context.Background(), first); err != nil {
+		t.Fatalf("the owner after the refusal: %v", err)
+	}
+}
+
+// Dial options cannot replace the connection's transport: a plaintext
+// transport credential passed through WithDialOptions does not downgrade TLS.
+func TestDialOptionsCannotReplaceTheTransport(t *testing.T) {
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
+	c := mustExternal(t, srv, "tok", WithDialOptions(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	if err := call(context.Background(), c); err != nil || lastAuth(t, srv) != "Bearer tok" {
+		t.Fatalf("over TLS despite the dial option: %v, server saw %q", err, lastAuth(t, srv))
 	}
 }
 

@@ -25,3 +25,16 @@ func TestAPIKeyValidator(t *testing.T) {
 		}
 	}
 }
+
+// An empty key, listed by mistake (a trailing comma in a key list) or sent by
+// a client, admits no one.
+func TestAPIKeyNeverAcceptsAnEmptyKey(t *testing.T) {
+	for name, keys := range map[string][]string{"listed with others": {"key-1", ""}, "the only one": {""}} {
+		client := serve(t, NewValidator(APIKey("x-api-key", keys...)))
+		for _, sent := range [][]string{{""}, nil} {
+			if err := checkHeader(client, "x-api-key", sent...); status.Code(err) != codes.Unauthenticated {
+				t.Errorf("%s, sent %q: %v, want Unauthenticated", name, sent, err)
+			}
+		}
+	}
+}

@@ -171,11 +171,14 @@ func serve(t testing.TB, v *Validator, after ...grpc.UnaryServerInterceptor) hea
 }
 
 // check calls Health/Check with the given authorization values.
-func check(c healthpb.HealthClient, auth ...string) error {
+func check(c healthpb.HealthClient, auth ...string) error { return checkHeader(c, "authorization", auth...) }
+
+// checkHeader calls Health/Check with the given values of header.
+func checkHeader(c healthpb.HealthClient, header string, vals ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, a := range auth {
-		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", a)
+	for _, a := range vals {
+		ctx = metadata.AppendToOutgoingContext(ctx, header, a)
 	}
 	_, err := c.Check(ctx, &healthpb.HealthCheckRequest{})
 	return err

@@ -71,11 +71,19 @@ func (e *External) Token() (*oauth2.Token, error) { return e.TokenContext(contex
 // it has expired. It never blocks.
 func (e *External) TokenContext(context.Context) (*oauth2.Token, error) {
 	c := e.cur.Load()
-	if e.clock.wall() >= c.expiry {
-		return nil, status.Errorf(codes.Unauthenticated,
-			"tokensource: external access token expired at %s; supply a new one", c.expireAt.UTC().Format(time.RFC3339))
+	if err := e.check(c); err != nil {
+		return nil, err
 	}
 	return c.tok, nil
+}
+
+// check refuses c once its token has expired.
+func (e *External) check(c *external) error {
+	if e.clock.wall() >= c.expiry {
+		return status.Errorf(codes.Unauthenticated,
+			"tokensource: external access token expired at %s; supply a new one", c.expireAt.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // String describes the source without its token.

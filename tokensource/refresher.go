@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,10 @@ var ErrClosed = status.Error(codes.Unavailable, "tokensource: token source is cl
 
 func init() {
 	engine.Of = generational
+	engine.Own = func(ts oauth2.TokenSource) bool {
+		r, ok := ts.(*Refresher)
+		return !ok || r.owned.CompareAndSwap(false, true)
+	}
 	engine.NewExternalWithClock = func(token string, now func() time.Time) (oauth2.TokenSource, error) {
 		return newExternal(token, clock{fake: now})
 	}
@@ -47,10 +52,15 @@ func (r refresherGen) Expiry() time.Time          { return r.expiry() }
 
 type externalGen struct{ *External }
 
-func (e externalGen) TokenGeneration(ctx context.Context, _ uint64) (*oauth2.Token, uint64, error) {
+func (e externalGen) TokenGeneration(ctx context.Context, after uint64) (*oauth2.Token, uint64, error) {
 	c := e.cur.Load()
-	tok, err := e.TokenContext(ctx)
-	return tok, c.gen, err
+	if err := e.check(c); err != nil {
+		return nil, 0, err
+	}
+	if c.gen <= after {
+		return nil, 0, status.Error(codes.Unauthenticated, "tokensource: the application has not supplied a newer token")
+	}
+	return c.tok, c.gen, nil
 }
 func (e externalGen) Invalidate(uint64) bool { return false }
 func (e externalGen) Generation() uint64     { return e.cur.Load().gen }
@@ -85,10 +95,11 @@ func (e externalGen) Expiry() time.Time      { return e.cur.Load().expireAt }
 // tokensource/azure ask the identity provider for a new token whenever the engine replaces one (see
 // [Replacing]).
 type Refresher struct {
-	src  ContextTokenSource
-	cfg  config
-	snap atomic.Pointer[snapshot]
-	busy atomic.Bool // a fetch is in flight
+	src   ContextTokenSource
+	cfg   config
+	snap  atomic.Pointer[snapshot]
+	busy  atomic.Bool // a fetch is in flight
+	owned atomic.Bool // a Connection closes it
 
 	mu          sync.Mutex
 	call        *call // the fetch in flight, if any
@@ -131,6 +142,11 @@ func Refreshing(src oauth2.TokenSource, opts ...Option) (*Refresher, error) {
 	switch src.(type) {
 	case nil:
 		return nil, errors.New("tokensource: Refreshing needs a token source, got nil")
+	}
+	if v := reflect.ValueOf(src); (v.Kind() == reflect.Pointer || v.Kind() == reflect.Func) && v.IsNil() {
+		return nil, fmt.Errorf("tokensource: Refreshing needs a token source, got a nil %T", src)
+	}
+	switch src.(type) {
 	case *Refresher:
 		return nil, errors.New("tokensource: the source is already a refresh engine; use it as is")
 	case *External:

@@ -360,6 +360,8 @@ func TestRefreshingRefusesMisuse(t *testing.T) {
 		want string
 	}{
 		{"nil source", nil, nil, "got nil"},
+		{"nil *Refresher", (*Refresher)(nil), nil, "got a nil *tokensource.Refresher"},
+		{"nil Func", Func(nil), nil, "got a nil tokensource.Func"},
 		{"an engine", r, nil, "already a refresh engine"},
 		{"an External", ext, nil, "needs no engine"},
 		{"negative refresh", src, []Option{WithRefreshBefore(-1)}, "WithRefreshBefore"},

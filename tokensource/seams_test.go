@@ -280,6 +280,9 @@ func TestExternalGenerations(t *testing.T) {
 	if g.Invalidate(2) {
 		t.Fatal("Invalidate on an external token promised a newer one")
 	}
+	if _, _, err := g.TokenGeneration(context.Background(), 2); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("a token newer than the current one: %v, want Unauthenticated (only the application can supply one)", err)
+	}
 }
 
 func TestSucceededReportsTheRealAttempt(t *testing.T) {

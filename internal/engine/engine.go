@@ -50,6 +50,10 @@ type Generational interface {
 	Expiry() time.Time
 }
 
+// Own marks ts as owned by a Connection and reports whether it was free; a
+// source without an owner mark is always free. Package tokensource sets it.
+var Own = func(ts oauth2.TokenSource) bool { return true }
+
 // NewExternalWithClock makes a *tokensource.External that judges expiry by
 // now, for tests that move the clock. Package tokensource sets it.
 var NewExternalWithClock func(token string, now func() time.Time) (oauth2.TokenSource, error)

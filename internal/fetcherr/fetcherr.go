@@ -63,7 +63,19 @@ func (e *Error) GRPCStatus() *status.Status { return status.New(e.Code, e.Error(
 // and URL errors, and timeouts, and builds their messages itself. Any other
 // error is quoted, truncated to 200 bytes, as Unavailable: a source of your
 // own (a Func) must not put secrets in its errors.
-func Classify(err error) error {
+func Classify(err error) error { return ClassifyAs("tokensource", err) }
+
+// ClassifyAs is Classify for a source of package pkg: the errors it builds
+// are prefixed with pkg's name.
+func ClassifyAs(pkg string, err error) error {
+	e := classify(err)
+	if fe, ok := e.(*Error); ok && e != err {
+		fe.pkg = pkg
+	}
+	return e
+}
+
+func classify(err error) error {
 	if err == nil {
 		return nil
 	}

@@ -101,3 +101,16 @@ func TestClassifyKeepsADirectStatusError(t *testing.T) {
 		t.Fatalf("Classify(%v) = %v, want it unchanged", inner, err)
 	}
 }
+
+// ClassifyAs prefixes the errors it builds with the source's package, and
+// leaves an error that already carries a status as it is.
+func TestClassifyAsNamesThePackage(t *testing.T) {
+	err := ClassifyAs("azure", &oauth2.RetrieveError{Response: &http.Response{StatusCode: 401}, ErrorCode: "invalid_client"})
+	if status.Code(err) != codes.Unauthenticated || !strings.HasPrefix(err.Error(), "azure: identity provider rejected") {
+		t.Fatalf("ClassifyAs: %v", err)
+	}
+	own := status.Error(codes.Unavailable, "mine")
+	if got := ClassifyAs("azure", own); got != own {
+		t.Fatalf("a status error was rebuilt: %v", got)
+	}
+}

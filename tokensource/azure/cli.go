@@ -129,7 +129,7 @@ func (r cliRunner) run(parent context.Context) ([]byte, error) {
 	case errors.Is(err, exec.ErrDot):
 		return nil, unavailable(r.tool+" was found only through a relative PATH entry, which is refused; put its directory on PATH as an absolute path", nil)
 	case err != nil && parent.Err() != nil:
-		return nil, fetcherr.Classify(parent.Err())
+		return nil, fetcherr.ClassifyAs("azure", parent.Err())
 	case err != nil && ctx.Err() != nil:
 		return nil, unavailable(fmt.Sprintf("%s did not answer within %v", r.tool, r.timeout), nil)
 	case err != nil && notSignedIn(stderr.String()):

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
@@ -43,6 +44,9 @@ type Confidential struct {
 func (c Confidential) TokenSource() (tokensource.ContextTokenSource, error) {
 	if len(c.Scopes) == 0 {
 		return nil, invalid("Confidential needs Scopes")
+	}
+	if reflect.ValueOf(c.Client).IsZero() {
+		return nil, invalid("Confidential needs a Client built with confidential.New")
 	}
 	return &confidentialSource{client: c.Client, scopes: c.Scopes}, nil
 }

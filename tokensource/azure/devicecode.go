@@ -2,6 +2,7 @@ package azure
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
@@ -60,6 +61,9 @@ type DeviceCode struct {
 func (d DeviceCode) TokenSource() (tokensource.ContextTokenSource, error) {
 	if len(d.Scopes) == 0 || d.Prompt == nil {
 		return nil, invalid("DeviceCode needs Scopes and a Prompt function")
+	}
+	if reflect.ValueOf(d.Client).IsZero() {
+		return nil, invalid("DeviceCode needs a Client built with public.New")
 	}
 	client, scopes, prompt := d.Client, d.Scopes, d.Prompt
 	return newUserFlow(client, scopes, 15*time.Minute, func(ctx context.Context) (public.AuthResult, error) {

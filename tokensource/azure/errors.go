@@ -51,9 +51,9 @@ func classifyMSAL(err error) error {
 	var je msalerrors.InvalidJsonErr
 	switch {
 	case errors.As(err, &ce) && ce.Resp != nil:
-		return fetcherr.Classify(&oauth2.RetrieveError{Response: ce.Resp, ErrorCode: oauthErrorCode(ce.Resp)})
+		return fetcherr.ClassifyAs("azure", &oauth2.RetrieveError{Response: ce.Resp, ErrorCode: oauthErrorCode(ce.Resp)})
 	case transport(err):
-		return fetcherr.Classify(err)
+		return fetcherr.ClassifyAs("azure", err)
 	case errors.As(err, &je):
 		return unavailable("the token endpoint's answer is not a token response", nil)
 	}

@@ -3,6 +3,7 @@ package azure
 import (
 	"context"
 	"net/url"
+	"reflect"
 	"sync"
 	"time"
 
@@ -53,6 +54,9 @@ type InteractiveBrowser struct {
 func (b InteractiveBrowser) TokenSource() (tokensource.ContextTokenSource, error) {
 	if len(b.Scopes) == 0 {
 		return nil, invalid("InteractiveBrowser needs Scopes")
+	}
+	if reflect.ValueOf(b.Client).IsZero() {
+		return nil, invalid("InteractiveBrowser needs a Client built with public.New")
 	}
 	client, scopes, login := b.Client, b.Scopes, b.Options
 	u := newUserFlow(client, scopes, 5*time.Minute, func(ctx context.Context) (public.AuthResult, error) {

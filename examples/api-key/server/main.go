@@ -51,7 +51,16 @@ func run(addr, cert, key, header string, quota int, keys string) error {
 	if err != nil {
 		return err
 	}
-	v := serverauth.NewValidator(serverauth.APIKey(header, strings.Split(keys, ",")...))
+	var accepted []string
+	for _, k := range strings.Split(keys, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			accepted = append(accepted, k)
+		}
+	}
+	if len(accepted) == 0 {
+		return errors.New("API_KEYS holds no key")
+	}
+	v := serverauth.NewValidator(serverauth.APIKey(header, accepted...))
 	srv := grpc.NewServer(grpc.Creds(tc),
 		grpc.ChainUnaryInterceptor(v.UnaryServerInterceptor(), rateLimitHints(quota)),
 		grpc.StreamInterceptor(v.StreamServerInterceptor()))
