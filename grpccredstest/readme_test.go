@@ -13,9 +13,9 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 )
 
-// TestReadmeClient is the README's "Testing your client" test, so that it
-// cannot rot: a good token, a rotated one, an expired one, and an outage of
-// the identity provider.
+// TestReadmeClient is the "Testing your client" test of docs/testing.md, so
+// that it cannot rot: a good token, a rotated one, an expired one, and an
+// outage of the identity provider.
 func TestReadmeClient(t *testing.T) {
 	ctx := context.Background()
 	idp := grpccredstest.NewIdentityProvider(t, "my-tenant", "api://orders")

@@ -21,7 +21,7 @@ type Config struct {
 
 	// StaticKeys are public keys by key ID ("kid"), copied by NewVerifier. A
 	// token without a kid is checked against the only static key if there is
-	// exactly one.
+	// exactly one and no JWKSURL is set.
 	StaticKeys map[string]crypto.PublicKey
 
 	// Algorithms allowed (default RS256). Only RS256/384/512, PS256/384/512

@@ -171,7 +171,9 @@ func serve(t testing.TB, v *Validator, after ...grpc.UnaryServerInterceptor) hea
 }
 
 // check calls Health/Check with the given authorization values.
-func check(c healthpb.HealthClient, auth ...string) error { return checkHeader(c, "authorization", auth...) }
+func check(c healthpb.HealthClient, auth ...string) error {
+	return checkHeader(c, "authorization", auth...)
+}
 
 // checkHeader calls Health/Check with the given values of header.
 func checkHeader(c healthpb.HealthClient, header string, vals ...string) error {

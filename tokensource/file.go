@@ -16,7 +16,7 @@ import (
 // service-account token, on every call. Wrap it in [Refreshing] so that it is
 // read once and then re-read only when the token goes stale:
 //
-//	ts := tokensource.Refreshing(tokensource.File{Path: "/var/run/secrets/tokens/api"})
+//	ts, err := tokensource.Refreshing(tokensource.File{Path: "/var/run/secrets/tokens/api"})
 //
 // Surrounding whitespace is trimmed, the token is checked with [Validate], and
 // its expiry is taken from its exp claim if it is a JWT.

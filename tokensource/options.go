@@ -78,9 +78,10 @@ func WithJitter(f float64) Option { return func(c *config) { c.jitter = f } }
 
 // WithFetchTimeout bounds each fetch (default 30 seconds, or what the
 // source asks for: the sources of tokensource/azure that sign a person in
-// ask for minutes). It applies to
-// sources that implement [ContextTokenSource]; a plain oauth2.TokenSource
-// cannot be interrupted.
+// ask for minutes). When it passes, the fetch's context is canceled and the
+// engine stops waiting; a source that ignores its context (a plain
+// oauth2.TokenSource) is abandoned to finish on its own, and its result is
+// dropped.
 func WithFetchTimeout(d time.Duration) Option { return func(c *config) { c.fetchTimeout = d } }
 
 // WithBackoff sets the first retry delay after a failed fetch and the cap

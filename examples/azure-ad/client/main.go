@@ -55,6 +55,9 @@ func run(addr, ca, scope, credential string, msal []confidential.Option, calls i
 	if scope == "" {
 		return errors.New("-scope is required, e.g. api://my-api/.default")
 	}
+	if calls < 1 {
+		return errors.New("-calls must be at least 1")
+	}
 	var src tokensource.ContextTokenSource
 	var err error
 	switch credential {

@@ -5,6 +5,10 @@
 // composite_channel_credentials does. It calls Health/Check (unary) and
 // Health/Watch (a stream); each gets its own signature.
 //
+// Like the example it mirrors, the signature depends on the method only, so a
+// captured header can be replayed for that method: a real scheme signs a
+// timestamp or nonce too, and the server checks it.
+//
 //	SIGNING_KEY=... client -addr 127.0.0.1:50051 -ca ca.pem
 //
 // It exits 1 if a call fails, printing its status code.

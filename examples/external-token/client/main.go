@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -42,6 +43,9 @@ func main() {
 }
 
 func run(addr, ca, tokenFile string, interval time.Duration, max int, reread time.Duration) error {
+	if interval <= 0 || reread < 0 || max < 0 {
+		return errors.New("-interval must be positive, -reread and -calls not negative")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
