@@ -26,7 +26,7 @@ var ErrNotExternal = errors.New("connection: UpdateAccessToken needs a connectio
 // Connection is a gRPC channel with its credentials. It implements
 // grpc.ClientConnInterface, so generated clients take it directly. It is safe
 // for concurrent use. Close releases everything it holds, including a token
-// refresh engine it was given. Create it with [WithExternalAccessToken],
+// refresh engine it was given (see [WithTokenSource] for a shared one). Create it with [WithExternalAccessToken],
 // [WithTokenSource], [WithTLS] or [Insecure]; the zero value is not usable.
 type Connection struct {
 	cc       *grpc.ClientConn
@@ -34,7 +34,7 @@ type Connection struct {
 	bearer   *creds.Bearer
 	logger   *slog.Logger
 	external *tokensource.External
-	closer   interface{ Close() error } // the refresh engine, if any
+	release  func() // releases the refresh engine, if any
 	source   tokenFunc
 	gen      engine.Generational
 }
@@ -66,7 +66,9 @@ func external(target string, rootPEM []byte, ext *tokensource.External, o option
 // The connection owns what it is given: Close stops the engine, whether the
 // connection built it or ts already was one (a *tokensource.Refresher, used
 // as is; the engine options above are then refused, since it was configured
-// when it was built, and so is an engine another Connection already owns). A *tokensource.External is used as is, as by
+// when it was built). Several connections may share one engine, to call
+// services that accept the same token: it stops when the last of them
+// closes. A *tokensource.External is used as is, as by
 // [WithExternalAccessToken], and UpdateAccessToken swaps its token.
 //
 // Give it a source that fetches a new token each time it is asked, such as
@@ -92,21 +94,22 @@ func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts 
 		if s == nil {
 			return nil, errors.New("connection: WithTokenSource got a nil *tokensource.Refresher")
 		}
-		if !engine.Own(s) {
-			return nil, errors.New("connection: the refresh engine already belongs to another Connection, which closes it; build one engine per connection")
+		release, ok := engine.Retain(s)
+		if !ok {
+			return nil, errors.New("connection: WithTokenSource got a refresh engine that is already closed")
 		}
 		set := map[string]bool{"WithRefreshOptions": o.engine != nil, "WithLogger": o.logger != nil}
 		if err := refuse("already a refresh engine, configured when it was built", set); err != nil {
-			s.Close()
+			release()
 			return nil, err
 		}
-		return withEngine(target, rootPEM, s, o)
+		return withEngine(target, rootPEM, s, release, o)
 	}
 	eng, err := tokensource.Refreshing(ts, engineOptions(o)...)
 	if err != nil {
 		return nil, err
 	}
-	return withEngine(target, rootPEM, eng, o)
+	return withEngine(target, rootPEM, eng, func() { eng.Close() }, o)
 }
 
 // refuse fails naming the options set that do not apply to a source that is
@@ -124,12 +127,12 @@ func refuse(what string, set map[string]bool) error {
 	return fmt.Errorf("connection: %s does not apply: the token source is %s", strings.Join(names, " and "), what)
 }
 
-func withEngine(target string, rootPEM []byte, eng *tokensource.Refresher, o options) (*Connection, error) {
-	c := &Connection{target: target, closer: eng, source: eng.TokenContext}
+func withEngine(target string, rootPEM []byte, eng *tokensource.Refresher, release func(), o options) (*Connection, error) {
+	c := &Connection{target: target, release: release, source: eng.TokenContext}
 	c.gen, _ = engine.Of(eng)
 	conn, err := c.dial(rootPEM, o, eng, o.retryOn(true))
 	if err != nil {
-		eng.Close()
+		release()
 	}
 	return conn, err
 }
@@ -259,8 +262,8 @@ func (c *Connection) ClientConn() *grpc.ClientConn { return c.cc }
 // has one.
 func (c *Connection) Close() error {
 	err := c.cc.Close()
-	if c.closer != nil {
-		c.closer.Close()
+	if c.release != nil {
+		c.release()
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package connection
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -191,9 +192,9 @@ func TestMisappliedOptionsAreRefused(t *testing.T) {
 	}
 }
 
-// An engine belongs to one connection, which closes it: a second connection
-// given the same engine is refused, and the first keeps working.
-func TestAnEngineBelongsToOneConnection(t *testing.T) {
+// Connections given one engine share it, and it stops when the last of them
+// closes, not before.
+func TestConnectionsShareAnEngine(t *testing.T) {
 	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	eng, err := tokensource.Refreshing(&countingSource{})
 	if err != nil {
@@ -203,13 +204,21 @@ func TestAnEngineBelongsToOneConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer first.Close()
-	if c, err := WithTokenSource(srv.Addr, srv.CA.PEM, eng); err == nil || !strings.Contains(err.Error(), "another Connection") {
-		c.Close()
-		t.Fatalf("a second connection over one engine: %v, want a refusal", err)
+	second, err := WithTokenSource(srv.Addr, srv.CA.PEM, eng)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := call(context.Background(), first); err != nil {
-		t.Fatalf("the owner after the refusal: %v", err)
+	first.Close()
+	if err := call(context.Background(), second); err != nil {
+		t.Fatalf("the second connection after the first closed: %v", err)
+	}
+	second.Close()
+	if _, err := eng.Token(); !errors.Is(err, tokensource.ErrClosed) {
+		t.Fatalf("the engine after both closed: %v, want ErrClosed", err)
+	}
+	if c, err := WithTokenSource(srv.Addr, srv.CA.PEM, eng); err == nil || !strings.Contains(err.Error(), "closed") {
+		c.Close()
+		t.Fatalf("a closed engine: %v, want a refusal", err)
 	}
 }
 

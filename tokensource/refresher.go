@@ -20,9 +20,11 @@ var ErrClosed = status.Error(codes.Unavailable, "tokensource: token source is cl
 
 func init() {
 	engine.Of = generational
-	engine.Own = func(ts oauth2.TokenSource) bool {
-		r, ok := ts.(*Refresher)
-		return !ok || r.owned.CompareAndSwap(false, true)
+	engine.Retain = func(ts oauth2.TokenSource) (func(), bool) {
+		if r, ok := ts.(*Refresher); ok {
+			return r.retain()
+		}
+		return func() {}, true
 	}
 	engine.NewExternalWithClock = func(token string, now func() time.Time) (oauth2.TokenSource, error) {
 		return newExternal(token, clock{fake: now})
@@ -95,11 +97,10 @@ func (e externalGen) Expiry() time.Time      { return e.cur.Load().expireAt }
 // tokensource/azure ask the identity provider for a new token whenever the engine replaces one (see
 // [Replacing]).
 type Refresher struct {
-	src   ContextTokenSource
-	cfg   config
-	snap  atomic.Pointer[snapshot]
-	busy  atomic.Bool // a fetch is in flight
-	owned atomic.Bool // a Connection closes it
+	src  ContextTokenSource
+	cfg  config
+	snap atomic.Pointer[snapshot]
+	busy atomic.Bool // a fetch is in flight
 
 	mu          sync.Mutex
 	call        *call // the fetch in flight, if any
@@ -111,6 +112,7 @@ type Refresher struct {
 	invalidNext time.Time // the earliest next invalidation
 	warned      bool      // SourceCachesTokens was sent
 	closed      bool
+	holders     int // the Connections holding the engine; the last to release it closes it
 
 	events eventQueue
 	ctx    context.Context // detached from every caller; canceled by Close
@@ -231,3 +233,26 @@ func (r *Refresher) String() string {
 // GoString is String, so %#v neither prints the token nor reads the engine's
 // state without its locks.
 func (r *Refresher) GoString() string { return r.String() }
+
+// retain adds a holder (see engine.Retain).
+func (r *Refresher) retain() (func(), bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, false
+	}
+	r.holders++
+	var once sync.Once
+	return func() { once.Do(r.release) }, true
+}
+
+// release drops a holder and closes the engine when it was the last.
+func (r *Refresher) release() {
+	r.mu.Lock()
+	r.holders--
+	last := r.holders == 0
+	r.mu.Unlock()
+	if last {
+		r.Close()
+	}
+}

@@ -50,9 +50,11 @@ type Generational interface {
 	Expiry() time.Time
 }
 
-// Own marks ts as owned by a Connection and reports whether it was free; a
-// source without an owner mark is always free. Package tokensource sets it.
-var Own = func(ts oauth2.TokenSource) bool { return true }
+// Retain records one more Connection holding the engine ts and returns what
+// that connection calls when it closes: the engine stops when its last holder
+// releases it. ok is false if the engine is already closed. For a source that
+// is not an engine, release does nothing. Package tokensource sets it.
+var Retain = func(ts oauth2.TokenSource) (release func(), ok bool) { return func() {}, true }
 
 // NewExternalWithClock makes a *tokensource.External that judges expiry by
 // now, for tests that move the clock. Package tokensource sets it.
