@@ -48,7 +48,7 @@ func WithExternalAccessToken(target string, rootPEM []byte, token string, opts .
 	if err != nil {
 		return nil, err
 	}
-	return external(target, rootPEM, ext, tokenOptions(opts))
+	return external(target, rootPEM, ext, collect(opts, TokenOption.applyToken))
 }
 
 func external(target string, rootPEM []byte, ext *tokensource.External, o options) (*Connection, error) {
@@ -77,7 +77,7 @@ func external(target string, rootPEM []byte, ext *tokensource.External, o option
 // oauth2.ReuseTokenSource) defeats the early refresh (see
 // tokensource.Refresher).
 func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts ...SourceOption) (*Connection, error) {
-	o := sourceOptions(opts)
+	o := collect(opts, SourceOption.applySource)
 	switch s := ts.(type) {
 	case nil:
 		return nil, errors.New("connection: WithTokenSource needs a token source, got nil")
@@ -142,7 +142,7 @@ func withEngine(target string, rootPEM []byte, eng *tokensource.Refresher, relea
 // service forwarding its callers' tokens does, and the call credentials of
 // [WithCallCredentials].
 func WithTLS(target string, rootPEM []byte, opts ...TLSOption) (*Connection, error) {
-	return (&Connection{target: target}).dial(rootPEM, tlsOptions(opts), nil, false)
+	return (&Connection{target: target}).dial(rootPEM, collect(opts, TLSOption.applyTLS), nil, false)
 }
 
 // Insecure dials target without TLS and without a token of its own. It is
@@ -153,7 +153,7 @@ func WithTLS(target string, rootPEM []byte, opts ...TLSOption) (*Connection, err
 // require transport security, and those of package creds built with
 // creds.AllowInsecureLoopback check what the handshake found on every call.
 func Insecure(target string, opts ...Option) (*Connection, error) {
-	o := allOptions(opts)
+	o := collect(opts, Option.applyAll)
 	c := &Connection{target: target, bearer: creds.NewBearer(nil, creds.AllowInsecureLoopback())}
 	return c.finish(composite.InsecureLoopback(), o, nil)
 }

@@ -152,34 +152,12 @@ func WithRefreshOptions(opts ...tokensource.Option) SourceOption {
 	return sourceOpt(func(o *options) { o.engine = append(o.engine, opts...) })
 }
 
-func sourceOptions(opts []SourceOption) options {
+// collect applies opts, each through apply, the method of the option type
+// the constructor accepts.
+func collect[T any](opts []T, apply func(T, *options)) options {
 	var o options
 	for _, f := range opts {
-		f.applySource(&o)
-	}
-	return o
-}
-
-func tokenOptions(opts []TokenOption) options {
-	var o options
-	for _, f := range opts {
-		f.applyToken(&o)
-	}
-	return o
-}
-
-func tlsOptions(opts []TLSOption) options {
-	var o options
-	for _, f := range opts {
-		f.applyTLS(&o)
-	}
-	return o
-}
-
-func allOptions(opts []Option) options {
-	var o options
-	for _, f := range opts {
-		f.applyAll(&o)
+		apply(f, &o)
 	}
 	return o
 }

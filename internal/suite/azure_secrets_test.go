@@ -16,6 +16,7 @@ import (
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
 	"github.com/grpccreds/grpccreds/internal/engine"
+	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
 )
@@ -40,7 +41,7 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	run := time.Now().UnixNano()
 	src, err := azure.ManagedIdentity{Scope: fmt.Sprintf("api://secrets-%d/.default", run)}.TokenSource()
 	ev.add(err, src)
-	mi := refreshing(t, src, opts)
+	mi := enginetest.Engine(t, src, opts...)
 	tok, err := mi.Token()
 	ev.add(err, mi)
 	if err != nil {
@@ -52,7 +53,7 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 		idp.SetMode(m) // a fresh engine and resource each time: MSAL caches managed-identity tokens per process
 		src, err := azure.ManagedIdentity{Scope: fmt.Sprintf("api://mode-%d-%d/.default", run, i)}.TokenSource()
 		ev.add(err, src)
-		r := refreshing(t, src, opts)
+		r := enginetest.Engine(t, src, opts...)
 		_, err = r.Token()
 		ev.add(err, r)
 		r.Close()
@@ -70,7 +71,7 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	os.WriteFile(script, []byte("#!/bin/sh\necho '{\"accessToken\": \"az-token-marker-6d0e\", \"expires_on\": 4102444800}'\n"), 0o755)
 	src, err = azure.AzureCLI{Scope: "api://grpccreds/.default"}.TokenSource()
 	ev.add(err, src)
-	cli := refreshing(t, src, opts)
+	cli := enginetest.Engine(t, src, opts...)
 	_, err = cli.Token()
 	ev.add(err, cli)
 	os.WriteFile(script, []byte("#!/bin/sh\necho 'ERROR: AADSTS7000215 client_secret="+cliSecret+"' >&2\nexit 1\n"), 0o755)
@@ -95,7 +96,7 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	src, err = azure.Default{Scope: "api://grpccreds/.default", HTTPClient: hc, ManagedIdentityHTTPClient: loopbackOnly,
 		MSAL: []confidential.Option{confidential.WithInstanceDiscovery(false)}}.TokenSource()
 	ev.add(err, src)
-	chain := refreshing(t, src, opts)
+	chain := enginetest.Engine(t, src, opts...)
 	_, err = chain.Token()
 	ev.add(err, chain)
 	chain.Close()

@@ -18,6 +18,7 @@ import (
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/engine"
+	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/serverauth"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
@@ -98,7 +99,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		src, err := azure.ClientSecret{TenantID: tenant, ClientID: clientID, Scopes: []string{"api://grpccreds/.default"},
 			Secret: sec, AuthorityHost: s.idp.URL, HTTPClient: hc, MSAL: msal}.TokenSource()
 		ev.add(err, src)
-		r := refreshing(t, src, opts)
+		r := enginetest.Engine(t, src, opts...)
 		tok, err := r.Token()
 		ev.add(err, r)
 		if tok != nil {
@@ -110,7 +111,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	src, err := azure.WorkloadIdentity{TenantID: tenant, ClientID: "wi-app", Scopes: []string{"api://grpccreds/.default"},
 		AuthorityHost: s.idp.URL, HTTPClient: hc, MSAL: msal}.TokenSource()
 	ev.add(err)
-	r := refreshing(t, src, opts)
+	r := enginetest.Engine(t, src, opts...)
 	_, err = r.Token()
 	ev.add(err, r)
 	r.Close()

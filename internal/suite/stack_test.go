@@ -11,6 +11,7 @@ import (
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/clocktest"
 	"github.com/grpccreds/grpccreds/internal/engine"
+	"github.com/grpccreds/grpccreds/internal/enginetest"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
@@ -82,7 +83,7 @@ func newStack(t *testing.T, opts ...tokensource.Option) *stack {
 	}
 	base := []tokensource.Option{tokensource.WithClock(s.clk.Now), tokensource.WithJitter(0),
 		tokensource.WithFetchTimeout(500 * time.Millisecond), tokensource.WithObserver(observe)}
-	s.engine = refreshing(t, src, append(base, opts...))
+	s.engine = enginetest.Engine(t, src, append(base, opts...)...)
 	var err error
 	s.conn, err = connection.WithTokenSource(s.srv.Addr, s.srv.CA.PEM, s.engine)
 	if err != nil {
@@ -114,18 +115,6 @@ func (s *stack) settle(t *testing.T) {
 
 // inFlight reports a started fetch without an outcome yet.
 func (s *stack) inFlight() bool { return s.started.Load() != s.finished.Load() }
-
-// refreshing puts the refresh engine in front of src, as a connection does,
-// and closes it when the test ends.
-func refreshing(t *testing.T, src oauth2.TokenSource, opts []tokensource.Option) *tokensource.Refresher {
-	t.Helper()
-	r, err := tokensource.Refreshing(src, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r
-}
 
 // generation is the engine's current token generation.
 func generation(r *tokensource.Refresher) uint64 {
