@@ -86,8 +86,9 @@ func EndToEnd(libs []Lib, rounds, calls int) (map[string]Samples, []string) {
 // classic blog interceptor does).
 func ServerVerification(rounds, calls int) (map[string]Samples, []string) {
 	key := testjwt.PublicKey()
-	cfg := serverauth.Config{StaticKeys: map[string]crypto.PublicKey{"test-key-1": key},
-		Issuer: testjwt.Issuer, Audience: testjwt.Audience, RequiredClaims: []string{"name", "oid"}}
+	cfg := serverauth.Config{RequiredClaims: []string{"name", "oid"},
+		Issuers: []serverauth.Issuer{{URL: testjwt.Issuer, Audiences: []string{testjwt.Audience},
+			StaticKeys: map[string]crypto.PublicKey{"test-key-1": key}}}}
 	cached, _ := serverauth.NewVerifier(cfg)
 	cfg.DisableCache = true
 	uncached, _ := serverauth.NewVerifier(cfg)

@@ -24,8 +24,8 @@ import (
 func TestClientCredentials(t *testing.T) {
 	idp := grpccredstest.NewIdentityProvider(t, "my-tenant", "api://orders")
 	idp.Register("orders-cli", grpccredstest.Client{Secret: "s3cret", Identity: grpccredstest.Identity{Name: "CLI"}})
-	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: idp.JWKSURL, HTTPClient: idp.HTTPClient(),
-		Issuer: idp.Issuer, Audience: "api://orders"})
+	v, err := serverauth.NewVerifier(serverauth.Config{HTTPClient: idp.HTTPClient(),
+		Issuers: []serverauth.Issuer{{URL: idp.Issuer, Audiences: []string{"api://orders"}, JWKSURL: idp.JWKSURL}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,8 @@ func tlsConfig(ca *grpccredstest.CA) *tls.Config {
 func apiServer(t *testing.T, p *provider) *grpccredstest.Server {
 	t.Helper()
 	hc := p.httpClient()
-	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: p.jwksURL(), HTTPClient: hc, Issuer: p.issuer(), Audience: audience})
+	v, err := serverauth.NewVerifier(serverauth.Config{HTTPClient: hc,
+		Issuers: []serverauth.Issuer{{URL: p.issuer(), Audiences: []string{audience}, JWKSURL: p.jwksURL()}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,8 +84,8 @@ func BenchmarkVerify(b *testing.B) {
 	for _, observed := range []bool{false, true} {
 		name := map[bool]string{false: "adapter=off", true: "adapter=on"}[observed]
 		b.Run(name, func(b *testing.B) {
-			cfg := serverauth.Config{StaticKeys: map[string]crypto.PublicKey{signer.KeyID: signer.PublicKey},
-				Issuer: signer.Issuer, Audience: signer.Audience}
+			cfg := serverauth.Config{Issuers: []serverauth.Issuer{{URL: signer.Issuer,
+				Audiences: []string{signer.Audience}, StaticKeys: map[string]crypto.PublicKey{signer.KeyID: signer.PublicKey}}}}
 			if observed {
 				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 				defer mp.Shutdown(context.Background())

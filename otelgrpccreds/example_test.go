@@ -56,9 +56,8 @@ func ExampleVerifyObserver() {
 		panic(err)
 	}
 	v, err := serverauth.NewVerifier(serverauth.Config{
-		JWKSURL:  "https://login.example.com/tenant/discovery/v2.0/keys",
-		Issuer:   "https://login.example.com/tenant/v2.0",
-		Audience: "api://my-api",
+		Issuers: []serverauth.Issuer{{URL: "https://login.example.com/tenant/v2.0", Audiences: []string{"api://my-api"},
+			JWKSURL: "https://login.example.com/tenant/discovery/v2.0/keys"}},
 		Observer: obs.Observe,
 	})
 	if err != nil {

@@ -24,8 +24,8 @@ func TestVerificationsByOutcomeAndCache(t *testing.T) {
 	}
 	signer, foreign := newSigner(t), newSigner(t)
 	v, err := serverauth.NewVerifier(serverauth.Config{
-		StaticKeys: map[string]crypto.PublicKey{signer.KeyID: signer.PublicKey},
-		Issuer:     signer.Issuer, Audience: signer.Audience,
+		Issuers: []serverauth.Issuer{{URL: signer.Issuer, Audiences: []string{signer.Audience},
+			StaticKeys: map[string]crypto.PublicKey{signer.KeyID: signer.PublicKey}}},
 		MethodRoles: map[string][]string{"/pkg.Svc/Admin": {"Admin"}},
 		Observer:    obs.Observe,
 	})

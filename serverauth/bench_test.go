@@ -18,8 +18,8 @@ import (
 // the ratios to no verification.
 func BenchmarkServerVerification(b *testing.B) {
 	allow := NewValidator(func(ctx context.Context, _ string, _ metadata.MD) (context.Context, error) { return ctx, nil })
-	cached, _ := NewVerifier(Config{StaticKeys: staticKeys("k1"), Issuer: issuer, Audience: audience, RequiredClaims: []string{"name", "oid"}})
-	uncached, _ := NewVerifier(Config{StaticKeys: staticKeys("k1"), Issuer: issuer, Audience: audience, RequiredClaims: []string{"name", "oid"}, DisableCache: true})
+	cached, _ := NewVerifier(Config{Issuers: []Issuer{staticIssuer("k1")}, RequiredClaims: []string{"name", "oid"}})
+	uncached, _ := NewVerifier(Config{Issuers: []Issuer{staticIssuer("k1")}, RequiredClaims: []string{"name", "oid"}, DisableCache: true})
 	defer cached.Close()
 	defer uncached.Close()
 	names := []string{"none", "cached", "uncached"}

@@ -17,7 +17,7 @@ type cache struct {
 	mu      sync.RWMutex
 	max     int
 	entries map[[32]byte]cached
-	keys    map[fingerprint]bool // the JWKS's keys as last fetched
+	keys    map[int]map[fingerprint]bool // each JWKS's keys as last fetched
 }
 
 type cached struct {
@@ -31,7 +31,8 @@ func configCache(cfg Config) *cache {
 	if cfg.DisableCache {
 		return nil
 	}
-	return &cache{max: cmp.Or(max(cfg.CacheSize, 0), 10000), entries: make(map[[32]byte]cached)}
+	return &cache{max: cmp.Or(max(cfg.CacheSize, 0), 10000), entries: make(map[[32]byte]cached),
+		keys: make(map[int]map[fingerprint]bool)}
 }
 
 func (c *cache) get(key [32]byte, now time.Time) (*verified, bool) {
@@ -75,26 +76,28 @@ func (c *cache) evict(now time.Time) {
 	}
 }
 
-// trusts reports whether by is a static key or among the JWKS's keys as
+// trusts reports whether by is a static key or among its JWKS's keys as
 // last fetched. The caller holds c.mu.
-func (c *cache) trusts(by keyRef) bool { return by.static || c.keys[by.fp] }
+func (c *cache) trusts(by keyRef) bool { return by.static || c.keys[by.src][by.fp] }
 
-// setKeys records the fingerprints of the keys a JWKS fetch found and drops
-// the entries verified by a JWKS key that is no longer among them. A nil
-// cache ignores them.
-func (c *cache) setKeys(keys map[fingerprint]bool) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if maps.Equal(keys, c.keys) {
-		return
-	}
-	c.keys = keys
-	for k, e := range c.entries {
-		if !c.trusts(e.by) {
-			delete(c.entries, k)
+// setKeys returns the function that records the fingerprints of the keys a
+// fetch of JWKS number src found and drops the entries verified by a key of
+// that JWKS that is no longer among them. A nil cache ignores them.
+func (c *cache) setKeys(src int) func(keys map[fingerprint]bool) {
+	return func(keys map[fingerprint]bool) {
+		if c == nil {
+			return
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if maps.Equal(keys, c.keys[src]) {
+			return
+		}
+		c.keys[src] = keys
+		for k, e := range c.entries {
+			if !c.trusts(e.by) {
+				delete(c.entries, k)
+			}
 		}
 	}
 }

@@ -16,10 +16,10 @@ type ServiceInfoProvider interface {
 	GetServiceInfo() map[string]grpc.ServiceInfo
 }
 
-// CheckMethods reports every MethodRoles key and Skip entry that matches no
-// method registered on srv (a wildcard must name a registered service). A
-// misspelt MethodRoles key leaves its method needing no role. Call it after
-// registering the services and before Serve.
+// CheckMethods reports every MethodRoles or MethodScopes key and Skip entry
+// that matches no method registered on srv (a wildcard must name a
+// registered service). A misspelt key leaves its method needing no role or
+// scope. Call it after registering the services and before Serve.
 func (v *Verifier) CheckMethods(srv ServiceInfoProvider) error {
 	services := srv.GetServiceInfo()
 	known := map[string]bool{}
@@ -30,9 +30,11 @@ func (v *Verifier) CheckMethods(srv ServiceInfoProvider) error {
 		}
 	}
 	var unknown []string
-	for _, m := range slices.Sorted(maps.Keys(v.cfg.MethodRoles)) {
-		if !known[m] {
-			unknown = append(unknown, "MethodRoles "+strconv.Quote(m))
+	for _, table := range []methodTable{{"MethodRoles", "role", v.cfg.MethodRoles}, {"MethodScopes", "scope", v.cfg.MethodScopes}} {
+		for _, m := range slices.Sorted(maps.Keys(table.lists)) {
+			if !known[m] {
+				unknown = append(unknown, table.name+" "+strconv.Quote(m))
+			}
 		}
 	}
 	for _, m := range v.cfg.Skip {

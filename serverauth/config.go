@@ -7,49 +7,36 @@ import (
 	"time"
 )
 
-// Config configures a [Verifier]. Set JWKSURL or StaticKeys (or both).
+// Config configures a [Verifier]. List the token issuers the API trusts in
+// Issuers, or set Introspection for opaque tokens, or both.
 type Config struct {
-	// JWKSURL is where the issuer publishes its signing keys. They are
-	// refetched every JWKSRefresh (default 1 hour) and, rate-limited to once
-	// per UnknownKIDRefresh (default 5 minutes), when a token names a key ID
-	// not yet known. If the endpoint is down the last good keys stay in use.
-	JWKSURL           string
+	// Issuers are the token issuers this API trusts, each with its own keys
+	// and audiences. A token is verified only with the keys of the issuer its
+	// iss claim names, so a key trusted for one issuer never admits a token
+	// that claims another.
+	Issuers []Issuer
+	// SkipIssuerCheck accepts a token whatever its issuer, as long as a key
+	// verifies it. Issuers must then hold exactly one entry, with an empty
+	// URL and its keys given. It costs the tenant boundary: with keys shared
+	// across tenants (Azure AD signs every tenant's tokens with the same
+	// keys), anyone who can get a token from any tenant gets in.
+	SkipIssuerCheck bool
+
+	// JWKSRefresh is how often each JWKS is refetched (default 1 hour).
+	// UnknownKIDRefresh is the least time between two refetches of a JWKS
+	// prompted by a token naming a key ID not yet known (default 5
+	// minutes). Such a refetch runs detached from the call that prompted
+	// it, with its own timeout, so a caller that gives up early does not
+	// waste it. If an endpoint is down, the last good keys stay in use.
 	JWKSRefresh       time.Duration
 	UnknownKIDRefresh time.Duration
-	// HTTPClient fetches the JWKS (default http.DefaultClient).
+	// HTTPClient fetches discovery documents and JWKS, and calls the
+	// introspection endpoint (default http.DefaultClient).
 	HTTPClient *http.Client
-
-	// StaticKeys are public keys by key ID ("kid"), copied by NewVerifier. A
-	// token without a kid is checked against the only static key if there is
-	// exactly one and no JWKSURL is set.
-	StaticKeys map[string]crypto.PublicKey
 
 	// Algorithms allowed (default RS256). Only RS256/384/512, PS256/384/512
 	// and ES256/384/512 may be listed; "none" and HMAC are always refused.
 	Algorithms []string
-
-	// Issuer must equal the token's iss claim. It is required: Azure AD signs
-	// the tokens of every tenant with the same keys, so without it a token
-	// from any tenant would pass. For Azure AD it is
-	// "https://login.microsoftonline.com/<tenant-id>/v2.0" (v2.0 tokens).
-	Issuer string
-	// SkipIssuerCheck accepts a token whatever its issuer, as long as a key
-	// verifies it. It costs the tenant boundary: with keys shared across
-	// tenants, anyone who can get a token from any tenant gets in. Setting it
-	// together with Issuer is an error.
-	SkipIssuerCheck bool
-
-	// Audience must be one of the token's aud values. It is required: an
-	// issuer signs tokens for all its applications with the same keys, so
-	// without it a token meant for any other app would pass. For Azure AD it
-	// is the API's application (client) ID or its App ID URI (api://…),
-	// whichever the tokens carry.
-	Audience string
-	// SkipAudienceCheck accepts a token whatever its audience. It costs the
-	// application boundary: a token the issuer minted for any other app
-	// (which that app, or anyone it leaks to, could replay here) gets in.
-	// Setting it together with Audience is an error.
-	SkipAudienceCheck bool
 
 	// Leeway for exp, nbf and iat (default 30 seconds; negative means 0).
 	Leeway time.Duration
@@ -58,26 +45,49 @@ type Config struct {
 	// "oid").
 	RequiredClaims []string
 
-	// MethodRoles maps a full method name ("/pkg.Service/Method") or a
-	// service wildcard ("/pkg.Service/*") to roles. A caller needs at least one
-	// of the listed roles in its "roles" claim, or the call is answered
-	// PermissionDenied. Methods not listed need no role, so NewVerifier
-	// refuses a key that is not a method name or lists no roles, and
+	// MethodRoles and MethodScopes map a full method name
+	// ("/pkg.Service/Method") or a service wildcard ("/pkg.Service/*") to
+	// the roles (the "roles" claim) or the scopes (the space-delimited "scp"
+	// or "scope" claim, or the array "scopes") that may call it. An exact
+	// method name takes precedence over its service's wildcard, in each map
+	// separately.
+	//
+	// A method listed in either map needs one of its listed roles or one of
+	// its listed scopes: either is enough, as with Azure AD, where an
+	// application calls with app roles and a user's client with delegated
+	// scopes. A caller with neither is answered PermissionDenied. Methods
+	// listed in neither need no role and no scope, so NewVerifier refuses a
+	// key that is not a method name or lists nothing, and
 	// [Verifier.CheckMethods] finds keys no registered method matches.
-	MethodRoles map[string][]string
+	MethodRoles  map[string][]string
+	MethodScopes map[string][]string
 
 	// Skip lists full method names that need no token (health, reflection).
-	// An entry may not also be a MethodRoles key, nor be in a service whose
-	// wildcard ("/pkg.Service/*") is one.
+	// An entry may not also be a MethodRoles or MethodScopes key, nor be in
+	// a service whose wildcard ("/pkg.Service/*") is one.
 	Skip []string
+
+	// KeepStreamsPastExpiry lets a stream run on after the token it opened
+	// with expires. By default such a stream ends with Unauthenticated when
+	// the token's exp (plus Leeway) passes, as a unary call with that token
+	// would be refused then: a stream must not outlast the access it was
+	// granted (a revoked user keeps no open stream past the token's life).
+	// Clients reopen the stream with a fresh token.
+	KeepStreamsPastExpiry bool
+
+	// Introspection, if set, checks opaque tokens (those that are not JWTs)
+	// at an RFC 7662 introspection endpoint; with no Issuers, it checks
+	// every token.
+	Introspection *Introspection
 
 	// CacheSize bounds the verified-token cache (default 10 000 entries).
 	// DisableCache verifies every call.
 	CacheSize    int
 	DisableCache bool
 
-	// Logger, if set, receives a warning when a JWKS refresh fails (the last
-	// good keys stay in use meanwhile).
+	// Logger, if set, receives a warning when a JWKS refresh or a discovery
+	// fails (the last good keys stay in use meanwhile), or a fetched key is
+	// refused.
 	Logger *slog.Logger
 
 	// Observer, if set, is called after every check of a call (not for
@@ -90,9 +100,56 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Issuer is one token issuer the API trusts: the iss value its tokens carry,
+// where its keys are, and the audiences its tokens must name.
+//
+// Its keys are StaticKeys, or the JWKS at JWKSURL, or both. With neither,
+// the JWKS is found by OpenID Connect discovery: the document at
+// DiscoveryURL (default URL + "/.well-known/openid-configuration") names
+// it, and is refused unless its "issuer" is exactly URL.
+type Issuer struct {
+	// URL must equal the token's iss claim, byte for byte. For Azure AD see
+	// the serverauth/azure package, which lists the issuers of an API.
+	URL string
+
+	// Audiences: the token's aud must hold one of them. For Azure AD it is
+	// the API's application (client) ID (v2.0 tokens) or its App ID URI
+	// such as api://… (v1.0 tokens).
+	Audiences []string
+	// SkipAudienceCheck accepts this issuer's tokens whatever their
+	// audience. It costs the application boundary: a token the issuer
+	// minted for any other app (which that app, or anyone it leaks to, could
+	// replay here) gets in. Setting it together with Audiences is an error.
+	SkipAudienceCheck bool
+
+	// JWKSURL is where the issuer publishes its signing keys (https, or
+	// http to a loopback address).
+	JWKSURL string
+	// StaticKeys are public keys by key ID ("kid"), copied by NewVerifier. A
+	// token without a kid is checked against the only static key if there is
+	// exactly one and no JWKSURL is set.
+	StaticKeys map[string]crypto.PublicKey
+	// DiscoveryURL is where the discovery document is, when it is not at
+	// URL + "/.well-known/openid-configuration" (Azure AD's v1.0 issuer
+	// https://sts.windows.net/<tenant>/ publishes it under
+	// https://login.microsoftonline.com/<tenant>/). Used only when neither
+	// JWKSURL nor StaticKeys is set.
+	DiscoveryURL string
+
+	// Claims the token must carry with exactly these string values (for
+	// example {"tid": "<tenant-id>"}).
+	Claims map[string]string
+
+	// Type, if set, is the JWT "typ" header the tokens must carry, compared
+	// without case and without an "application/" prefix: "at+jwt" for
+	// RFC 9068 access tokens. Unset, typ is not checked (Azure AD's access
+	// tokens say "JWT").
+	Type string
+}
+
 // checkConfig refuses a Config that would admit more than it says.
 func checkConfig(cfg Config) error {
-	if err := checkIssuerAudience(cfg); err != nil {
+	if err := checkIssuers(cfg); err != nil {
 		return err
 	}
 	return checkMethodNames(cfg)

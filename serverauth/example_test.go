@@ -14,19 +14,27 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// A server that accepts Azure AD tokens for its API, requires name and oid,
-// and lets only Traders call the trading service.
+// A server that accepts an OpenID Connect provider's access tokens for its
+// API (the keys found by discovery), requires name and sub, lets Traders
+// (an app role) or callers granted the orders.write scope place orders, and
+// anyone with the orders.read scope read them.
 func ExampleNewVerifier() {
 	v, err := serverauth.NewVerifier(serverauth.Config{
-		JWKSURL:        "https://login.microsoftonline.com/TENANT/discovery/v2.0/keys",
-		Issuer:         "https://login.microsoftonline.com/TENANT/v2.0",
-		Audience:       "api://energy-trading",
-		RequiredClaims: []string{"name", "oid"},
-		MethodRoles:    map[string][]string{"/trading.v1.Orders/*": {"Trader"}},
-		Skip:           []string{"/grpc.health.v1.Health/Check"},
+		Issuers: []serverauth.Issuer{{
+			URL:       "https://id.example.com/realms/trading",
+			Audiences: []string{"energy-trading"},
+			Type:      "at+jwt",
+		}},
+		RequiredClaims: []string{"name", "sub"},
+		MethodRoles:    map[string][]string{"/trading.v1.Orders/Place": {"Trader"}},
+		MethodScopes: map[string][]string{
+			"/trading.v1.Orders/Place": {"orders.write"},
+			"/trading.v1.Orders/List":  {"orders.read"},
+		},
+		Skip: []string{"/grpc.health.v1.Health/Check"},
 	})
 	if err != nil {
-		return // the JWKS is fetched at start; offline here
+		log.Fatal(err)
 	}
 	defer v.Close()
 	srv := grpc.NewServer(grpc.UnaryInterceptor(v.UnaryServerInterceptor()), grpc.StreamInterceptor(v.StreamServerInterceptor()))

@@ -28,8 +28,8 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const (
-	issuer   = "https://login.example.test/tenant/v2.0"
-	audience = "api://energy-trading"
+	testIssuer = "https://login.example.test/tenant/v2.0"
+	audience   = "api://energy-trading"
 )
 
 var (
@@ -48,10 +48,19 @@ func key(kid string) *rsa.PrivateKey {
 	return keys[kid]
 }
 
+// shortKey is a 1024-bit RSA key, too short to trust (RFC 7518 §3.3).
+var shortKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
 // claims returns good claims for a Trader, which tests then spoil.
 func baseClaims() jwt.MapClaims {
 	now := time.Now()
-	return jwt.MapClaims{"iss": issuer, "aud": audience, "sub": "s", "oid": "o-1", "name": "Trading Bot",
+	return jwt.MapClaims{"iss": testIssuer, "aud": audience, "sub": "s", "oid": "o-1", "name": "Trading Bot",
 		"roles": []string{"Reader", "Trader"}, "iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(time.Hour).Unix()}
 }
 
@@ -74,7 +83,7 @@ func signWith(name, kid string, c jwt.MapClaims) string {
 
 // jwks is an HTTPS JWKS endpoint whose key set, availability and request
 // count the test controls.
-type jwks struct {
+type jwksServer struct {
 	srv      *httptest.Server
 	mu       sync.Mutex
 	keys     []servedKey
@@ -95,24 +104,24 @@ func ownKIDs(kids []string) []servedKey {
 	return keys
 }
 
-func startJWKS(t *testing.T, kids ...string) *jwks {
-	j := &jwks{keys: ownKIDs(kids)}
+func startJWKS(t *testing.T, kids ...string) *jwksServer {
+	j := &jwksServer{keys: ownKIDs(kids)}
 	j.srv = httptest.NewTLSServer(http.HandlerFunc(j.serve))
 	t.Cleanup(j.srv.Close)
 	return j
 }
 
 // set publishes the test keys kids, each under its own name.
-func (j *jwks) set(down bool, kids ...string) { j.publish(down, ownKIDs(kids)...) }
+func (j *jwksServer) set(down bool, kids ...string) { j.publish(down, ownKIDs(kids)...) }
 
 // publish sets what the endpoint serves.
-func (j *jwks) publish(down bool, keys ...servedKey) {
+func (j *jwksServer) publish(down bool, keys ...servedKey) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.down, j.keys = down, keys
 }
 
-func (j *jwks) serve(w http.ResponseWriter, r *http.Request) {
+func (j *jwksServer) serve(w http.ResponseWriter, r *http.Request) {
 	j.requests.Add(1)
 	j.mu.Lock()
 	down, keys := j.down, j.keys
@@ -135,14 +144,19 @@ func (j *jwks) serve(w http.ResponseWriter, r *http.Request) {
 	w.Write(raw)
 }
 
-func (j *jwks) config() Config {
-	return Config{JWKSURL: j.srv.URL, HTTPClient: j.srv.Client(), Issuer: issuer, Audience: audience,
+func (j *jwksServer) config() Config {
+	return Config{Issuers: []Issuer{{URL: testIssuer, Audiences: []string{audience}, JWKSURL: j.srv.URL}}, HTTPClient: j.srv.Client(),
 		RequiredClaims: []string{"name", "oid"}}
 }
 
 // staticConfig verifies the test tokens with static keys.
 func staticConfig(kids ...string) Config {
-	return Config{StaticKeys: staticKeys(kids...), Issuer: issuer, Audience: audience}
+	return Config{Issuers: []Issuer{staticIssuer(kids...)}}
+}
+
+// staticIssuer is the test issuer with the static keys kids.
+func staticIssuer(kids ...string) Issuer {
+	return Issuer{URL: testIssuer, Audiences: []string{audience}, StaticKeys: testKeys(kids...)}
 }
 
 // serve runs a TLS gRPC server (health service) behind v, then the unary

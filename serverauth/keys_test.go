@@ -20,8 +20,8 @@ func TestStaticKeysCopied(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	cfg.StaticKeys["k2"] = &key("k2").PublicKey
-	cfg.StaticKeys["k1"] = &key("k3").PublicKey
+	cfg.Issuers[0].StaticKeys["k2"] = &key("k2").PublicKey
+	cfg.Issuers[0].StaticKeys["k1"] = &key("k3").PublicKey
 	ctx := context.Background()
 	if _, err := v.Verify(ctx, sign("k2", baseClaims())); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("token of a key added to the map later: %v, want Unauthenticated", err)

@@ -2,59 +2,112 @@ package serverauth
 
 import (
 	"errors"
+
 	"fmt"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"maps"
 	"slices"
 	"strings"
 )
 
-// checkMethodNames refuses MethodRoles keys and Skip entries that are not
-// method names, and role lists that cannot mean what was intended: a
-// misspelt key would leave its method needing no role.
+// checkMethodNames refuses MethodRoles and MethodScopes keys and Skip
+// entries that are not method names, and lists that cannot mean what was
+// intended: a misspelt key would leave its method needing nothing.
 func checkMethodNames(cfg Config) error {
 	var errs []error
-	for _, m := range slices.Sorted(maps.Keys(cfg.MethodRoles)) {
-		if err := checkRoleEntry(m, cfg.MethodRoles[m]); err != nil {
-			errs = append(errs, err)
+	for _, table := range []methodTable{{"MethodRoles", "role", cfg.MethodRoles}, {"MethodScopes", "scope", cfg.MethodScopes}} {
+		for _, m := range slices.Sorted(maps.Keys(table.lists)) {
+			if err := table.checkEntry(m); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		for _, m := range cfg.Skip {
+			if err := table.checkSkip(m); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	for _, m := range cfg.Skip {
-		if err := checkSkipEntry(m, cfg.MethodRoles); err != nil {
-			errs = append(errs, err)
+		if !validMethod(m, false) {
+			errs = append(errs, fmt.Errorf(`serverauth: Skip entry %q is not a method name: want "/pkg.Service/Method"`, m))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// checkSkipEntry refuses a Skip entry that is not a method name, or that
-// MethodRoles gives roles, by name or by its service's wildcard: a skipped
-// method is never checked, so those roles would silently not apply.
-func checkSkipEntry(method string, roles map[string][]string) error {
+// methodTable is MethodRoles or MethodScopes, with the words to name it.
+type methodTable struct {
+	name, item string
+	lists      map[string][]string
+}
+
+// checkSkip refuses a Skip entry the table lists, by name or by its
+// service's wildcard: a skipped method is never checked, so the table's
+// entry would silently not apply.
+func (t methodTable) checkSkip(method string) error {
 	if !validMethod(method, false) {
-		return fmt.Errorf(`serverauth: Skip entry %q is not a method name: want "/pkg.Service/Method"`, method)
+		return nil // reported once, by checkMethodNames
 	}
-	if _, ok := roles[method]; ok {
-		return fmt.Errorf("serverauth: %q is in both Skip and MethodRoles: a skipped method is never checked, so its roles would not apply", method)
+	if _, ok := t.lists[method]; ok {
+		return fmt.Errorf("serverauth: %q is in both Skip and %s: a skipped method is never checked, so its %ss would not apply", method, t.name, t.item)
 	}
 	wildcard := method[:strings.LastIndexByte(method, '/')+1] + "*"
-	if _, ok := roles[wildcard]; ok {
-		return fmt.Errorf("serverauth: Skip entry %q is under MethodRoles[%q]: a skipped method is never checked, "+
-			"so the service's roles would not apply to it (drop the entry, or list the service's methods in MethodRoles instead)", method, wildcard)
+	if _, ok := t.lists[wildcard]; ok {
+		return fmt.Errorf("serverauth: Skip entry %q is under %s[%q]: a skipped method is never checked, "+
+			"so the service's %ss would not apply to it (drop the entry, or list the service's methods in %s instead)", method, t.name, wildcard, t.item, t.name)
 	}
 	return nil
 }
 
-func checkRoleEntry(method string, roles []string) error {
+func (t methodTable) checkEntry(method string) error {
+	list := t.lists[method]
 	switch {
 	case !validMethod(method, true):
-		return fmt.Errorf(`serverauth: MethodRoles key %q is not a method name: want "/pkg.Service/Method" or "/pkg.Service/*"`, method)
-	case len(roles) == 0:
-		return fmt.Errorf("serverauth: MethodRoles[%q] lists no roles, which would refuse every caller: "+
-			"list the roles that may call it, or remove the key if it needs none", method)
-	case slices.Contains(roles, ""):
-		return fmt.Errorf("serverauth: MethodRoles[%q] lists an empty role name", method)
+		return fmt.Errorf(`serverauth: %s key %q is not a method name: want "/pkg.Service/Method" or "/pkg.Service/*"`, t.name, method)
+	case len(list) == 0:
+		return fmt.Errorf("serverauth: %s[%q] lists no %ss, which would refuse every caller it applies to: "+
+			"list the %ss that may call it, or remove the key", t.name, method, t.item, t.item)
+	case slices.Contains(list, ""):
+		return fmt.Errorf("serverauth: %s[%q] lists an empty %s name", t.name, method, t.item)
+	case t.item == "scope" && slices.ContainsFunc(list, func(s string) bool { return strings.ContainsAny(s, " \t\n") }):
+		return fmt.Errorf("serverauth: %s[%q] lists a scope with a space in it: scopes are space-delimited, list each on its own", t.name, method)
 	}
 	return nil
+}
+
+// authorize applies MethodRoles and MethodScopes to a call of method: if
+// either lists it (the exact method first, then its service's wildcard),
+// one listed role or one listed scope is enough.
+func (v *Verifier) authorize(method string, c *verified) error {
+	roles, needsRole := lookupMethod(v.cfg.MethodRoles, method)
+	scopes, needsScope := lookupMethod(v.cfg.MethodScopes, method)
+	if !needsRole && !needsScope {
+		return nil
+	}
+	if slices.ContainsFunc(roles, c.hasRole) || slices.ContainsFunc(scopes, c.hasScope) {
+		return nil
+	}
+	switch {
+	case !needsScope:
+		return status.Errorf(codes.PermissionDenied, "%s requires one of the roles %v", method, roles)
+	case !needsRole:
+		return status.Errorf(codes.PermissionDenied, "%s requires one of the scopes %v", method, scopes)
+	}
+	return status.Errorf(codes.PermissionDenied, "%s requires one of the roles %v or one of the scopes %v", method, roles, scopes)
+}
+
+// lookupMethod returns the list for method: its own entry, or its
+// service's wildcard.
+func lookupMethod(table map[string][]string, method string) ([]string, bool) {
+	if list, ok := table[method]; ok {
+		return list, true
+	}
+	if i := strings.LastIndexByte(method, '/'); i > 0 && len(table) > 0 {
+		list, ok := table[method[:i+1]+"*"]
+		return list, ok
+	}
+	return nil, false
 }
 
 // validMethod reports whether name is "/pkg.Service/Method" (the package
@@ -87,9 +140,9 @@ func identifier(s string) bool {
 	return s != ""
 }
 
-// copyRoles copies MethodRoles, so that changing the caller's map after
-// NewVerifier cannot bypass the checks.
-func copyRoles(m map[string][]string) map[string][]string {
+// copyLists copies MethodRoles or MethodScopes, so that changing the
+// caller's map after NewVerifier cannot bypass the checks.
+func copyLists(m map[string][]string) map[string][]string {
 	out := make(map[string][]string, len(m))
 	for k, roles := range m {
 		out[k] = slices.Clone(roles)

@@ -87,7 +87,7 @@ func TestReusedKIDEndsCachedTokens(t *testing.T) {
 func TestStaticKeyEntriesSurviveJWKSChange(t *testing.T) {
 	j := startJWKS(t, "k1")
 	cfg := j.config()
-	cfg.StaticKeys = staticKeys("k3")
+	cfg.Issuers[0].StaticKeys = testKeys("k3")
 	v, err := NewVerifier(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -117,16 +117,17 @@ func TestStaticKeyEntriesSurviveJWKSChange(t *testing.T) {
 func TestCachePutRefusesAGoneKey(t *testing.T) {
 	c := configCache(Config{})
 	k1, k2 := keyFingerprint(t, "k1"), keyFingerprint(t, "k2")
-	c.setKeys(map[fingerprint]bool{k2: true}) // the fetch landed while a k1 token was being verified
+	c.setKeys(1)(map[fingerprint]bool{k2: true}) // the fetch landed while a k1 token was being verified
 	now := time.Now()
 	for i, tc := range []struct {
 		name string
 		by   keyRef
 		kept bool
 	}{
-		{"gone JWKS key", keyRef{fp: k1}, false},
-		{"JWKS token without a kid", keyRef{}, false}, // its key cannot be told
-		{"current JWKS key", keyRef{fp: k2}, true},
+		{"gone JWKS key", keyRef{fp: k1, src: 1}, false},
+		{"JWKS token without a kid", keyRef{src: 1}, false}, // its key cannot be told
+		{"current JWKS key", keyRef{fp: k2, src: 1}, true},
+		{"another JWKS's key", keyRef{fp: k2, src: 2}, false},
 		{"static key", keyRef{fp: k1, static: true}, true},
 	} {
 		key := hashToken(fmt.Sprint(i))

@@ -21,22 +21,32 @@ func foreign() string {
 
 func TestIssuerAndAudienceRequired(t *testing.T) {
 	j := startJWKS(t, "k1")
-	base := Config{JWKSURL: j.srv.URL, HTTPClient: j.srv.Client()}
 	for name, tc := range map[string]struct {
 		mut  func(*Config)
 		want string
 	}{
 		"neither":     {func(*Config) {}, "SkipIssuerCheck"},
-		"no issuer":   {func(c *Config) { c.Audience = audience }, "login.microsoftonline.com/<tenant-id>/v2.0"},
-		"no audience": {func(c *Config) { c.Issuer = issuer }, "SkipAudienceCheck"},
+		"no issuer":   {func(c *Config) { c.Issuers[0].Audiences = []string{audience} }, "serverauth/azure"},
+		"no audience": {func(c *Config) { c.Issuers[0].URL = testIssuer }, "SkipAudienceCheck"},
 		"issuer and SkipIssuerCheck": {func(c *Config) {
-			c.Issuer, c.SkipIssuerCheck, c.Audience = issuer, true, audience
-		}, "both set"},
+			c.Issuers[0].URL, c.SkipIssuerCheck, c.Issuers[0].Audiences = testIssuer, true, []string{audience}
+		}, "empty URL"},
 		"audience and SkipAudienceCheck": {func(c *Config) {
-			c.Issuer, c.Audience, c.SkipAudienceCheck = issuer, audience, true
+			c.Issuers[0].URL, c.Issuers[0].Audiences, c.Issuers[0].SkipAudienceCheck = testIssuer, []string{audience}, true
 		}, "both set"},
+		"an empty audience": {func(c *Config) {
+			c.Issuers[0].URL, c.Issuers[0].Audiences = testIssuer, []string{audience, ""}
+		}, "empty audience"},
+		"an issuer twice": {func(c *Config) {
+			c.Issuers[0].URL, c.Issuers[0].Audiences = testIssuer, []string{audience}
+			c.Issuers = append(c.Issuers, c.Issuers[0])
+		}, "listed twice"},
+		"SkipIssuerCheck with two issuers": {func(c *Config) {
+			c.SkipIssuerCheck, c.Issuers[0].Audiences = true, []string{audience}
+			c.Issuers = append(c.Issuers, c.Issuers[0])
+		}, "exactly one Issuer"},
 	} {
-		cfg := base
+		cfg := Config{Issuers: []Issuer{{JWKSURL: j.srv.URL}}, HTTPClient: j.srv.Client()}
 		tc.mut(&cfg)
 		v, err := NewVerifier(cfg)
 		if err == nil {
@@ -59,10 +69,10 @@ func TestSkipChecksAdmitWhatTheyName(t *testing.T) {
 		code codes.Code
 	}{
 		"strict":                 {func(*Config) {}, codes.Unauthenticated},
-		"SkipIssuerCheck only":   {func(c *Config) { c.Issuer, c.SkipIssuerCheck = "", true }, codes.Unauthenticated},
-		"SkipAudienceCheck only": {func(c *Config) { c.Audience, c.SkipAudienceCheck = "", true }, codes.Unauthenticated},
+		"SkipIssuerCheck only":   {func(c *Config) { c.Issuers[0].URL, c.SkipIssuerCheck = "", true }, codes.Unauthenticated},
+		"SkipAudienceCheck only": {func(c *Config) { c.Issuers[0].Audiences, c.Issuers[0].SkipAudienceCheck = nil, true }, codes.Unauthenticated},
 		"both skipped": {func(c *Config) {
-			c.Issuer, c.SkipIssuerCheck, c.Audience, c.SkipAudienceCheck = "", true, "", true
+			c.Issuers[0].URL, c.SkipIssuerCheck, c.Issuers[0].Audiences, c.Issuers[0].SkipAudienceCheck = "", true, nil, true
 		}, codes.OK},
 	} {
 		cfg := staticConfig("k1")

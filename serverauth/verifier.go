@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -19,23 +20,32 @@ import (
 // maxTokenLen bounds the authorization value a Verifier will look at.
 const maxTokenLen = 16 << 10
 
-// Verifier checks bearer JWTs on incoming calls. Create it with NewVerifier
-// and Close it to stop the JWKS refresh.
+// Verifier checks bearer tokens on incoming calls: JWTs against the keys of
+// the issuer they name, opaque tokens by introspection. Create it with
+// NewVerifier and Close it to stop keeping the keys fresh.
 type Verifier struct {
-	cfg    Config
-	parser *jwt.Parser
-	keys   *keySet
-	cache  *cache
-	now    func() time.Time
-	admit  *Validator
+	cfg       Config
+	parser    *jwt.Parser
+	leeway    time.Duration
+	issuers   map[string]*issuer
+	anyIssuer *issuer // with SkipIssuerCheck, the one issuer
+	intro     *introspector
+	cache     *cache
+	now       func() time.Time
+	admit     *Validator
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
 }
 
-// NewVerifier checks cfg and, with a JWKS URL, starts keeping the keys fresh.
+// NewVerifier checks cfg and starts keeping the issuers' keys fresh: a JWKS
+// given by URL is fetched before it returns (if it is down, again later),
+// discovery runs in the background.
 //
-// It refuses a Config without an Issuer or an Audience unless the matching
-// SkipIssuerCheck or SkipAudienceCheck says that is meant, and MethodRoles
-// keys or Skip entries that are not method names ([Verifier.CheckMethods]
-// then checks them against a server).
+// It refuses a Config whose issuers lack a URL or audiences unless
+// SkipIssuerCheck or SkipAudienceCheck says that is meant, keys that must
+// not verify signatures (RSA under 2048 bits), and MethodRoles or
+// MethodScopes keys or Skip entries that are not method names
+// ([Verifier.CheckMethods] then checks them against a server).
 func NewVerifier(cfg Config) (*Verifier, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, err
@@ -44,18 +54,34 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.MethodRoles, cfg.Skip = copyRoles(cfg.MethodRoles), slices.Clone(cfg.Skip)
-	v := &Verifier{cfg: cfg, now: cfg.Now, cache: configCache(cfg)}
+	cfg.MethodRoles, cfg.MethodScopes, cfg.Skip = copyLists(cfg.MethodRoles), copyLists(cfg.MethodScopes), slices.Clone(cfg.Skip)
+	cfg.Issuers = slices.Clone(cfg.Issuers)
+	v := &Verifier{cfg: cfg, now: cfg.Now, cache: configCache(cfg), leeway: leeway(cfg)}
 	if v.now == nil {
 		v.now = time.Now
 	}
-	if v.keys, err = newKeySet(cfg, v.cache.setKeys); err != nil {
+	ctx, stop := context.WithCancel(context.Background())
+	v.stop = stop
+	if err := v.startIssuers(ctx); err != nil {
+		v.Close()
 		return nil, err
 	}
-	v.parser = jwt.NewParser(parserOptions(cfg, algs, v.now)...)
+	if v.intro, err = newIntrospector(ctx, cfg); err != nil {
+		v.Close()
+		return nil, err
+	}
+	v.parser = jwt.NewParser(jwt.WithValidMethods(algs), jwt.WithLeeway(v.leeway),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithTimeFunc(v.now))
 	v.admit = NewValidator(v.check, cfg.Skip...)
 	v.admit.noMD = true // check reads only the authorization header
 	return v, nil
+}
+
+func leeway(cfg Config) time.Duration {
+	if cfg.Leeway != 0 {
+		return max(cfg.Leeway, 0)
+	}
+	return 30 * time.Second
 }
 
 // UnaryServerInterceptor returns the interceptor that verifies unary calls.
@@ -63,36 +89,19 @@ func (v *Verifier) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return v.admit.UnaryServerInterceptor()
 }
 
-// StreamServerInterceptor returns the interceptor that verifies streams, once,
-// when a stream opens.
-func (v *Verifier) StreamServerInterceptor() grpc.StreamServerInterceptor {
-	return v.admit.StreamServerInterceptor()
-}
-
-func parserOptions(cfg Config, algs []string, now func() time.Time) []jwt.ParserOption {
-	leeway := 30 * time.Second
-	if cfg.Leeway != 0 {
-		leeway = max(cfg.Leeway, 0)
-	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods(algs), jwt.WithLeeway(leeway),
-		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithTimeFunc(now)}
-	if cfg.Issuer != "" {
-		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
-	}
-	if cfg.Audience != "" {
-		opts = append(opts, jwt.WithAudience(cfg.Audience))
-	}
-	return opts
-}
-
-// Close stops the background JWKS refresh.
+// Close stops keeping the keys fresh and waits for the background fetches
+// to end.
 func (v *Verifier) Close() error {
-	v.keys.close()
+	v.stop()
+	v.wg.Wait()
 	return nil
 }
 
 // Verify checks a raw token (without the "Bearer " scheme) and returns a copy
-// of its claims, the caller's to change, or an Unauthenticated status error.
+// of its claims, the caller's to change, or a status error: Unauthenticated
+// for a token refused, Unavailable when the issuer's keys or the
+// introspection endpoint cannot be reached, and ctx's own error when it
+// ends first.
 func (v *Verifier) Verify(ctx context.Context, token string) (claims.Claims, error) {
 	c, _, err := v.verified(ctx, token)
 	if err != nil {
@@ -118,25 +127,86 @@ func (v *Verifier) verified(ctx context.Context, token string) (*verified, Cache
 	if err != nil {
 		return nil, CacheMiss, err
 	}
-	if now.Before(c.expiry) {
-		v.cache.put(key, cached{claims: c, until: c.expiry, by: by}, now)
+	if now.Before(c.until) {
+		v.cache.put(key, cached{claims: c, until: c.until, by: by}, now)
 	}
 	return c, CacheMiss, nil
 }
 
-// verify checks token and names the key that verified it.
+// verify checks token, a JWT against its issuer's keys or an opaque token
+// by introspection, and names the key that verified it.
 func (v *Verifier) verify(ctx context.Context, token string) (*verified, keyRef, error) {
-	all := jwt.MapClaims{}
-	var by keyRef
-	if _, err := v.parser.ParseWithClaims(token, all, v.keys.keyfunc(ctx, &by)); err != nil {
-		return nil, keyRef{}, status.Error(codes.Unauthenticated, "invalid token: "+describe(err))
+	if v.intro != nil && (len(v.issuers) == 0 || !looksLikeJWT(token)) {
+		c, err := v.intro.verify(ctx, token, v.now())
+		return c, keyRef{static: true}, err
 	}
-	for _, name := range v.cfg.RequiredClaims {
-		if val, ok := all[name]; !ok || val == nil || val == "" {
-			return nil, keyRef{}, status.Errorf(codes.Unauthenticated, "invalid token: required claim %q is missing", name)
-		}
+	all := jwt.MapClaims{}
+	var is *issuer
+	var by keyRef
+	if _, err := v.parser.ParseWithClaims(token, all, v.keyfunc(ctx, &is, &by)); err != nil {
+		return nil, keyRef{}, refused(ctx, err)
+	}
+	if err := is.checkClaims(all); err != nil {
+		return nil, keyRef{}, refused(ctx, err)
+	}
+	if err := v.checkRequired(claims.Claims(all)); err != nil {
+		return nil, keyRef{}, err
 	}
 	return newVerified(claims.Claims(all)), by, nil
+}
+
+func (v *Verifier) checkRequired(c claims.Claims) error {
+	for _, name := range v.cfg.RequiredClaims {
+		if val, ok := c[name]; !ok || val == nil || val == "" {
+			return status.Errorf(codes.Unauthenticated, "invalid token: required claim %q is missing", name)
+		}
+	}
+	return nil
+}
+
+// keyfunc finds a token's key among the keys of the issuer it names, and
+// records the issuer in is and the key in by. golang-jwt has decoded the
+// claims, not yet trusting them, when it asks.
+func (v *Verifier) keyfunc(ctx context.Context, is **issuer, by *keyRef) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		if _, ok := t.Header["crit"]; ok {
+			// RFC 7515 §4.1.11: extensions named critical must be understood,
+			// and this verifier understands none.
+			return nil, refusal("the token names critical header extensions (crit) this API does not process")
+		}
+		found, err := v.issuerOf(t)
+		if err != nil {
+			return nil, err
+		}
+		if err := found.checkType(t); err != nil {
+			return nil, err
+		}
+		*is = found
+		return found.keys.find(ctx, t, by)
+	}
+}
+
+// looksLikeJWT reports whether token has the three parts of a JWS.
+func looksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }
+
+// refused turns a failed verification into a status error: ctx's own when it
+// ended, Unavailable when the keys could not be fetched, otherwise
+// Unauthenticated with a reason that quotes nothing from the token.
+func refused(ctx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+		return status.FromContextError(ctx.Err()).Err()
+	case errors.Is(err, errRefetchFailed), errors.Is(err, errNoKeys):
+		return status.Error(codes.Unavailable, "cannot verify the token now: "+unavailableReason(err))
+	}
+	return status.Error(codes.Unauthenticated, "invalid token: "+describe(err))
+}
+
+func unavailableReason(err error) string {
+	if errors.Is(err, errNoKeys) {
+		return errNoKeys.Error()
+	}
+	return errRefetchFailed.Error()
 }
 
 func (v *Verifier) check(ctx context.Context, method string, _ metadata.MD) (context.Context, error) {
@@ -161,26 +231,6 @@ func (v *Verifier) admitToken(ctx context.Context, method string) (*verified, Ca
 	return c, lookup, err
 }
 
-// authorize applies MethodRoles: the exact method first, then the service
-// wildcard.
-func (v *Verifier) authorize(method string, c *verified) error {
-	roles, ok := v.cfg.MethodRoles[method]
-	if !ok {
-		if i := strings.LastIndexByte(method, '/'); i > 0 {
-			roles, ok = v.cfg.MethodRoles[method[:i+1]+"*"]
-		}
-	}
-	if !ok {
-		return nil
-	}
-	for _, r := range roles {
-		if c.hasRole(r) {
-			return nil
-		}
-	}
-	return status.Errorf(codes.PermissionDenied, "%s requires one of the roles %v", method, roles)
-}
-
 // bearer extracts the token from the one authorization header.
 func bearer(vals []string) (string, error) {
 	switch {
@@ -198,11 +248,15 @@ func bearer(vals []string) (string, error) {
 	return token, nil
 }
 
-// describe names why golang-jwt refused a token, without its text.
+// describe names why a token was refused, without its text.
 func describe(err error) string {
-	for _, known := range []error{jwt.ErrTokenMalformed, jwt.ErrTokenUnverifiable, jwt.ErrTokenSignatureInvalid,
-		jwt.ErrTokenExpired, jwt.ErrTokenNotValidYet, jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenInvalidIssuer,
-		jwt.ErrTokenInvalidAudience, jwt.ErrTokenRequiredClaimMissing} {
+	var r refusal
+	if errors.As(err, &r) {
+		return string(r)
+	}
+	for _, known := range []error{jwt.ErrTokenMalformed, jwt.ErrTokenSignatureInvalid,
+		jwt.ErrTokenExpired, jwt.ErrTokenNotValidYet, jwt.ErrTokenUsedBeforeIssued,
+		jwt.ErrTokenRequiredClaimMissing, jwt.ErrTokenUnverifiable} {
 		if errors.Is(err, known) {
 			return known.Error()
 		}

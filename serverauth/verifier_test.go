@@ -232,10 +232,12 @@ func TestClaimsReachTheHandlerAndSkipList(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	for name, cfg := range map[string]Config{
-		"no keys":      {Issuer: issuer, Audience: audience},
-		"HS256":        {StaticKeys: staticKeys("k1"), Issuer: issuer, Audience: audience, Algorithms: []string{"HS256"}},
-		"none":         {StaticKeys: staticKeys("k1"), Issuer: issuer, Audience: audience, Algorithms: []string{"none"}},
-		"bad JWKS URL": {JWKSURL: "::not a url", Issuer: issuer, Audience: audience},
+		"no issuers":    {},
+		"HS256":         {Issuers: []Issuer{staticIssuer("k1")}, Algorithms: []string{"HS256"}},
+		"none":          {Issuers: []Issuer{staticIssuer("k1")}, Algorithms: []string{"none"}},
+		"bad JWKS URL":  {Issuers: []Issuer{{URL: testIssuer, Audiences: []string{audience}, JWKSURL: "::not a url"}}},
+		"http JWKS URL": {Issuers: []Issuer{{URL: testIssuer, Audiences: []string{audience}, JWKSURL: "http://keys.example.test/jwks"}}},
+		"short RSA key": {Issuers: []Issuer{{URL: testIssuer, Audiences: []string{audience}, StaticKeys: map[string]crypto.PublicKey{"k": &shortKey().PublicKey}}}},
 	} {
 		if v, err := NewVerifier(cfg); err == nil {
 			v.Close()
@@ -255,7 +257,7 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func staticKeys(kids ...string) map[string]crypto.PublicKey {
+func testKeys(kids ...string) map[string]crypto.PublicKey {
 	m := map[string]crypto.PublicKey{}
 	for _, k := range kids {
 		m[k] = &key(k).PublicKey

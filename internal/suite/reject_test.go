@@ -20,8 +20,8 @@ func verifyingServer(t *testing.T, s *stack, aud string) *grpccredstest.Server {
 	t.Helper()
 	hc := s.idp.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
-	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: s.idp.JWKSURL, HTTPClient: hc,
-		Issuer: s.idp.Issuer, Audience: aud})
+	v, err := serverauth.NewVerifier(serverauth.Config{HTTPClient: hc,
+		Issuers: []serverauth.Issuer{{URL: s.idp.Issuer, Audiences: []string{aud}, JWKSURL: s.idp.JWKSURL}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,7 +138,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	ev.add(err)
 
 	// The server side refusing tokens.
-	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: s.idp.JWKSURL, HTTPClient: hc, Issuer: s.idp.Issuer, Audience: "api://other"})
+	v, err := serverauth.NewVerifier(serverauth.Config{HTTPClient: hc,
+		Issuers: []serverauth.Issuer{{URL: s.idp.Issuer, Audiences: []string{"api://other"}, JWKSURL: s.idp.JWKSURL}}})
 	ev.add(err, v)
 	for _, h := range []string{"Bearer " + tok.AccessToken, "Bearer " + apiKey, apiKey} {
 		in := metadata.NewIncomingContext(ctx, metadata.Pairs("authorization", h))

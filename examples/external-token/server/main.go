@@ -63,8 +63,9 @@ func run(addr, cert, key, jwksURL, jwksCA, issuer, audience string) error {
 		}
 		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	}
-	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: jwksURL, HTTPClient: client,
-		Issuer: issuer, Audience: audience, RequiredClaims: []string{"name", "oid"}})
+	v, err := serverauth.NewVerifier(serverauth.Config{HTTPClient: client,
+		Issuers:        []serverauth.Issuer{{URL: issuer, Audiences: []string{audience}, JWKSURL: jwksURL}},
+		RequiredClaims: []string{"name", "oid"}})
 	if err != nil {
 		return err
 	}

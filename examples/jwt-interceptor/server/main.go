@@ -63,10 +63,8 @@ func run(addr, cert, key, jwksURL, jwksCA, issuer, audience, role string) error 
 		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	}
 	v, err := serverauth.NewVerifier(serverauth.Config{
-		JWKSURL:     jwksURL,
+		Issuers:     []serverauth.Issuer{{URL: issuer, Audiences: []string{audience}, JWKSURL: jwksURL}},
 		HTTPClient:  client,
-		Issuer:      issuer,
-		Audience:    audience,
 		MethodRoles: map[string][]string{"/grpc.health.v1.Health/Check": {role}},
 	})
 	if err != nil {

@@ -74,8 +74,8 @@ func startServer(tb testing.TB, idp *grpccredstest.IdentityProvider, opts ...ote
 	if err != nil {
 		return nil, err
 	}
-	v, err := serverauth.NewVerifier(serverauth.Config{JWKSURL: idp.JWKSURL, HTTPClient: idp.HTTPClient(),
-		Issuer: idp.Issuer, Audience: audience, Observer: checks.Observe})
+	v, err := serverauth.NewVerifier(serverauth.Config{HTTPClient: idp.HTTPClient(), Observer: checks.Observe,
+		Issuers: []serverauth.Issuer{{URL: idp.Issuer, Audiences: []string{audience}, JWKSURL: idp.JWKSURL}}})
 	if err != nil {
 		return nil, err
 	}
