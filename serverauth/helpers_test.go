@@ -1,6 +1,7 @@
 package serverauth
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -19,10 +20,12 @@ import (
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -70,11 +73,23 @@ func sign(kid string, c jwt.MapClaims) string { return signWith(kid, kid, c) }
 // signWith signs c with the test key name and puts kid in the header, or no
 // kid if it is "".
 func signWith(name, kid string, c jwt.MapClaims) string {
+	return signHeader(name, map[string]any{"kid": kid}, c)
+}
+
+// signHeader signs c with the test key name ("short" for shortKey), with
+// the header fields in header added ("" values left out).
+func signHeader(name string, header map[string]any, c jwt.MapClaims) string {
 	t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
-	if kid != "" {
-		t.Header["kid"] = kid
+	for k, v := range header {
+		if v != "" {
+			t.Header[k] = v
+		}
 	}
-	s, err := t.SignedString(key(name))
+	priv := shortKey()
+	if name != "short" {
+		priv = key(name)
+	}
+	s, err := t.SignedString(priv)
 	if err != nil {
 		panic(err)
 	}
@@ -88,12 +103,18 @@ type jwksServer struct {
 	mu       sync.Mutex
 	keys     []servedKey
 	down     bool
+	delay    time.Duration // before each answer
 	requests atomic.Int64
 }
 
 // servedKey is a key the JWKS publishes: the public half of the test key
-// name, under the key ID kid (none if "").
-type servedKey struct{ kid, name string }
+// name ("short" for shortKey), under the key ID kid (none if ""), with the
+// given "use" (default "sig") and "key_ops" (default none).
+type servedKey struct {
+	kid, name string
+	use       jwkset.USE
+	ops       []jwkset.KEYOPS
+}
 
 // ownKIDs publishes each test key under its own name.
 func ownKIDs(kids []string) []servedKey {
@@ -124,16 +145,25 @@ func (j *jwksServer) publish(down bool, keys ...servedKey) {
 func (j *jwksServer) serve(w http.ResponseWriter, r *http.Request) {
 	j.requests.Add(1)
 	j.mu.Lock()
-	down, keys := j.down, j.keys
+	down, keys, delay := j.down, j.keys, j.delay
 	j.mu.Unlock()
+	select {
+	case <-time.After(delay):
+	case <-r.Context().Done():
+		return
+	}
 	if down {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return
 	}
 	store := jwkset.NewMemoryStorage()
 	for _, k := range keys {
-		jwk, err := jwkset.NewJWKFromKey(&key(k.name).PublicKey, jwkset.JWKOptions{
-			Metadata: jwkset.JWKMetadataOptions{KID: k.kid, ALG: jwkset.AlgRS256, USE: jwkset.UseSig}})
+		pub := &shortKey().PublicKey
+		if k.name != "short" {
+			pub = &key(k.name).PublicKey
+		}
+		jwk, err := jwkset.NewJWKFromKey(pub, jwkset.JWKOptions{
+			Metadata: jwkset.JWKMetadataOptions{KID: k.kid, ALG: jwkset.AlgRS256, USE: cmp.Or(k.use, jwkset.UseSig), KEYOPS: k.ops}})
 		if err != nil {
 			panic(err)
 		}
@@ -198,4 +228,24 @@ func checkHeader(c healthpb.HealthClient, header string, vals ...string) error {
 	}
 	_, err := c.Check(ctx, &healthpb.HealthCheckRequest{})
 	return err
+}
+
+// slow makes the endpoint answer d late.
+func (j *jwksServer) slow(d time.Duration) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.delay = d
+}
+
+// code is status.Code, for table tests.
+func code(err error) codes.Code { return status.Code(err) }
+
+// callAs runs v's unary interceptor for method with the bearer token tok
+// and returns the handler's context, or the error.
+func callAs(v *Verifier, method, tok string) (context.Context, error) {
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+tok))
+	var got context.Context
+	_, err := v.UnaryServerInterceptor()(ctx, nil, &grpc.UnaryServerInfo{FullMethod: method},
+		func(ctx context.Context, _ any) (any, error) { got = ctx; return nil, nil })
+	return got, err
 }

@@ -19,8 +19,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// fetchTimeout bounds one fetch of a JWKS or a discovery document.
-const fetchTimeout = 10 * time.Second
+// fetchTimeout bounds one fetch of a JWKS or a discovery document, and one
+// introspection request.
+var fetchTimeout = 10 * time.Second
 
 // jwks is one issuer's key set fetched from a URL and kept fresh until its
 // context ends.

@@ -71,6 +71,7 @@ func TestCheckMethods(t *testing.T) {
 		"/grpc.health.v1.Health/Chek":  {"Admin"},
 		"/grpc.health.v1.Helth/*":      {"Admin"},
 	}
+	cfg.MethodScopes = map[string][]string{"/grpc.health.v1.Health/Watch": {"health.read"}, "/grpc.health.v1.Health/Wach": {"health.read"}}
 	cfg.Skip = []string{"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "/grpc.reflection.v1.Reflection/Info"}
 	v, err := NewVerifier(cfg)
 	if err != nil {
@@ -82,12 +83,12 @@ func TestCheckMethods(t *testing.T) {
 		t.Fatal("misspelt and unregistered methods not reported")
 	}
 	for _, want := range []string{`MethodRoles "/grpc.health.v1.Health/Chek"`, `MethodRoles "/grpc.health.v1.Helth/*"`,
-		`Skip "/grpc.reflection.v1.Reflection/Info"`, "registered services: grpc.health.v1.Health, grpc.reflection.v1.ServerReflection"} {
+		`Skip "/grpc.reflection.v1.Reflection/Info"`, `MethodScopes "/grpc.health.v1.Health/Wach"`, "registered services: grpc.health.v1.Health, grpc.reflection.v1.ServerReflection"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
-	for _, good := range []string{`"/grpc.health.v1.Health/Check"`, `"/grpc.health.v1.Health/*"`, "ServerReflectionInfo"} {
+	for _, good := range []string{`"/grpc.health.v1.Health/Check"`, `"/grpc.health.v1.Health/*"`, "ServerReflectionInfo", "Health/Watch"} {
 		if strings.Contains(err.Error(), good) {
 			t.Errorf("error %q names the registered %s", err, good)
 		}
@@ -95,6 +96,7 @@ func TestCheckMethods(t *testing.T) {
 
 	delete(cfg.MethodRoles, "/grpc.health.v1.Health/Chek")
 	delete(cfg.MethodRoles, "/grpc.health.v1.Helth/*")
+	delete(cfg.MethodScopes, "/grpc.health.v1.Health/Wach")
 	cfg.Skip = cfg.Skip[:1]
 	good, err := NewVerifier(cfg)
 	if err != nil {
