@@ -2,6 +2,7 @@ package serverauth
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -80,5 +81,26 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		})
 		v.Close()
+	}
+}
+
+// BenchmarkCheckIssuers is BenchmarkCheck with 1 and with 50 issuers
+// configured: finding a token's issuer is a map lookup, and a cache hit does
+// not look at all.
+func BenchmarkCheckIssuers(b *testing.B) {
+	in := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+sign("k1", baseClaims())))
+	for _, n := range []int{1, 50} {
+		for _, disable := range []bool{false, true} {
+			v, _ := NewVerifier(Config{Issuers: manyIssuers(n), DisableCache: disable, RequiredClaims: []string{"name", "oid"}})
+			b.Run(fmt.Sprintf("issuers=%d/%s", n, map[bool]string{false: "cached", true: "uncached"}[disable]), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := v.check(in, "/pkg.S/M", nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			v.Close()
+		}
 	}
 }

@@ -31,6 +31,7 @@ func main() {
 	stalls("with background refresh", bench.Background(), stall, *plotPath)
 	stalls("at hard expiry (tokens live 60 ms)", bench.HardExpiry(), stall, "")
 	rpcTable("Server verification: unary RPC/s over loopback TLS", rounds, calls, bench.ServerVerification)
+	issuerScaling(min(rounds, 5))
 	swap(rounds, calls)
 }
 
@@ -68,6 +69,22 @@ func rpcTable(title string, rounds, calls int, run func(int, int) (map[string]be
 	fmt.Printf("\n## %s\n\n| variant | RPC/s | × %s |\n|---|---|---|\n", title, names[0])
 	for _, n := range names {
 		fmt.Printf("| %s | %s | %.3f |\n", n, res[n].Range("%.0f"), res[n].Median()/floor)
+	}
+}
+
+// issuerScaling shows that a check's cost does not grow with the number of
+// issuers configured.
+func issuerScaling(rounds int) {
+	counts := []int{1, 3, 50}
+	res := bench.IssuerScaling(counts, rounds)
+	fmt.Printf("\n## Server verification: one check in process, by issuers configured\n\n")
+	fmt.Println("| issuers | cached ns/check | × 1 issuer | allocs | uncached ns/check | × 1 issuer | allocs |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	one := res[1]
+	for _, n := range counts {
+		r := res[n]
+		fmt.Printf("| %d | %s | %.3f | %.0f | %s | %.3f | %.0f |\n", n, r.Cached.Range("%.0f"), r.Cached.Median()/one.Cached.Median(), r.CachedAllocs,
+			r.Uncached.Range("%.0f"), r.Uncached.Median()/one.Uncached.Median(), r.UncachedAllocs)
 	}
 }
 
