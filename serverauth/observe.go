@@ -8,8 +8,10 @@ import (
 // VerifyEvent describes one check of an incoming call by a [Verifier]. It
 // never carries the token, its subject or any claim value.
 type VerifyEvent struct {
-	// Code is the check's outcome: codes.OK, codes.Unauthenticated or
-	// codes.PermissionDenied.
+	// Code is the check's outcome: codes.OK, Unauthenticated,
+	// PermissionDenied, Unavailable (the issuer's keys or the introspection
+	// endpoint out of reach), or the caller's own Canceled or
+	// DeadlineExceeded.
 	Code codes.Code
 	// Cache says whether the verified-token cache answered.
 	Cache CacheLookup

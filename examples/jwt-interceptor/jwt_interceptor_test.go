@@ -47,7 +47,7 @@ func TestJWTInterceptor(t *testing.T) {
 		if r.Code != 0 || !r.Has("Check: SERVING") || !r.Has("Watch: SERVING") {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
 		}
-		srv.WaitFor(t, `/grpc.health.v1.Health/Check called by Trading Bot (oid 0f5e1c9a, roles [Reader Trader])`)
+		srv.WaitFor(t, `/grpc.health.v1.Health/Check called by Trading Bot (oid 0f5e1c9a, roles [Reader Trader], scp <nil>)`)
 	})
 	t.Run("reader lacks the role for Check", func(t *testing.T) {
 		r := call(t, reader)
@@ -68,6 +68,49 @@ func TestJWTInterceptor(t *testing.T) {
 		}
 		r := call(t, other)
 		if r.Code != 1 || !r.Has("check: Unauthenticated") {
+			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
+		}
+	})
+	if r := srv.Stop(t); r.Code != 0 {
+		t.Fatalf("server exit %d:\n%s", r.Code, r.Output())
+	}
+}
+
+// TestDiscoveryAndScopes runs the server with the issuer alone (its keys
+// found by discovery) and a scope that may call Check besides the role: a
+// user's delegated token with that scope is admitted, one without it is not.
+func TestDiscoveryAndScopes(t *testing.T) {
+	server := exampletest.Build(t, "server", "./server")
+	client := exampletest.Build(t, "client", "./client")
+	idp := grpccredstest.NewIdentityProvider(t, "contoso", audience)
+	ca := grpccredstest.NewCA(t, "examples")
+	leaf := ca.Server()
+	srv := server.Start(t, "-addr", "127.0.0.1:0",
+		"-cert", exampletest.WriteFile(t, "cert.pem", leaf.CertPEM),
+		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM),
+		"-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
+		"-issuer", idp.Issuer, "-audience", audience, "-check-role", "Trader", "-check-scope", "Health.Read")
+	addr, caFile := srv.Addr(t), exampletest.WriteFile(t, "ca.pem", ca.PEM)
+	user := func(scp string) string {
+		tok, err := idp.Signer.Mint(grpccredstest.Claims{Identity: grpccredstest.Identity{Name: "Ada", OID: "a11ce"},
+			Extra: map[string]any{"scp": scp, "roles": nil}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	call := func(t *testing.T, token string) exampletest.Result {
+		t.Helper()
+		return client.Run(t, "-addr", addr, "-ca", caFile, "-token-file", exampletest.WriteFile(t, "token", []byte(token)))
+	}
+	t.Run("a user granted Health.Read is admitted", func(t *testing.T) {
+		if r := call(t, user("openid Health.Read")); r.Code != 0 || !r.Has("Check: SERVING") {
+			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
+		}
+		srv.WaitFor(t, `/grpc.health.v1.Health/Check called by Ada (oid a11ce, roles [], scp openid Health.Read)`)
+	})
+	t.Run("a user without it is refused", func(t *testing.T) {
+		if r := call(t, user("openid Health.Write")); r.Code != 1 || !r.Has("check: PermissionDenied") {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
 		}
 	})

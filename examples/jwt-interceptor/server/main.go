@@ -1,11 +1,14 @@
 // Command server serves the standard gRPC health service over TLS behind a
 // JWT-checking interceptor: every call must carry a bearer token signed by a
-// key in the issuer's JWKS, for this issuer and audience, and Health/Check
-// also needs a role. It is the server half of a typical OAuth2-protected API.
+// key of the issuer, for this issuer and audience, and Health/Check also
+// needs a role (an application's token) or a scope (a user's delegated
+// token). It is the server half of a typical OAuth2-protected API. The keys
+// are found by OpenID Connect discovery from the issuer, unless -jwks-url
+// names them.
 //
 //	server -addr :50051 -cert server.pem -key server-key.pem \
-//	  -jwks-url https://login.microsoftonline.com/TENANT/discovery/v2.0/keys \
-//	  -issuer https://login.microsoftonline.com/TENANT/v2.0 -audience API-CLIENT-ID
+//	  -issuer https://login.microsoftonline.com/TENANT/v2.0 -audience API-CLIENT-ID \
+//	  -check-role Trader -check-scope Health.Read
 //
 // It prints "listening on HOST:PORT" when ready and stops on SIGINT or SIGTERM.
 package main
@@ -34,18 +37,19 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:50051", "address to listen on")
 	cert := flag.String("cert", "", "server certificate, PEM file (required)")
 	key := flag.String("key", "", "server private key, PEM file (required)")
-	jwksURL := flag.String("jwks-url", "", "the issuer's JWKS endpoint (required)")
-	jwksCA := flag.String("jwks-ca", "", "PEM file of roots for the JWKS endpoint (default: system roots)")
+	jwksURL := flag.String("jwks-url", "", "the issuer's JWKS endpoint (default: found by discovery from -issuer)")
+	jwksCA := flag.String("jwks-ca", "", "PEM file of roots for the issuer's endpoints (default: system roots)")
 	issuer := flag.String("issuer", "", "required iss claim")
 	audience := flag.String("audience", "", "required aud claim")
-	role := flag.String("check-role", "Trader", "role a caller needs for Health/Check")
+	role := flag.String("check-role", "Trader", "role that may call Health/Check")
+	scope := flag.String("check-scope", "", "scope that may call Health/Check too (default: none)")
 	flag.Parse()
-	if err := run(*addr, *cert, *key, *jwksURL, *jwksCA, *issuer, *audience, *role); err != nil {
+	if err := run(*addr, *cert, *key, *jwksURL, *jwksCA, *issuer, *audience, *role, *scope); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(addr, cert, key, jwksURL, jwksCA, issuer, audience, role string) error {
+func run(addr, cert, key, jwksURL, jwksCA, issuer, audience, role, scope string) error {
 	tc, err := credentials.NewServerTLSFromFile(cert, key)
 	if err != nil {
 		return err
@@ -62,11 +66,15 @@ func run(addr, cert, key, jwksURL, jwksCA, issuer, audience, role string) error 
 		}
 		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	}
-	v, err := serverauth.NewVerifier(serverauth.Config{
+	cfg := serverauth.Config{
 		Issuers:     []serverauth.Issuer{{URL: issuer, Audiences: []string{audience}, JWKSURL: jwksURL}},
 		HTTPClient:  client,
 		MethodRoles: map[string][]string{"/grpc.health.v1.Health/Check": {role}},
-	})
+	}
+	if scope != "" { // either the role or the scope will do
+		cfg.MethodScopes = map[string][]string{"/grpc.health.v1.Health/Check": {scope}}
+	}
+	v, err := serverauth.NewVerifier(cfg)
 	if err != nil {
 		return err
 	}
@@ -97,7 +105,7 @@ func run(addr, cert, key, jwksURL, jwksCA, issuer, audience, role string) error 
 // same way.
 func logCaller(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	if c, ok := serverauth.ClaimsFromContext(ctx); ok {
-		fmt.Printf("%s called by %v (oid %v, roles %v)\n", info.FullMethod, c["name"], c["oid"], c.Roles())
+		fmt.Printf("%s called by %v (oid %v, roles %v, scp %v)\n", info.FullMethod, c["name"], c["oid"], c.Roles(), c["scp"])
 	}
 	return h(ctx, req)
 }
