@@ -22,7 +22,8 @@ import (
 
 // Introspection checks opaque tokens at an OAuth 2.0 token introspection
 // endpoint (RFC 7662). A token is admitted only if the endpoint answers that
-// it is active, its exp (if given) has not passed, its aud holds one of
+// it is active, its token_type (if given) is Bearer or access_token (not a
+// refresh token), its exp (if given) has not passed, its aud holds one of
 // Audiences and, if Issuer is set, its iss is Issuer. Its scope and other
 // members become the call's claims, and MethodScopes and MethodRoles apply
 // to them as to a JWT's.
@@ -166,6 +167,9 @@ func (in *introspector) admit(answer claims.Claims, now time.Time) (*verified, e
 	if active, _ := answer["active"].(bool); !active {
 		return nil, status.Error(codes.Unauthenticated, "invalid token: it is not active")
 	}
+	if typ, ok := answer["token_type"]; ok && !isAccessTokenType(typ) {
+		return nil, status.Error(codes.Unauthenticated, "invalid token: it is not an access token")
+	}
 	c := newVerified(answer)
 	if !c.expiry.IsZero() && !now.Before(c.expiry.Add(in.leeway)) {
 		return nil, status.Error(codes.Unauthenticated, "invalid token: token is expired")
@@ -181,6 +185,14 @@ func (in *introspector) admit(answer claims.Claims, now time.Time) (*verified, e
 		c.until = c.expiry
 	}
 	return c, nil
+}
+
+// isAccessTokenType reports whether an answer's token_type names a bearer
+// access token; a refresh token, which an authorization server also
+// answers for, must not be accepted in its place.
+func isAccessTokenType(typ any) bool {
+	s, _ := typ.(string)
+	return strings.EqualFold(s, "Bearer") || strings.EqualFold(s, "access_token")
 }
 
 // audiences reads aud, a string or an array of strings.

@@ -101,6 +101,9 @@ func TestIntrospectionAdmitsWhatTheEndpointSays(t *testing.T) {
 	in.issue("no-aud", map[string]any{"aud": nil})
 	in.issue("other-issuer", map[string]any{"iss": "https://evil.test"})
 	in.issue("active-as-string", map[string]any{"active": "true"})
+	in.issue("refresh-token", map[string]any{"token_type": "refresh_token"})
+	in.issue("access-token-type", map[string]any{"token_type": "access_token"})
+	in.issue("no-token-type", map[string]any{"token_type": nil})
 	for name, tc := range map[string]struct {
 		tok, method string
 		want        codes.Code
@@ -113,6 +116,9 @@ func TestIntrospectionAdmitsWhatTheEndpointSays(t *testing.T) {
 		"no aud":                    {"no-aud", "/trading.v1.Orders/List", codes.Unauthenticated},
 		"another issuer":            {"other-issuer", "/trading.v1.Orders/List", codes.Unauthenticated},
 		`"active": "true"`:          {"active-as-string", "/trading.v1.Orders/List", codes.Unauthenticated},
+		"a refresh token":           {"refresh-token", "/trading.v1.Orders/List", codes.Unauthenticated},
+		"token_type access_token":   {"access-token-type", "/trading.v1.Orders/List", codes.OK},
+		"no token_type":             {"no-token-type", "/trading.v1.Orders/List", codes.OK},
 	} {
 		if _, err := callAs(v, tc.method, tc.tok); code(err) != tc.want {
 			t.Errorf("%s: %v, want %v", name, err, tc.want)
