@@ -140,6 +140,14 @@ type Issuer struct {
 	// example {"tid": "<tenant-id>"}).
 	Claims map[string]string
 
+	// RequireScopeOrRole refuses a token that grants no scope and no role:
+	// an ID token, which an issuer signs with the same keys and, for an app
+	// that is both a client and an API, for the same audience. Azure AD's
+	// ID and access tokens look alike otherwise (as Microsoft.Identity.Web
+	// does, serverauth/azure sets it). For issuers of RFC 9068 tokens, Type
+	// "at+jwt" tells them apart instead.
+	RequireScopeOrRole bool
+
 	// Type, if set, is the JWT "typ" header the tokens must carry, compared
 	// without case and without an "application/" prefix: "at+jwt" for
 	// RFC 9068 access tokens. Unset, typ is not checked (Azure AD's access

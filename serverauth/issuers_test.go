@@ -191,3 +191,25 @@ func manyIssuers(n int) []Issuer {
 	}
 	return append(out, staticIssuer("k1"))
 }
+
+// RequireScopeOrRole refuses a token that grants neither (an ID token).
+func TestRequireScopeOrRole(t *testing.T) {
+	is := staticIssuer("k1")
+	is.RequireScopeOrRole = true
+	v := must(NewVerifier(Config{Issuers: []Issuer{is}}))
+	defer v.Close()
+	for name, tc := range map[string]struct {
+		mut  func(jwt.MapClaims)
+		want codes.Code
+	}{
+		"roles":       {func(jwt.MapClaims) {}, codes.OK},
+		"scp only":    {func(c jwt.MapClaims) { delete(c, "roles"); c["scp"] = "Orders.Read" }, codes.OK},
+		"neither":     {func(c jwt.MapClaims) { delete(c, "roles") }, codes.Unauthenticated},
+		"empty roles": {func(c jwt.MapClaims) { c["roles"] = []string{} }, codes.Unauthenticated},
+		"blank scp":   {func(c jwt.MapClaims) { delete(c, "roles"); c["scp"] = " " }, codes.Unauthenticated},
+	} {
+		if _, err := v.Verify(context.Background(), sign("k1", with(tc.mut))); code(err) != tc.want {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+}

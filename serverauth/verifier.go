@@ -152,7 +152,11 @@ func (v *Verifier) verify(ctx context.Context, token string) (*verified, keyRef,
 	if err := v.checkRequired(claims.Claims(all)); err != nil {
 		return nil, keyRef{}, err
 	}
-	return newVerified(claims.Claims(all)), by, nil
+	c := newVerified(claims.Claims(all))
+	if is.RequireScopeOrRole && len(c.roles) == 0 && len(c.scopes) == 0 {
+		return nil, keyRef{}, status.Error(codes.Unauthenticated, "invalid token: it grants no scope and no role (an ID token is not an access token)")
+	}
+	return c, by, nil
 }
 
 func (v *Verifier) checkRequired(c claims.Claims) error {

@@ -37,7 +37,7 @@ func linksAny(t *testing.T, pkg string, prefixes ...string) string {
 // with any other token source, does not.
 func TestOnlyTheAzurePackageLinksMSAL(t *testing.T) {
 	const msal = "github.com/AzureAD/microsoft-authentication-library-for-go"
-	for _, pkg := range []string{"tokensource", "creds", "serverauth", "claims", "connection", "composite", "grpccredstest"} {
+	for _, pkg := range []string{"tokensource", "creds", "serverauth", "serverauth/azure", "claims", "connection", "composite", "grpccredstest"} {
 		if d := linksAny(t, pkg, msal); d != "" {
 			t.Errorf("%s links MSAL (%s)", pkg, d)
 		}
@@ -53,8 +53,10 @@ func TestOnlyTheAzurePackageLinksMSAL(t *testing.T) {
 func TestServerHalfIsIndependentOfTheClientHalf(t *testing.T) {
 	client := []string{module + "tokensource", module + "creds", module + "connection", module + "composite",
 		module + "internal/engine", module + "internal/fetcherr", "golang.org/x/oauth2"}
-	if d := linksAny(t, "serverauth", client...); d != "" {
-		t.Errorf("serverauth links %s", d)
+	for _, pkg := range []string{"serverauth", "serverauth/azure"} {
+		if d := linksAny(t, pkg, client...); d != "" {
+			t.Errorf("%s links %s", pkg, d)
+		}
 	}
 	if d := deps(t, "claims"); len(d) != 1 || d[0] != module+"claims" {
 		t.Errorf("claims links %v, want nothing outside the standard library", d)
