@@ -30,43 +30,44 @@ func checkIssuers(cfg Config) error {
 			errs = append(errs, fmt.Errorf("serverauth: %s is listed twice", name))
 		}
 		seen[is.URL] = true
-		if err := checkIssuer(is, cfg.SkipIssuerCheck); err != nil {
-			errs = append(errs, fmt.Errorf("serverauth: %s: %w", name, err))
+		if problem := checkIssuer(is, cfg.SkipIssuerCheck); problem != "" {
+			errs = append(errs, fmt.Errorf("serverauth: %s: %s", name, problem))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func checkIssuer(is Issuer, anyIssuer bool) error {
+// checkIssuer returns what is wrong with is, or "".
+func checkIssuer(is Issuer, anyIssuer bool) string {
 	switch {
 	case is.URL == "" && !anyIssuer:
-		return errors.New("URL is empty: set it to the iss claim of the tokens you accept " +
-			"(for Azure AD, serverauth/azure lists them), or set Config.SkipIssuerCheck to accept any issuer the keys verify")
+		return "URL is empty: set it to the iss claim of the tokens you accept " +
+			"(for Azure AD, serverauth/azure lists them), or set Config.SkipIssuerCheck to accept any issuer the keys verify"
 	case len(is.Audiences) == 0 && !is.SkipAudienceCheck:
-		return errors.New("Audiences is empty: set it to the aud claim of tokens meant for this API " +
-			"(Azure AD: the application (client) ID, or the App ID URI such as api://<app>), or set SkipAudienceCheck to accept tokens for any app")
+		return "Audiences is empty: set it to the aud claim of tokens meant for this API " +
+			"(Azure AD: the application (client) ID, or the App ID URI such as api://<app>), or set SkipAudienceCheck to accept tokens for any app"
 	case len(is.Audiences) > 0 && is.SkipAudienceCheck:
-		return errors.New("Audiences and SkipAudienceCheck are both set: keep one")
+		return "Audiences and SkipAudienceCheck are both set: keep one"
 	case slices.Contains(is.Audiences, ""):
-		return errors.New("Audiences lists an empty audience")
+		return "Audiences lists an empty audience"
 	}
 	if _, ok := is.Claims[""]; ok {
-		return errors.New("Claims names an empty claim")
+		return "Claims names an empty claim"
 	}
 	for _, u := range []struct{ name, url string }{{"JWKSURL", is.JWKSURL}, {"DiscoveryURL", is.DiscoveryURL}} {
 		if u.url == "" {
 			continue
 		}
 		if err := checkFetchURL(u.url); err != nil {
-			return fmt.Errorf("%s: %w", u.name, err)
+			return u.name + ": " + err.Error()
 		}
 	}
 	if is.JWKSURL == "" && len(is.StaticKeys) == 0 && is.DiscoveryURL == "" {
 		if err := checkFetchURL(is.URL); err != nil {
-			return fmt.Errorf("no JWKSURL or StaticKeys, and the URL to discover them from: %w", err)
+			return "no JWKSURL or StaticKeys, and the URL to discover them from: " + err.Error()
 		}
 	}
-	return nil
+	return ""
 }
 
 // checkFetchURL refuses a URL keys would be fetched from without TLS, other
