@@ -55,7 +55,7 @@ func (v *Verifier) discoverOnce(ctx context.Context, is Issuer, src int) (*jwks,
 	if err != nil {
 		return nil, err
 	}
-	return newJWKS(ctx, url, v.cfg, v.cache.setKeys(src))
+	return newJWKS(ctx, &v.tasks, url, v.cfg, v.cache.setKeys(src))
 }
 
 // fetchJWKSURL reads the discovery document at docURL and returns its

@@ -59,10 +59,10 @@ func (v *Verifier) remoteKeys(ctx context.Context, is Issuer, byURL map[string]*
 	r := &remoteKeys{src: len(byURL) + 1, ready: make(chan struct{})}
 	if is.JWKSURL == "" {
 		byURL["discover "+is.URL] = r
-		v.wg.Go(func() { v.discover(ctx, is, r) })
+		v.tasks.Go(func() { v.discover(ctx, is, r) })
 		return r, nil
 	}
-	j, err := newJWKS(ctx, is.JWKSURL, v.cfg, v.cache.setKeys(r.src))
+	j, err := newJWKS(ctx, &v.tasks, is.JWKSURL, v.cfg, v.cache.setKeys(r.src))
 	if err != nil {
 		return nil, fmt.Errorf("serverauth: JWKS %s: %w", is.JWKSURL, err)
 	}

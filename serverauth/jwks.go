@@ -30,6 +30,7 @@ type jwks struct {
 	store   jwkset.Storage // the keys as last fetched
 	client  jwkset.Storage // store, refetched on a read that misses
 	ctx     context.Context
+	tasks   *tasks // the verifier's: Close waits for refetches
 
 	fetches *atomic.Uint64 // fetches that replaced the keys
 	allow   *rate.Limiter  // refetches prompted by an unknown kid
@@ -48,7 +49,7 @@ type refetch struct {
 // storage can refuse keys that must not verify signatures, report to
 // changed the fingerprints of the keys each fetch leaves, and refetch on an
 // unknown kid detached from the caller.
-func newJWKS(ctx context.Context, url string, cfg Config, changed func(map[fingerprint]bool)) (*jwks, error) {
+func newJWKS(ctx context.Context, bg *tasks, url string, cfg Config, changed func(map[fingerprint]bool)) (*jwks, error) {
 	fetches := new(atomic.Uint64)
 	store, err := jwkset.NewStorageFromHTTP(url, jwkset.HTTPClientStorageOptions{
 		Storage: keyFilter{MemoryJWKSet: jwkset.NewMemoryStorage(), changed: changed, fetches: fetches,
@@ -71,7 +72,7 @@ func newJWKS(ctx context.Context, url string, cfg Config, changed func(map[finge
 	if err != nil {
 		return nil, err
 	}
-	j := &jwks{store: store, client: client, ctx: ctx, fetches: fetches,
+	j := &jwks{store: store, client: client, ctx: ctx, tasks: bg, fetches: fetches,
 		allow: rate.NewLimiter(rate.Every(cmp.Or(max(cfg.UnknownKIDRefresh, 0), 5*time.Minute)), 1)}
 	j.keyfunc, err = keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: detached{Storage: client, j: j}})
 	return j, err
@@ -129,8 +130,7 @@ func (j *jwks) refetch() *refetch {
 		return nil
 	}
 	r := &refetch{done: make(chan struct{})}
-	j.pending = r
-	go func() {
+	started := j.tasks.Go(func() {
 		ctx, cancel := context.WithTimeout(j.ctx, fetchTimeout)
 		defer cancel()
 		// The client reads its storage first, misses, and refetches; it
@@ -148,7 +148,11 @@ func (j *jwks) refetch() *refetch {
 		r.err, j.pending = err, nil
 		j.mu.Unlock()
 		close(r.done)
-	}()
+	})
+	if !started {
+		return nil // closed
+	}
+	j.pending = r
 	return r
 }
 

@@ -4,11 +4,12 @@ import (
 	"errors"
 
 	"fmt"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"maps"
 	"slices"
 	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // checkMethodNames refuses MethodRoles and MethodScopes keys and Skip

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -34,7 +33,7 @@ type Verifier struct {
 	now       func() time.Time
 	admit     *Validator
 	stop      context.CancelFunc
-	wg        sync.WaitGroup
+	tasks     tasks
 }
 
 // NewVerifier checks cfg and starts keeping the issuers' keys fresh: a JWKS
@@ -93,7 +92,7 @@ func (v *Verifier) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 // to end.
 func (v *Verifier) Close() error {
 	v.stop()
-	v.wg.Wait()
+	v.tasks.close()
 	return nil
 }
 
