@@ -24,12 +24,33 @@ const (
 	secret   = "integration-S3cret-value"
 	audience = "api://grpccreds"
 	ttl      = 4 * time.Second // short, so expiry can be reached in a test
+
+	// The scopes the API's resources grant; the client may ask for
+	// scopeRead only (CLIENT_SCOPE).
+	scopeRead  = "orders.read"
+	scopeWrite = "orders.write"
+	// opaqueAudience is a second resource, whose tokens are opaque; the API
+	// introspects them as the client rsClientID.
+	opaqueAudience = "api://grpccreds-opaque"
+	rsClientID     = "integration-api"
+	rsSecret       = "integration-api-S3cret-value"
 )
+
+// tenantSpec is what one provider instance serves: its issuer is
+// https://127.0.0.1:PORT/<tenant>/v2.0, its tokens are for audience (by
+// default), and the signing key it creates has key ID kid.
+type tenantSpec struct {
+	tenant, audience, kid string
+	ca                    *grpccredstest.CA // trusted for its TLS certificate; nil: a fresh CA
+}
+
+var tenantA = tenantSpec{tenant: tenant, audience: audience, kid: "integration-1"}
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // provider is a running oidc-provider process.
 type provider struct {
+	tenantSpec
 	dir     string
 	ca      *grpccredstest.CA
 	port    string
@@ -38,9 +59,11 @@ type provider struct {
 }
 
 func (p *provider) authorityHost() string { return "https://127.0.0.1:" + p.port }
-func (p *provider) issuer() string        { return p.authorityHost() + "/" + tenant + "/v2.0" }
+func (p *provider) issuer() string        { return p.authorityHost() + "/" + p.tenant + "/v2.0" }
 func (p *provider) tokenURL() string      { return p.issuer() + "/token" }
 func (p *provider) jwksURL() string       { return p.issuer() + "/jwks" }
+func (p *provider) discoveryURL() string  { return p.issuer() + "/.well-known/openid-configuration" }
+func (p *provider) jwksFile() string      { return filepath.Join(p.dir, "jwks.json") }
 
 // httpClient trusts the provider's certificate; its idle connections are
 // closed when the test ends.
@@ -50,11 +73,19 @@ func (p *provider) httpClient() *http.Client {
 	return c
 }
 
-// startProvider starts oidc-provider with a certificate from a fresh CA and
-// stops it (by its process group) when the test ends, even on failure.
-func startProvider(t *testing.T) *provider {
+// startProvider starts oidc-provider for tenantA with a certificate from a
+// fresh CA and stops it (by its process group) when the test ends, even on
+// failure.
+func startProvider(t *testing.T) *provider { return startTenant(t, tenantA) }
+
+// startTenant is startProvider for any tenant; give spec.ca to have several
+// providers trusted by one HTTP client.
+func startTenant(t *testing.T, spec tenantSpec) *provider {
 	t.Helper()
-	p := &provider{dir: t.TempDir(), ca: grpccredstest.NewCA(t, "integration CA"), port: "0"}
+	p := &provider{tenantSpec: spec, dir: t.TempDir(), ca: spec.ca, port: "0"}
+	if p.ca == nil {
+		p.ca = grpccredstest.NewCA(t, "integration CA")
+	}
 	leaf := p.ca.Server()
 	os.WriteFile(filepath.Join(p.dir, "cert.pem"), leaf.CertPEM, 0o600)
 	os.WriteFile(filepath.Join(p.dir, "key.pem"), leaf.KeyPEM, 0o600)
@@ -71,10 +102,12 @@ func startProvider(t *testing.T) *provider {
 func (p *provider) start(t *testing.T) {
 	t.Helper()
 	cmd := exec.Command("node", "provider.mjs")
-	cmd.Env = append(os.Environ(), "PORT="+p.port, "TENANT="+tenant, "CLIENT_ID="+clientID, "CLIENT_SECRET="+secret,
-		"AUDIENCE="+audience, fmt.Sprintf("TTL=%d", int(ttl.Seconds())),
+	cmd.Env = append(os.Environ(), "PORT="+p.port, "TENANT="+p.tenant, "CLIENT_ID="+clientID, "CLIENT_SECRET="+secret,
+		"AUDIENCE="+p.audience, fmt.Sprintf("TTL=%d", int(ttl.Seconds())),
+		"SCOPES="+scopeRead+" "+scopeWrite, "CLIENT_SCOPE="+scopeRead,
+		"OPAQUE_AUDIENCE="+opaqueAudience, "RS_CLIENT_ID="+rsClientID, "RS_CLIENT_SECRET="+rsSecret,
 		"CERT_FILE="+filepath.Join(p.dir, "cert.pem"), "KEY_FILE="+filepath.Join(p.dir, "key.pem"),
-		"JWKS_FILE="+filepath.Join(p.dir, "jwks.json"))
+		"JWKS_FILE="+p.jwksFile(), "KID="+p.kid)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()

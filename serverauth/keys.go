@@ -101,7 +101,7 @@ func (ks *keySet) find(ctx context.Context, t *jwt.Token, by *keyRef) (any, erro
 		}
 	}
 	if ks.remote == nil {
-		return nil, refusal("the token's key ID is not one of the issuer's keys")
+		return nil, refusal("the token's key ID is not one of its issuer's keys")
 	}
 	j, err := ks.remote.jwks(ctx)
 	if err != nil {

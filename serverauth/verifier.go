@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/grpccreds/grpccreds/claims"
 	"google.golang.org/grpc"
@@ -256,6 +257,9 @@ func describe(err error) string {
 	var r refusal
 	if errors.As(err, &r) {
 		return string(r)
+	}
+	if errors.Is(err, jwkset.ErrKeyNotFound) {
+		return "the token's key ID is not one of its issuer's keys"
 	}
 	for _, known := range []error{jwt.ErrTokenMalformed, jwt.ErrTokenSignatureInvalid,
 		jwt.ErrTokenExpired, jwt.ErrTokenNotValidYet, jwt.ErrTokenUsedBeforeIssued,
