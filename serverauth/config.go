@@ -31,7 +31,9 @@ type Config struct {
 	JWKSRefresh       time.Duration
 	UnknownKIDRefresh time.Duration
 	// HTTPClient fetches discovery documents and JWKS, and calls the
-	// introspection endpoint (default http.DefaultClient).
+	// introspection endpoint (default http.DefaultClient). Unless it has a
+	// CheckRedirect of its own, a redirect to plain http (other than to
+	// loopback) is refused.
 	HTTPClient *http.Client
 
 	// Algorithms allowed (default RS256). Only RS256/384/512, PS256/384/512
@@ -48,9 +50,9 @@ type Config struct {
 	// MethodRoles and MethodScopes map a full method name
 	// ("/pkg.Service/Method") or a service wildcard ("/pkg.Service/*") to
 	// the roles (the "roles" claim) or the scopes (the space-delimited "scp"
-	// or "scope" claim, or the array "scopes") that may call it. An exact
-	// method name takes precedence over its service's wildcard, in each map
-	// separately.
+	// or "scope" claim, or the array "scopes") that may call it. A method
+	// named exactly, in either map, takes its rule from its own entries
+	// only: the service wildcards of both maps no longer apply to it.
 	//
 	// A method listed in either map needs one of its listed roles or one of
 	// its listed scopes: either is enough, as with Azure AD, where an
@@ -75,9 +77,10 @@ type Config struct {
 	// Clients reopen the stream with a fresh token.
 	KeepStreamsPastExpiry bool
 
-	// Introspection, if set, checks opaque tokens (those that are not JWTs)
-	// at an RFC 7662 introspection endpoint; with no Issuers, it checks
-	// every token.
+	// Introspection, if set, checks opaque tokens at an RFC 7662
+	// introspection endpoint; with no Issuers, it checks every token. A
+	// token is opaque unless it has the three dot-separated parts of a JWT
+	// (an opaque token with two dots is taken for a malformed JWT).
 	Introspection *Introspection
 
 	// CacheSize bounds the verified-token cache (default 10 000 entries).
@@ -106,7 +109,9 @@ type Config struct {
 // Its keys are StaticKeys, or the JWKS at JWKSURL, or both. With neither,
 // the JWKS is found by OpenID Connect discovery: the document at
 // DiscoveryURL (default URL + "/.well-known/openid-configuration") names
-// it, and is refused unless its "issuer" is exactly URL.
+// it, and is refused unless its "issuer" is exactly URL. Discovery succeeds
+// once; the JWKS it names is then kept fresh, but a later change of
+// jwks_uri is not followed until the Verifier is made again.
 type Issuer struct {
 	// URL must equal the token's iss claim, byte for byte. For Azure AD see
 	// the serverauth/azure package, which lists the issuers of an API.
@@ -140,12 +145,13 @@ type Issuer struct {
 	// example {"tid": "<tenant-id>"}).
 	Claims map[string]string
 
-	// RequireScopeOrRole refuses a token that grants no scope and no role:
-	// an ID token, which an issuer signs with the same keys and, for an app
-	// that is both a client and an API, for the same audience. Azure AD's
-	// ID and access tokens look alike otherwise (as Microsoft.Identity.Web
-	// does, serverauth/azure sets it). For issuers of RFC 9068 tokens, Type
-	// "at+jwt" tells them apart instead.
+	// RequireScopeOrRole refuses a token that grants no scope and no
+	// (non-empty) role: an ID token, which an issuer signs with the same
+	// keys and, for an app that is both a client and an API, for the same
+	// audience. Azure AD's ID and access tokens look alike otherwise, so
+	// serverauth/azure sets it, as Microsoft.Identity.Web checks it; an ID
+	// token that carries app roles still passes. For issuers of RFC 9068
+	// tokens, Type "at+jwt" tells them apart instead.
 	RequireScopeOrRole bool
 
 	// Type, if set, is the JWT "typ" header the tokens must carry, compared

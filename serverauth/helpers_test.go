@@ -7,9 +7,11 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -248,4 +250,9 @@ func callAs(v *Verifier, method, tok string) (context.Context, error) {
 	_, err := v.UnaryServerInterceptor()(ctx, nil, &grpc.UnaryServerInfo{FullMethod: method},
 		func(ctx context.Context, _ any) (any, error) { got = ctx; return nil, nil })
 	return got, err
+}
+
+// newTestLogger logs as text to w, guarded by mu.
+func newTestLogger(mu *sync.Mutex, w *strings.Builder) *slog.Logger {
+	return slog.New(slog.NewTextHandler(lockedWriter{mu, w}, nil))
 }

@@ -12,10 +12,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/grpccreds/grpccreds/claims"
-	"golang.org/x/sync/singleflight"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -55,15 +55,12 @@ type Introspection struct {
 }
 
 // String describes the endpoint without the client secret.
-func (in *Introspection) String() string {
-	if in == nil {
-		return "<nil>"
-	}
+func (in Introspection) String() string {
 	return fmt.Sprintf("serverauth.Introspection{URL: %q, ClientID: %q, ClientSecret: %s}", in.URL, in.ClientID, redacted(in.ClientSecret))
 }
 
 // GoString is String, so that %#v does not print the secret either.
-func (in *Introspection) GoString() string { return in.String() }
+func (in Introspection) GoString() string { return in.String() }
 
 func redacted(secret string) string {
 	if secret == "" {
@@ -79,10 +76,14 @@ type introspector struct {
 	leeway time.Duration
 	log    *slog.Logger
 	ctx    context.Context // the verifier's: a shared request outlives its first caller
-	calls  singleflight.Group
+	tasks  *tasks          // the verifier's: Close waits for requests
+	check  func(claims.Claims) error
+
+	mu       sync.Mutex
+	inFlight map[[32]byte]*asking
 }
 
-func newIntrospector(ctx context.Context, cfg Config) (*introspector, error) {
+func newIntrospector(ctx context.Context, bg *tasks, cfg Config, check func(claims.Claims) error) (*introspector, error) {
 	if cfg.Introspection == nil {
 		return nil, nil
 	}
@@ -102,28 +103,70 @@ func newIntrospector(ctx context.Context, cfg Config) (*introspector, error) {
 	if in.MaxCacheAge == 0 {
 		in.MaxCacheAge = time.Minute
 	}
-	return &introspector{cfg: in, client: cmp.Or(cfg.HTTPClient, http.DefaultClient), leeway: leeway(cfg), log: cfg.Logger, ctx: ctx}, nil
+	return &introspector{cfg: in, client: cmp.Or(cfg.HTTPClient, http.DefaultClient), leeway: leeway(cfg), log: cfg.Logger,
+		ctx: ctx, tasks: bg, check: check, inFlight: map[[32]byte]*asking{}}, nil
+}
+
+// maxIntrospections bounds the requests in flight to the endpoint, so that
+// callers with made-up tokens cannot multiply the load on it.
+const maxIntrospections = 32
+
+// asking is one request to the endpoint, shared by the calls with its
+// token; done closes when it ends.
+type asking struct {
+	done   chan struct{}
+	answer claims.Claims
+	err    error
 }
 
 // verify asks the endpoint about token, or joins the request for it already
-// in flight, waiting as long as ctx allows.
+// in flight, waiting as long as ctx allows. The request runs detached from
+// the caller, with its own timeout, so callers that join it are not failed
+// by the one that started it giving up.
 func (in *introspector) verify(ctx context.Context, token string, now time.Time) (*verified, error) {
-	h := hashToken(token)
-	ch := in.calls.DoChan(string(h[:]), func() (any, error) {
-		ctx, cancel := context.WithTimeout(in.ctx, fetchTimeout)
-		defer cancel()
-		return in.ask(ctx, token)
-	})
-	var res singleflight.Result
+	a, err := in.start(token)
+	if err != nil {
+		return nil, err
+	}
 	select {
-	case res = <-ch:
+	case <-a.done:
 	case <-ctx.Done():
 		return nil, status.FromContextError(ctx.Err()).Err()
 	}
-	if res.Err != nil {
-		return nil, res.Err
+	if a.err != nil {
+		return nil, a.err
 	}
-	return in.admit(res.Val.(claims.Claims), now)
+	return in.admit(a.answer, now)
+}
+
+// start joins the request for token in flight, or starts one.
+func (in *introspector) start(token string) (*asking, error) {
+	key := hashToken(token)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if a, ok := in.inFlight[key]; ok {
+		return a, nil
+	}
+	if len(in.inFlight) >= maxIntrospections {
+		return nil, in.unavailable(fmt.Sprintf("%d introspections are in flight already", maxIntrospections))
+	}
+	a := &asking{done: make(chan struct{})}
+	if !in.tasks.Go(func() { in.run(key, token, a) }) {
+		return nil, status.Error(codes.Unavailable, "cannot check the token now: the verifier is closed")
+	}
+	in.inFlight[key] = a
+	return a, nil
+}
+
+func (in *introspector) run(key [32]byte, token string, a *asking) {
+	ctx, cancel := context.WithTimeout(in.ctx, fetchTimeout)
+	defer cancel()
+	answer, err := in.ask(ctx, token)
+	in.mu.Lock()
+	a.answer, a.err = answer, err
+	delete(in.inFlight, key)
+	in.mu.Unlock()
+	close(a.done)
 }
 
 // ask posts token to the endpoint and returns its answer's members.
@@ -167,18 +210,21 @@ func (in *introspector) admit(answer claims.Claims, now time.Time) (*verified, e
 	if active, _ := answer["active"].(bool); !active {
 		return nil, status.Error(codes.Unauthenticated, "invalid token: it is not active")
 	}
-	if typ, ok := answer["token_type"]; ok && !isAccessTokenType(typ) {
+	if !isAccessToken(answer) {
 		return nil, status.Error(codes.Unauthenticated, "invalid token: it is not an access token")
 	}
 	c := newVerified(answer)
-	if !c.expiry.IsZero() && !now.Before(c.expiry.Add(in.leeway)) {
-		return nil, status.Error(codes.Unauthenticated, "invalid token: token is expired")
+	if err := in.checkTimes(answer, c.expiry, now); err != nil {
+		return nil, err
 	}
 	if in.cfg.Issuer != "" && answer["iss"] != in.cfg.Issuer {
 		return nil, status.Error(codes.Unauthenticated, "invalid token: the token's issuer (iss) is not one this API trusts")
 	}
 	if !in.cfg.SkipAudienceCheck && !slices.ContainsFunc(audiences(answer), func(a string) bool { return slices.Contains(in.cfg.Audiences, a) }) {
 		return nil, status.Error(codes.Unauthenticated, "invalid token: the token's audience (aud) is not this API")
+	}
+	if err := in.check(answer); err != nil {
+		return nil, err
 	}
 	c.until = now.Add(in.cfg.MaxCacheAge)
 	if !c.expiry.IsZero() && c.expiry.Before(c.until) {
@@ -187,12 +233,38 @@ func (in *introspector) admit(answer claims.Claims, now time.Time) (*verified, e
 	return c, nil
 }
 
-// isAccessTokenType reports whether an answer's token_type names a bearer
-// access token; a refresh token, which an authorization server also
-// answers for, must not be accepted in its place.
-func isAccessTokenType(typ any) bool {
-	s, _ := typ.(string)
-	return strings.EqualFold(s, "Bearer") || strings.EqualFold(s, "access_token")
+// isAccessToken reports whether an answer is about a bearer access token: a
+// refresh token, which an authorization server also answers for, must not
+// be accepted in its place. token_type, if given, must be Bearer or
+// access_token; typ, if given, must not be Refresh or Offline (Keycloak's
+// names for refresh tokens).
+func isAccessToken(answer claims.Claims) bool {
+	if typ, ok := answer["token_type"]; ok {
+		s, _ := typ.(string)
+		if !strings.EqualFold(s, "Bearer") && !strings.EqualFold(s, "access_token") {
+			return false
+		}
+	}
+	typ, _ := answer["typ"].(string)
+	return !strings.EqualFold(typ, "Refresh") && !strings.EqualFold(typ, "Offline")
+}
+
+// checkTimes refuses an answer whose exp has passed or is not a number, or
+// whose nbf is still ahead, each with the leeway.
+func (in *introspector) checkTimes(answer claims.Claims, exp, now time.Time) error {
+	if _, ok := answer["exp"]; ok && exp.IsZero() {
+		return status.Error(codes.Unauthenticated, "invalid token: its exp is not a number")
+	}
+	if !exp.IsZero() && !now.Before(exp.Add(in.leeway)) {
+		return status.Error(codes.Unauthenticated, "invalid token: token is expired")
+	}
+	if nbf, ok := answer["nbf"]; ok {
+		at := claims.Claims{"exp": nbf}.Expiry()
+		if at.IsZero() || now.Add(in.leeway).Before(at) {
+			return status.Error(codes.Unauthenticated, "invalid token: token is not valid yet")
+		}
+	}
+	return nil
 }
 
 // audiences reads aud, a string or an array of strings.

@@ -31,7 +31,7 @@ func (v *Verifier) startIssuers(ctx context.Context) error {
 	byURL := map[string]*remoteKeys{}
 	for i, cfgIs := range v.cfg.Issuers {
 		is := &issuer{Issuer: cfgIs}
-		is.Audiences, is.Claims = slices.Clone(is.Audiences), maps.Clone(is.Claims)
+		is.Audiences, is.Claims, is.Type = slices.Clone(is.Audiences), maps.Clone(is.Claims), mediaType(is.Type)
 		static, err := staticKeys(is.StaticKeys)
 		if err != nil {
 			return fmt.Errorf("serverauth: Issuers[%d]: %w", i, err)
@@ -94,13 +94,20 @@ func (is *issuer) checkType(t *jwt.Token) error {
 		return nil
 	}
 	typ, _ := t.Header["typ"].(string)
-	if len(typ) > len("application/") && strings.EqualFold(typ[:len("application/")], "application/") {
-		typ = typ[len("application/"):]
-	}
-	if !strings.EqualFold(typ, is.Type) {
+	if !strings.EqualFold(mediaType(typ), is.Type) {
 		return refusal(`the token's type (typ header) is not "` + is.Type + `"`)
 	}
 	return nil
+}
+
+// mediaType returns typ without an "application/" prefix (RFC 7515
+// §4.1.9).
+func mediaType(typ string) string {
+	const prefix = "application/"
+	if len(typ) > len(prefix) && strings.EqualFold(typ[:len(prefix)], prefix) {
+		return typ[len(prefix):]
+	}
+	return typ
 }
 
 // checkClaims applies is's Audiences and Claims to a verified token's
@@ -113,7 +120,7 @@ func (is *issuer) checkClaims(c jwt.MapClaims) error {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(is.Claims)) {
-		if got, _ := c[name].(string); got != is.Claims[name] {
+		if got, ok := c[name].(string); !ok || got != is.Claims[name] {
 			return refusal("the token's " + name + " claim does not have the value this API requires")
 		}
 	}

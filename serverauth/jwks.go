@@ -33,6 +33,7 @@ type jwks struct {
 	tasks   *tasks // the verifier's: Close waits for refetches
 
 	fetches *atomic.Uint64 // fetches that replaced the keys
+	failing *atomic.Bool   // whether the last fetch failed
 	allow   *rate.Limiter  // refetches prompted by an unknown kid
 	mu      sync.Mutex
 	pending *refetch // the refetch in flight, if any
@@ -50,15 +51,15 @@ type refetch struct {
 // changed the fingerprints of the keys each fetch leaves, and refetch on an
 // unknown kid detached from the caller.
 func newJWKS(ctx context.Context, bg *tasks, url string, cfg Config, changed func(map[fingerprint]bool)) (*jwks, error) {
-	fetches := new(atomic.Uint64)
+	fetches, failing := new(atomic.Uint64), new(atomic.Bool)
 	store, err := jwkset.NewStorageFromHTTP(url, jwkset.HTTPClientStorageOptions{
 		Storage: keyFilter{MemoryJWKSet: jwkset.NewMemoryStorage(), changed: changed, fetches: fetches,
-			log: cfg.Logger, url: url},
+			failing: failing, log: cfg.Logger, url: url},
 		Client:                    cfg.HTTPClient,
 		Ctx:                       ctx,
 		HTTPTimeout:               fetchTimeout,
 		NoErrorReturnFirstHTTPReq: true, // a JWKS that is down at start is fetched again later
-		RefreshErrorHandler:       refreshErrorHandler(cfg.Logger, url),
+		RefreshErrorHandler:       refreshErrorHandler(cfg.Logger, url, failing),
 		RefreshInterval:           cmp.Or(max(cfg.JWKSRefresh, 0), time.Hour),
 	})
 	if err != nil {
@@ -72,7 +73,7 @@ func newJWKS(ctx context.Context, bg *tasks, url string, cfg Config, changed fun
 	if err != nil {
 		return nil, err
 	}
-	j := &jwks{store: store, client: client, ctx: ctx, tasks: bg, fetches: fetches,
+	j := &jwks{store: store, client: client, ctx: ctx, tasks: bg, fetches: fetches, failing: failing,
 		allow: rate.NewLimiter(rate.Every(cmp.Or(max(cfg.UnknownKIDRefresh, 0), 5*time.Minute)), 1)}
 	j.keyfunc, err = keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: detached{Storage: client, j: j}})
 	return j, err
@@ -104,6 +105,11 @@ func (j *jwks) read(ctx context.Context, kid string) (jwkset.JWK, error) {
 		return k, nil
 	}
 	r := j.refetch()
+	if r == nil && j.failing.Load() {
+		// No refetch now, and the last fetch failed: the key may be one
+		// the issuer has published since.
+		return jwkset.JWK{}, fmt.Errorf("%w: the last fetch failed", errRefetchFailed)
+	}
 	if r == nil {
 		return jwkset.JWK{}, jwkset.ErrKeyNotFound
 	}
@@ -163,6 +169,7 @@ type keyFilter struct {
 	*jwkset.MemoryJWKSet
 	changed func(keys map[fingerprint]bool)
 	fetches *atomic.Uint64
+	failing *atomic.Bool
 	log     *slog.Logger
 	url     string
 }
@@ -184,6 +191,7 @@ func (s keyFilter) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error 
 		return err
 	}
 	s.changed(fingerprints(kept))
+	s.failing.Store(false)
 	s.fetches.Add(1)
 	return nil
 }

@@ -115,10 +115,12 @@ func (ks *keySet) find(ctx context.Context, t *jwt.Token, by *keyRef) (any, erro
 	return k, err
 }
 
-// refreshErrorHandler logs a failed JWKS refresh to l, or drops it if l is
-// nil (keyfunc's default would log to slog.Default).
-func refreshErrorHandler(l *slog.Logger, url string) func(context.Context, error) {
+// refreshErrorHandler records a failed JWKS refresh in failing and logs it
+// to l, or drops it if l is nil (keyfunc's default would log to
+// slog.Default).
+func refreshErrorHandler(l *slog.Logger, url string, failing *atomic.Bool) func(context.Context, error) {
 	return func(ctx context.Context, err error) {
+		failing.Store(true)
 		if l != nil && ctx.Err() == nil {
 			l.WarnContext(ctx, "serverauth: JWKS refresh failed; the last good keys stay in use", "url", url, "error", err)
 		}

@@ -77,38 +77,65 @@ func (t methodTable) checkEntry(method string) error {
 	return nil
 }
 
-// authorize applies MethodRoles and MethodScopes to a call of method: if
-// either lists it (the exact method first, then its service's wildcard),
-// one listed role or one listed scope is enough.
-func (v *Verifier) authorize(method string, c *verified) error {
-	roles, needsRole := lookupMethod(v.cfg.MethodRoles, method)
-	scopes, needsScope := lookupMethod(v.cfg.MethodScopes, method)
-	if !needsRole && !needsScope {
-		return nil
+// rule is what may call a method: one of roles or one of scopes, whichever
+// the tables list.
+type rule struct {
+	roles, scopes []string
+}
+
+// rules holds MethodRoles and MethodScopes merged: by exact method, and by
+// service ("/pkg.Service/", the wildcard without its "*").
+type rules struct {
+	exact, service map[string]rule
+}
+
+// newRules merges the tables. An exact method in either table shadows the
+// service wildcards of both: the method's own entry is its whole rule.
+func newRules(roles, scopes map[string][]string) rules {
+	r := rules{exact: map[string]rule{}, service: map[string]rule{}}
+	for _, t := range []struct {
+		table map[string][]string
+		set   func(*rule, []string)
+	}{{roles, func(r *rule, l []string) { r.roles = l }}, {scopes, func(r *rule, l []string) { r.scopes = l }}} {
+		for key, list := range t.table {
+			m, name := r.exact, key
+			if service, ok := strings.CutSuffix(key, "*"); ok {
+				m, name = r.service, service
+			}
+			entry := m[name]
+			t.set(&entry, list)
+			m[name] = entry
+		}
 	}
-	if slices.ContainsFunc(roles, c.hasRole) || slices.ContainsFunc(scopes, c.hasScope) {
+	return r
+}
+
+// lookup returns the rule for method, if either table lists it.
+func (r rules) lookup(method string) (rule, bool) {
+	if e, ok := r.exact[method]; ok {
+		return e, true
+	}
+	if i := strings.LastIndexByte(method, '/'); i > 0 && len(r.service) > 0 {
+		e, ok := r.service[method[:i+1]]
+		return e, ok
+	}
+	return rule{}, false
+}
+
+// authorize applies MethodRoles and MethodScopes to a call of method: if
+// either lists it, one listed role or one listed scope is enough.
+func (v *Verifier) authorize(method string, c *verified) error {
+	r, ok := v.rules.lookup(method)
+	if !ok || slices.ContainsFunc(r.roles, c.hasRole) || slices.ContainsFunc(r.scopes, c.hasScope) {
 		return nil
 	}
 	switch {
-	case !needsScope:
-		return status.Errorf(codes.PermissionDenied, "%s requires one of the roles %v", method, roles)
-	case !needsRole:
-		return status.Errorf(codes.PermissionDenied, "%s requires one of the scopes %v", method, scopes)
+	case r.scopes == nil:
+		return status.Errorf(codes.PermissionDenied, "%s requires one of the roles %v", method, r.roles)
+	case r.roles == nil:
+		return status.Errorf(codes.PermissionDenied, "%s requires one of the scopes %v", method, r.scopes)
 	}
-	return status.Errorf(codes.PermissionDenied, "%s requires one of the roles %v or one of the scopes %v", method, roles, scopes)
-}
-
-// lookupMethod returns the list for method: its own entry, or its
-// service's wildcard.
-func lookupMethod(table map[string][]string, method string) ([]string, bool) {
-	if list, ok := table[method]; ok {
-		return list, true
-	}
-	if i := strings.LastIndexByte(method, '/'); i > 0 && len(table) > 0 {
-		list, ok := table[method[:i+1]+"*"]
-		return list, ok
-	}
-	return nil, false
+	return status.Errorf(codes.PermissionDenied, "%s requires one of the roles %v or one of the scopes %v", method, r.roles, r.scopes)
 }
 
 // validMethod reports whether name is "/pkg.Service/Method" (the package

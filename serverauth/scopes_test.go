@@ -90,3 +90,57 @@ func TestMethodScopesNamesChecked(t *testing.T) {
 		}
 	}
 }
+
+// A method named exactly in one table is not opened by a service wildcard
+// in the other: its own entry is its whole rule.
+func TestExactEntryShadowsBothWildcards(t *testing.T) {
+	cfg := staticConfig("k1")
+	cfg.MethodRoles = map[string][]string{"/pkg.S/Admin": {"Admin"}, "/pkg.S/*": {"Reader"}}
+	cfg.MethodScopes = map[string][]string{"/pkg.S/*": {"orders.read"}, "/pkg.S/Export": {"orders.export"}}
+	v := must(NewVerifier(cfg))
+	defer v.Close()
+	tok := func(roles []string, scp string) string {
+		return sign("k1", with(func(c jwt.MapClaims) { c["roles"], c["scp"] = roles, scp }))
+	}
+	for name, tc := range map[string]struct {
+		method, tok string
+		want        codes.Code
+	}{
+		"the service's scope does not open Admin": {"/pkg.S/Admin", tok(nil, "orders.read"), codes.PermissionDenied},
+		"the service's role does not open Admin":  {"/pkg.S/Admin", tok([]string{"Reader"}, ""), codes.PermissionDenied},
+		"Admin's own role":                        {"/pkg.S/Admin", tok([]string{"Admin"}, ""), codes.OK},
+		"the service's role does not open Export": {"/pkg.S/Export", tok([]string{"Reader"}, "orders.read"), codes.PermissionDenied},
+		"Export's own scope":                      {"/pkg.S/Export", tok(nil, "orders.export"), codes.OK},
+		"another method: the service's role":      {"/pkg.S/List", tok([]string{"Reader"}, ""), codes.OK},
+		"another method: the service's scope":     {"/pkg.S/List", tok(nil, "orders.read"), codes.OK},
+		"another method: neither":                 {"/pkg.S/List", tok([]string{"Admin"}, "orders.export"), codes.PermissionDenied},
+	} {
+		if _, err := callAs(v, tc.method, tc.tok); code(err) != tc.want {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+}
+
+// A check with long service names and both tables allocates no more than
+// one with neither.
+func TestRulesLookupAllocatesNothing(t *testing.T) {
+	const method = "/com.example.trading.v1.OrderService/List"
+	plain := must(NewVerifier(staticConfig("k1")))
+	defer plain.Close()
+	cfg := staticConfig("k1")
+	cfg.MethodRoles = map[string][]string{"/com.example.trading.v1.OrderService/*": {"Trader"}}
+	cfg.MethodScopes = map[string][]string{"/com.example.trading.v1.OrderService/*": {"orders.read"}}
+	tables := must(NewVerifier(cfg))
+	defer tables.Close()
+	tok := sign("k1", baseClaims())
+	allocs := map[string]float64{}
+	for name, v := range map[string]*Verifier{"no tables": plain, "both tables": tables} {
+		if _, err := callAs(v, method, tok); err != nil {
+			t.Fatal(err)
+		}
+		allocs[name] = testing.AllocsPerRun(200, func() { callAs(v, method, tok) })
+	}
+	if allocs["both tables"] != allocs["no tables"] {
+		t.Errorf("allocations per check: %v", allocs)
+	}
+}

@@ -14,7 +14,9 @@ var errStreamExpired = status.Error(codes.Unauthenticated, "the token this strea
 
 // StreamServerInterceptor returns the interceptor that verifies streams when
 // they open. Unless Config.KeepStreamsPastExpiry is set, a stream then ends
-// with Unauthenticated when its token's exp (plus Leeway) passes: its
+// with Unauthenticated when its token's exp (plus Leeway) passes (for an
+// introspected token without exp, when its answer stops being trusted,
+// Introspection.MaxCacheAge after it was given): its
 // context is cancelled, so a handler that watches it returns, and SendMsg
 // and RecvMsg fail from then on. A handler blocked in RecvMsg sees it when
 // the next message arrives or the client goes.
@@ -26,10 +28,14 @@ func (v *Verifier) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		return admit(srv, ss, info, func(srv any, ss grpc.ServerStream) error {
 			c, ok := ss.Context().Value(claimsKey{}).(*verified)
-			if !ok || c.expiry.IsZero() {
+			if !ok {
 				return handler(srv, ss) // a skipped method
 			}
-			ctx, cancel := context.WithTimeoutCause(ss.Context(), c.expiry.Add(v.leeway).Sub(v.now()), errStreamExpired)
+			end := c.expiry.Add(v.leeway)
+			if c.expiry.IsZero() {
+				end = c.until // an introspected token without exp: as long as the answer is trusted
+			}
+			ctx, cancel := context.WithTimeoutCause(ss.Context(), end.Sub(v.now()), errStreamExpired)
 			defer cancel()
 			err := handler(srv, &expiring{ServerStream: ss, ctx: ctx})
 			if errors.Is(context.Cause(ctx), errStreamExpired) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 )
@@ -51,8 +52,10 @@ func checkIssuer(is Issuer, anyIssuer bool) string {
 	case slices.Contains(is.Audiences, ""):
 		return "Audiences lists an empty audience"
 	}
-	if _, ok := is.Claims[""]; ok {
-		return "Claims names an empty claim"
+	for name, want := range is.Claims {
+		if name == "" || want == "" {
+			return "Claims names an empty claim or an empty value (which a missing claim would match)"
+		}
 	}
 	for _, u := range []struct{ name, url string }{{"JWKSURL", is.JWKSURL}, {"DiscoveryURL", is.DiscoveryURL}} {
 		if u.url == "" {
@@ -62,12 +65,35 @@ func checkIssuer(is Issuer, anyIssuer bool) string {
 			return u.name + ": " + err.Error()
 		}
 	}
+	if is.DiscoveryURL != "" && (is.JWKSURL != "" || len(is.StaticKeys) > 0) {
+		return "DiscoveryURL is set beside JWKSURL or StaticKeys, which take its place: keep one"
+	}
 	if is.JWKSURL == "" && len(is.StaticKeys) == 0 && is.DiscoveryURL == "" {
 		if err := checkFetchURL(is.URL); err != nil {
 			return "no JWKSURL or StaticKeys, and the URL to discover them from: " + err.Error()
 		}
 	}
 	return ""
+}
+
+// noDowngrade returns c (default http.DefaultClient) made to refuse a
+// redirect to a URL [checkFetchURL] refuses, unless c has a CheckRedirect
+// of its own.
+func noDowngrade(c *http.Client) *http.Client {
+	if c == nil {
+		c = http.DefaultClient
+	}
+	if c.CheckRedirect != nil {
+		return c
+	}
+	safe := *c
+	safe.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return checkFetchURL(req.URL.String())
+	}
+	return &safe
 }
 
 // checkFetchURL refuses a URL keys would be fetched from without TLS, other

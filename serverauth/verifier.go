@@ -32,6 +32,7 @@ type Verifier struct {
 	intro     *introspector
 	cache     *cache
 	now       func() time.Time
+	rules     rules
 	admit     *Validator
 	stop      context.CancelFunc
 	tasks     tasks
@@ -55,8 +56,8 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		return nil, err
 	}
 	cfg.MethodRoles, cfg.MethodScopes, cfg.Skip = copyLists(cfg.MethodRoles), copyLists(cfg.MethodScopes), slices.Clone(cfg.Skip)
-	cfg.Issuers = slices.Clone(cfg.Issuers)
-	v := &Verifier{cfg: cfg, now: cfg.Now, cache: configCache(cfg), leeway: leeway(cfg)}
+	cfg.Issuers, cfg.HTTPClient = slices.Clone(cfg.Issuers), noDowngrade(cfg.HTTPClient)
+	v := &Verifier{cfg: cfg, now: cfg.Now, cache: configCache(cfg), leeway: leeway(cfg), rules: newRules(cfg.MethodRoles, cfg.MethodScopes)}
 	if v.now == nil {
 		v.now = time.Now
 	}
@@ -66,7 +67,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		v.Close()
 		return nil, err
 	}
-	if v.intro, err = newIntrospector(ctx, cfg); err != nil {
+	if v.intro, err = newIntrospector(ctx, &v.tasks, cfg, v.checkRequired); err != nil {
 		v.Close()
 		return nil, err
 	}
@@ -153,11 +154,13 @@ func (v *Verifier) verify(ctx context.Context, token string) (*verified, keyRef,
 		return nil, keyRef{}, err
 	}
 	c := newVerified(claims.Claims(all))
-	if is.RequireScopeOrRole && len(c.roles) == 0 && len(c.scopes) == 0 {
+	if is.RequireScopeOrRole && !slices.ContainsFunc(c.roles, nonEmpty) && len(c.scopes) == 0 {
 		return nil, keyRef{}, status.Error(codes.Unauthenticated, "invalid token: it grants no scope and no role (an ID token is not an access token)")
 	}
 	return c, by, nil
 }
+
+func nonEmpty(s string) bool { return s != "" }
 
 func (v *Verifier) checkRequired(c claims.Claims) error {
 	for _, name := range v.cfg.RequiredClaims {
@@ -263,7 +266,7 @@ func describe(err error) string {
 	}
 	for _, known := range []error{jwt.ErrTokenMalformed, jwt.ErrTokenSignatureInvalid,
 		jwt.ErrTokenExpired, jwt.ErrTokenNotValidYet, jwt.ErrTokenUsedBeforeIssued,
-		jwt.ErrTokenRequiredClaimMissing, jwt.ErrTokenUnverifiable} {
+		jwt.ErrTokenRequiredClaimMissing, jwt.ErrTokenInvalidClaims, jwt.ErrTokenUnverifiable} {
 		if errors.Is(err, known) {
 			return known.Error()
 		}

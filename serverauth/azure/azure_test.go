@@ -469,7 +469,7 @@ func TestScopesAndRoles(t *testing.T) {
 	a := startAuthority(t, home)
 	v := a.verifier(t, a.api(), serverauth.Config{
 		RequiredClaims: []string{"oid"},
-		MethodRoles:    map[string][]string{"/trading.v1.Orders/*": {"Trader"}},
+		MethodRoles:    map[string][]string{"/trading.v1.Orders/*": {"Trader"}, "/trading.v1.Orders/Cancel": {"Trader"}},
 		MethodScopes: map[string][]string{
 			"/trading.v1.Orders/List":   {"Orders.Read"},
 			"/trading.v1.Orders/Place":  {"Orders.Write"},
@@ -509,6 +509,7 @@ func TestScopesAndRoles(t *testing.T) {
 		{"app: Settle by role Trader", trader, "/trading.v1.Orders/Settle", codes.OK, appOID},
 		{"app: Cancel by role Trader", trader, "/trading.v1.Orders/Cancel", codes.OK, appOID},
 		{"app without Trader: List", reader, "/trading.v1.Orders/List", codes.PermissionDenied, ""},
+		{"app: List's own entry shadows the role wildcard", trader, "/trading.v1.Orders/List", codes.PermissionDenied, ""},
 		{"another tenant's token", sign(a.v2User(stranger, apiClient)), "/trading.v1.Orders/List", codes.Unauthenticated, ""},
 		{"no token", "", "/trading.v1.Orders/List", codes.Unauthenticated, ""},
 		{"no token, skipped method", "", "/grpc.health.v1.Health/Check", codes.OK, "(no claims)"},
