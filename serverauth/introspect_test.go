@@ -224,7 +224,7 @@ func TestIntrospectionCache(t *testing.T) {
 func TestIntrospectionSharedRequest(t *testing.T) {
 	in := startIntrospection(t)
 	in.issue("good", nil)
-	in.set(func(in *introspection) { in.delay = 100 * time.Millisecond })
+	in.set(func(in *introspection) { in.delay = 500 * time.Millisecond })
 	v := must(NewVerifier(in.config()))
 	defer v.Close()
 	impatient, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
