@@ -35,12 +35,12 @@ func (v *Verifier) discover(ctx context.Context, is Issuer, r *remoteKeys) {
 			r.cur.Store(j)
 			return
 		}
-		r.err.Store(&err)
-		closeOnce(r.ready)
 		if v.cfg.Logger != nil && ctx.Err() == nil {
 			v.cfg.Logger.WarnContext(ctx, "serverauth: OpenID Connect discovery failed; tried again later",
 				"issuer", is.URL, "retry_in", wait, "error", err)
 		}
+		r.err.Store(&err)
+		closeOnce(r.ready)
 		select {
 		case <-ctx.Done():
 			return
