@@ -526,3 +526,45 @@ func TestScopesAndRoles(t *testing.T) {
 		t.Errorf("the refusal %q does not name the role and the scope that would do", msg)
 	}
 }
+
+// TestExamplesOfBefore shows the defects of the server examples before
+// serverauth/azure. docs/server.md and the package example paired the v2.0
+// issuer with the App ID URI as audience, which no token Azure AD issues
+// matches: v1.0 tokens carry the App ID URI but the sts.windows.net issuer,
+// v2.0 tokens the v2.0 issuer but the client ID. The README paired the v2.0
+// issuer with the client ID, which refuses v1.0 tokens, the format a new
+// app registration gets. The issuers of API.Issuers accept both.
+func TestExamplesOfBefore(t *testing.T) {
+	a := startAuthority(t, home)
+	keys := a.srv.URL + "/" + home + "/discovery/v2.0/keys"
+	old := func(aud string) *serverauth.Verifier {
+		v, err := serverauth.NewVerifier(serverauth.Config{HTTPClient: a.srv.Client(),
+			Issuers: []serverauth.Issuer{{URL: a.v2Issuer(home), Audiences: []string{aud}, JWKSURL: keys}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { v.Close() })
+		return v
+	}
+	docs, readme, now := old(appIDURI), old(apiClient), a.verifier(t, a.api(), serverauth.Config{})
+	v1, v2 := sign(v1User(home, appIDURI)), sign(a.v2User(home, apiClient))
+	for _, tc := range []struct {
+		name     string
+		v        *serverauth.Verifier
+		tok      string
+		admitted bool
+	}{
+		{"docs/server.md of before, v1.0 token", docs, v1, false},
+		{"docs/server.md of before, v2.0 token", docs, v2, false},
+		{"README of before, v1.0 token", readme, v1, false},
+		{"README of before, v2.0 token", readme, v2, true},
+		{"API.Issuers, v1.0 token", now, v1, true},
+		{"API.Issuers, v2.0 token", now, v2, true},
+	} {
+		_, err := verify(t, tc.v, tc.tok)
+		if (err == nil) != tc.admitted {
+			t.Errorf("%s: %v, want admitted = %v", tc.name, err, tc.admitted)
+		}
+		t.Logf("%s: %v", tc.name, err)
+	}
+}
