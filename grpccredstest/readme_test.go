@@ -20,8 +20,8 @@ func TestReadmeClient(t *testing.T) {
 	ctx := context.Background()
 	idp := grpccredstest.NewIdentityProvider(t, "my-tenant", "api://orders")
 	idp.Register("orders-cli", grpccredstest.Client{Secret: "s3cret", Identity: grpccredstest.Identity{Name: "CLI", Roles: []string{"Trader"}}})
-	v, err := serverauth.NewVerifier(serverauth.Config{HTTPClient: idp.HTTPClient(),
-		Issuers: []serverauth.Issuer{{URL: idp.Issuer, Audiences: []string{"api://orders"}, JWKSURL: idp.JWKSURL}}})
+	v, err := serverauth.NewVerifier(serverauth.Config{HTTPClient: idp.HTTPClient(), // keys by discovery from the issuer
+		Issuers: []serverauth.Issuer{{URL: idp.Issuer, Audiences: []string{"api://orders"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
