@@ -195,14 +195,21 @@ func staticIssuer(kids ...string) Issuer {
 // interceptors after, and returns a client.
 func serve(t testing.TB, v *Validator, after ...grpc.UnaryServerInterceptor) healthpb.HealthClient {
 	t.Helper()
+	return serveWith(t, grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{v.UnaryServerInterceptor()}, after...)...),
+		grpc.StreamInterceptor(v.StreamServerInterceptor()))
+}
+
+// serveWith runs a TLS gRPC server with opts serving the health service,
+// and returns a client.
+func serveWith(t testing.TB, opts ...grpc.ServerOption) healthpb.HealthClient {
+	t.Helper()
 	ca := grpccredstest.NewCA(t, "ca")
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	tc := credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{ca.Server().TLS}})
-	s := grpc.NewServer(grpc.Creds(tc), grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{v.UnaryServerInterceptor()}, after...)...),
-		grpc.StreamInterceptor(v.StreamServerInterceptor()))
+	s := grpc.NewServer(append([]grpc.ServerOption{grpc.Creds(tc)}, opts...)...)
 	healthpb.RegisterHealthServer(s, health.NewServer())
 	go s.Serve(lis)
 	t.Cleanup(s.Stop)

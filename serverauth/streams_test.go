@@ -2,18 +2,12 @@ package serverauth
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/grpccreds/grpccreds/grpccredstest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 )
@@ -21,25 +15,7 @@ import (
 // serveStreams runs a TLS gRPC server whose health service is behind v's
 // interceptors and returns a client.
 func serveStreams(t *testing.T, v *Verifier) healthpb.HealthClient {
-	t.Helper()
-	ca := grpccredstest.NewCA(t, "ca")
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{ca.Server().TLS}})),
-		grpc.UnaryInterceptor(v.UnaryServerInterceptor()), grpc.StreamInterceptor(v.StreamServerInterceptor()))
-	healthpb.RegisterHealthServer(s, health.NewServer())
-	go s.Serve(lis)
-	t.Cleanup(s.Stop)
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Certificate)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(roots, "")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return healthpb.NewHealthClient(conn)
+	return serveWith(t, grpc.UnaryInterceptor(v.UnaryServerInterceptor()), grpc.StreamInterceptor(v.StreamServerInterceptor()))
 }
 
 // watch opens a Health/Watch stream (which sends the status, then waits

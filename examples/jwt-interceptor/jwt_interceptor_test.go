@@ -12,22 +12,33 @@ func TestMain(m *testing.M) { exampletest.Main(m) }
 
 const audience = "api://energy-trading"
 
+// start builds the mains, starts an identity provider and the server with
+// extra flags (the value "JWKS" stands for the provider's JWKS URL), and
+// returns what a test needs to run the client against it.
+func start(t *testing.T, extra ...string) (idp *grpccredstest.IdentityProvider, client exampletest.Program,
+	srv *exampletest.Proc, addr, caFile string) {
+	server := exampletest.Build(t, "server", "./server")
+	client = exampletest.Build(t, "client", "./client")
+	idp = grpccredstest.NewIdentityProvider(t, "contoso", audience)
+	ca := grpccredstest.NewCA(t, "examples")
+	leaf := ca.Server()
+	for i, a := range extra {
+		if a == "JWKS" {
+			extra[i] = idp.JWKSURL
+		}
+	}
+	srv = server.Start(t, append([]string{"-addr", "127.0.0.1:0",
+		"-cert", exampletest.WriteFile(t, "cert.pem", leaf.CertPEM),
+		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM),
+		"-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
+		"-issuer", idp.Issuer, "-audience", audience, "-check-role", "Trader"}, extra...)...)
+	return idp, client, srv, srv.Addr(t), exampletest.WriteFile(t, "ca.pem", ca.PEM)
+}
+
 // TestJWTInterceptor runs the server against the kit's identity provider
 // (its JWKS over HTTPS) and the client with tokens it issued.
 func TestJWTInterceptor(t *testing.T) {
-	server := exampletest.Build(t, "server", "./server")
-	client := exampletest.Build(t, "client", "./client")
-	idp := grpccredstest.NewIdentityProvider(t, "contoso", audience)
-	ca := grpccredstest.NewCA(t, "examples")
-	leaf := ca.Server()
-
-	srv := server.Start(t, "-addr", "127.0.0.1:0",
-		"-cert", exampletest.WriteFile(t, "cert.pem", leaf.CertPEM),
-		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM),
-		"-jwks-url", idp.JWKSURL, "-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
-		"-issuer", idp.Issuer, "-audience", audience, "-check-role", "Trader")
-	addr := srv.Addr(t)
-	caFile := exampletest.WriteFile(t, "ca.pem", ca.PEM)
+	idp, client, srv, addr, caFile := start(t, "-jwks-url", "JWKS")
 	call := func(t *testing.T, token string) exampletest.Result {
 		t.Helper()
 		return client.Run(t, "-addr", addr, "-ca", caFile, "-token-file", exampletest.WriteFile(t, "token", []byte(token)))
@@ -80,17 +91,7 @@ func TestJWTInterceptor(t *testing.T) {
 // found by discovery) and a scope that may call Check besides the role: a
 // user's delegated token with that scope is admitted, one without it is not.
 func TestDiscoveryAndScopes(t *testing.T) {
-	server := exampletest.Build(t, "server", "./server")
-	client := exampletest.Build(t, "client", "./client")
-	idp := grpccredstest.NewIdentityProvider(t, "contoso", audience)
-	ca := grpccredstest.NewCA(t, "examples")
-	leaf := ca.Server()
-	srv := server.Start(t, "-addr", "127.0.0.1:0",
-		"-cert", exampletest.WriteFile(t, "cert.pem", leaf.CertPEM),
-		"-key", exampletest.WriteFile(t, "key.pem", leaf.KeyPEM),
-		"-jwks-ca", exampletest.WriteFile(t, "idp-ca.pem", idp.CA.PEM),
-		"-issuer", idp.Issuer, "-audience", audience, "-check-role", "Trader", "-check-scope", "Health.Read")
-	addr, caFile := srv.Addr(t), exampletest.WriteFile(t, "ca.pem", ca.PEM)
+	idp, client, srv, addr, caFile := start(t, "-check-scope", "Health.Read")
 	user := func(scp string) string {
 		tok, err := idp.Signer.Mint(grpccredstest.Claims{Identity: grpccredstest.Identity{Name: "Ada", OID: "a11ce"},
 			Extra: map[string]any{"scp": scp, "roles": nil}})
