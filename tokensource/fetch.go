@@ -164,6 +164,10 @@ func (r *Refresher) failed(c *call, err error, now time.Time, attempt int, took 
 // run out meanwhile while the source still vouches for the token, what is
 // left of it is served (scheduled afresh) rather than nothing.
 func (r *Refresher) unchanged(c *call, tok *oauth2.Token, now time.Time, attempt int, took time.Duration) {
+	if s := r.snap.Load(); now.Before(s.renewsAt) && s.usable(nanos(now)) {
+		r.notYetRenewed(c, s, attempt, took)
+		return
+	}
 	r.retryLater(c, errUnchanged, now, attempt, 0)
 	r.lastErr = nil // not a failure to hand to callers: once the token runs out, they ask the source again
 	if s := r.snap.Load(); !s.usable(nanos(now)) {
@@ -176,6 +180,17 @@ func (r *Refresher) unchanged(c *call, tok *oauth2.Token, now time.Time, attempt
 		r.warned = true
 		r.events.post(Event{Kind: SourceCachesTokens, Attempt: attempt, Err: ErrSourceCaches})
 	}
+}
+
+// notYetRenewed records a fetch, before the instant its source said it would
+// renew, that brought back the token in hand (a caller's fetch, after
+// Invalidate for example): the source behaves as it said, so there is no
+// warning, and the next attempt waits for that instant.
+func (r *Refresher) notYetRenewed(c *call, s *snapshot, attempt int, took time.Duration) {
+	r.attempt, r.retryAt = attempt, s.renewsAt
+	c.err, r.lastErr = errUnchanged, nil
+	r.snap.Store(s.retryAt(s.renewsAt))
+	r.events.post(Event{Kind: RefreshUnchanged, Attempt: attempt, NextRetry: r.retryAt, Took: took})
 }
 
 // retryLater fails the fetch with err and schedules the next attempt. A

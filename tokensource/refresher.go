@@ -95,7 +95,10 @@ func (e externalGen) Expiry() time.Time      { return e.cur.Load().expireAt }
 // once ([SourceCachesTokens], [ErrSourceCaches]). Give the engine un-cached
 // sources, such as [ClientCredentials]; the MSAL sources of package
 // tokensource/azure ask the identity provider for a new token whenever the engine replaces one (see
-// [Replacing]).
+// [Replacing]). Sources that cache by nature and cannot be told not to (the
+// az, azd and IMDS sources of tokensource/azure) say with each token when
+// they will have a new one; the engine refreshes then, not earlier (still
+// before the token stops being served), and does not warn.
 type Refresher struct {
 	src  ContextTokenSource
 	cfg  config

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"golang.org/x/oauth2"
 )
 
@@ -18,6 +19,9 @@ type snapshot struct {
 	refreshAt int64 // Unix ns at which to refresh it in the background
 	// The same two instants as times, for events and String.
 	expiryTime, refreshTime time.Time
+	// renewsAt is when the source said it would have a new token (see
+	// engine.RenewsAtKey); zero if it did not say.
+	renewsAt time.Time
 	// demoted marks a token a server rejected (Invalidate): it is served only
 	// until its replacement arrives.
 	demoted bool
@@ -46,6 +50,10 @@ func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time, took tim
 	life := exp.Sub(now)
 	usable := life - min(c.leeway, life/10)
 	in := c.refreshIn(tok, usable, took)
+	if s.renewsAt = engine.RenewsAt(tok); !s.renewsAt.IsZero() {
+		// Asking the source before it renews would bring this token back.
+		in = max(in, min(s.renewsAt.Sub(now), usable))
+	}
 	s.expiryTime, s.refreshTime = now.Add(usable), now.Add(in)
 	s.expiry, s.refreshAt = nanos(s.expiryTime), nanos(s.refreshTime)
 	return s

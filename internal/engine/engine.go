@@ -73,6 +73,19 @@ type FetchTimeouter interface {
 	EngineFetchTimeout() time.Duration
 }
 
+// RenewsAtKey is the oauth2.Token Extra key under which a source that
+// caches tokens by nature (a CLI, IMDS) states, as a time.Time on the
+// engine's clock, the instant before which it hands back this same token:
+// the engine then neither asks it for a new one earlier nor takes the same
+// token back for a cache of the wrong kind.
+const RenewsAtKey = "grpccreds/renews_at"
+
+// RenewsAt returns the instant a source stated under RenewsAtKey, or zero.
+func RenewsAt(tok *oauth2.Token) time.Time {
+	t, _ := tok.Extra(RenewsAtKey).(time.Time)
+	return t
+}
+
 type (
 	replacingKey struct{}
 	clockKey     struct{}
