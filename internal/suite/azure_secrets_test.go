@@ -85,9 +85,11 @@ func TestAzureSourcesLeakNothing(t *testing.T) {
 	hc := idp.HTTPClient()
 	defer hc.CloseIdleConnections()
 	for k, v := range map[string]string{"AZURE_TENANT_ID": tenant, "AZURE_CLIENT_ID": "no-such-app",
-		"AZURE_CLIENT_SECRET": secret, "AZURE_AUTHORITY_HOST": idp.URL, "AZURE_TOKEN_CREDENTIALS": ""} {
+		"AZURE_CLIENT_SECRET": secret, "AZURE_AUTHORITY_HOST": idp.URL} {
 		t.Setenv(k, v)
 	}
+	t.Setenv("AZURE_TOKEN_CREDENTIALS", "") // restored when the test ends
+	os.Unsetenv("AZURE_TOKEN_CREDENTIALS")  // unset, not empty: an empty value is refused, as azidentity does
 	// The chain stops before the managed identity; should it ever get there,
 	// its client may only dial loopback.
 	loopbackOnly := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {

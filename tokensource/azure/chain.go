@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/grpccreds/grpccreds/internal/fetcherr"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc/codes"
@@ -38,10 +37,6 @@ func (c *chain) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 		if l.skip != nil {
 			r.skip(l.name, l.skip)
 			continue
-		}
-		if l.broken != nil {
-			r.fail(l.name, fetcherr.Rejected("azure", "configured but unusable: "+reason(l.broken), nil))
-			return nil, r.stopped()
 		}
 		tok, err := l.src.TokenContext(ctx)
 		if err == nil {
@@ -80,14 +75,20 @@ func (r *report) fail(name string, err error) {
 	r.rejected = r.rejected || status.Code(err) == codes.Unauthenticated
 }
 
-// stopped is the error of a chain that its last link ended.
+// stopped is the error of a chain that its last link ended: it names that
+// link first, then the links before it.
 func (r *report) stopped() error {
 	last := r.failures[len(r.failures)-1]
 	code := codes.Unavailable
 	if status.Code(last) == codes.Unauthenticated {
 		code = codes.Unauthenticated
 	}
-	return &chainError{code: code, msg: "azure: Default stopped at " + strings.Join(r.lines, "; "), cause: last}
+	n := len(r.lines) - 1
+	msg := "azure: Default stopped at " + r.lines[n]
+	if n > 0 {
+		msg += " (before it: " + strings.Join(r.lines[:n], "; ") + ")"
+	}
+	return &chainError{code: code, msg: msg, cause: last}
 }
 
 // exhausted is the error of a chain no link of which gave a token:

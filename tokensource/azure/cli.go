@@ -24,10 +24,11 @@ const defaultCLITimeout = 10 * time.Second
 // `az login`: it runs `az account get-access-token --output json --scope
 // SCOPE [--tenant TENANT]` for each fetch.
 //
-// The CLI keeps its own token cache and hands out a new token only shortly
-// before the current one expires, so the refresh engine's early refreshes
-// may bring back the same token; the engine then keeps serving it and
-// retries on its backoff schedule (see tokensource.Refreshing).
+// The CLI keeps its own token cache and hands out a new token only about 5
+// minutes before the current one expires. Each token says so to the
+// refresh engine, which asks for the next one 4 minutes before expiry and
+// not earlier: one run per token lifetime, and no warning about a caching
+// source (see tokensource.Refreshing).
 type AzureCLI struct {
 	// Scope is the one scope to get tokens for, e.g.
 	// "api://energy-trading/.default".
@@ -57,7 +58,8 @@ func (c AzureCLI) runner() cliRunner {
 
 // DeveloperCLI gets tokens from the Azure Developer CLI, as the developer
 // signed in with `azd auth login`: it runs `azd auth token --output json
-// --scope SCOPE [--tenant-id TENANT]` for each fetch.
+// --no-prompt --scope SCOPE [--tenant-id TENANT]` for each fetch
+// (--no-prompt, as azidentity passes it: azd may otherwise wait for input).
 // Its fields mean what AzureCLI's do.
 type DeveloperCLI AzureCLI
 
@@ -68,7 +70,7 @@ func (c DeveloperCLI) TokenSource() (tokensource.ContextTokenSource, error) {
 }
 
 func (c DeveloperCLI) runner() cliRunner {
-	args := []string{"auth", "token", "--output", "json", "--scope", c.Scope}
+	args := []string{"auth", "token", "--output", "json", "--no-prompt", "--scope", c.Scope}
 	if c.TenantID != "" {
 		args = append(args, "--tenant-id", c.TenantID)
 	}
@@ -110,7 +112,7 @@ func (r cliRunner) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, unavailable(r.tool+" printed no usable token: "+err.Error(), nil)
 	}
-	return engineToken(ctx, access, expires, time.Time{}), nil
+	return cachedToken(ctx, access, expires, time.Time{}), nil
 }
 
 // run runs the CLI and returns its standard output, or a classified error.
@@ -123,6 +125,9 @@ func (r cliRunner) run(parent context.Context) ([]byte, error) {
 	cmd.Stdout, cmd.Stderr = &limited{buf: &stdout}, &limited{buf: &stderr}
 	cmd.WaitDelay = time.Second // do not wait on pipes held open by the CLI's children
 	err := cmd.Run()
+	if leftChildren(cmd, err) {
+		err = nil
+	}
 	switch {
 	case errors.Is(err, exec.ErrNotFound):
 		return nil, unavailable(r.tool+" is not installed (no "+r.name+" on PATH)", nil)
@@ -138,6 +143,15 @@ func (r cliRunner) run(parent context.Context) ([]byte, error) {
 		return nil, unavailable(fmt.Sprintf("%s failed (%v); run `%s %s` to see why", r.tool, exitStatus(err), r.name, strings.Join(r.args, " ")), nil)
 	}
 	return stdout.Bytes(), nil
+}
+
+// leftChildren reports whether the CLI exited 0 while a process it started
+// still held its output open when WaitDelay ran out: real az leaves a
+// telemetry upload running (azure-sdk-for-go#24685). What the CLI printed
+// is then complete, since it exited; azidentity uses it too. The child is
+// left to finish; only a timeout or cancellation kills the process group.
+func leftChildren(cmd *exec.Cmd, err error) bool {
+	return errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success()
 }
 
 // notSignedIn recognises the CLIs' "sign in first" messages.

@@ -37,8 +37,12 @@ const (
 //   - AzureDeveloperCLICredential: `azd auth login`.
 //
 // AZURE_AUTHORITY_HOST changes the authority host. AZURE_TOKEN_CREDENTIALS
-// narrows the chain: "dev" keeps the two CLIs, "prod" the first three, and
-// one credential's name keeps that one alone.
+// narrows the chain as azidentity reads it: "dev" (exactly so) keeps the two
+// CLIs, "prod" the first three, and one credential's name (in any case)
+// keeps that one alone; any other value, an empty one included, is refused.
+// Unlike azidentity's, the chain has no Azure PowerShell credential (so
+// "dev" is the two CLIs, and "AzurePowerShellCredential" is refused), and
+// its environment credential takes no username and password.
 type Default struct {
 	// Scope is the one scope to get tokens for, e.g.
 	// "api://energy-trading/.default".
@@ -61,20 +65,27 @@ type Default struct {
 // chain as one source; put the refresh engine in front of it
 // (connection.WithTokenSource, or tokensource.Refreshing). The first fetch
 // tries each credential in order and keeps the first that returns a token;
-// every later fetch goes to that one alone. A credential that is not
-// configured is skipped. A managed identity that cannot be reached, or a
-// CLI that is not installed or not signed in, lets the chain go on. An
-// application credential configured in the environment
-// (EnvironmentCredential, WorkloadIdentityCredential) that fails stops it,
+// every later fetch goes to that one alone. As in azidentity, a credential
+// the environment does not configure completely (a secret without
+// AZURE_TENANT_ID, say) or that cannot be built from it (an unreadable
+// certificate) is skipped, and so is a managed identity that is not there
+// (nothing listens; IMDS is silent for the 1 s the chain gives its first
+// answer; something else answers in its place, as Docker Desktop's 403 or
+// a proxy's page; IMDS says the host has no identity) or a CLI that is not
+// installed or not signed in. An application
+// credential built from the environment (EnvironmentCredential,
+// WorkloadIdentityCredential) that fails to get a token stops the chain,
 // with that failure's code (Unauthenticated for a wrong secret, Unavailable
 // if Azure AD cannot be reached): a different identity must not stand in
-// for the one configured. When no credential gives a token, the error names
-// each one and why it was skipped or failed. It holds no secret.
+// for the one configured. The error then names the credential that stopped
+// the chain first, and the ones before it after; when no credential gives a
+// token, it names each one and why it was skipped or failed. It holds no
+// secret.
 func (d Default) TokenSource() (tokensource.ContextTokenSource, error) {
 	if d.Scope == "" {
 		return nil, invalid("Default needs a Scope")
 	}
-	keep, err := chosenNames(os.Getenv("AZURE_TOKEN_CREDENTIALS"))
+	keep, err := chosenNames(os.LookupEnv("AZURE_TOKEN_CREDENTIALS"))
 	if err != nil {
 		return nil, err
 	}
@@ -87,23 +98,37 @@ func (d Default) TokenSource() (tokensource.ContextTokenSource, error) {
 	return c, nil
 }
 
-// chosenNames reads AZURE_TOKEN_CREDENTIALS.
-func chosenNames(v string) (map[string]bool, error) {
-	all := []string{EnvironmentCredential, WorkloadIdentityCredential, ManagedIdentityCredential, AzureCLICredential, AzureDeveloperCLICredential}
-	switch v = strings.TrimSpace(v); strings.ToLower(v) {
-	case "":
-		return set(all...), nil
-	case "dev":
+// everyCredential is the chain's credentials in order.
+var everyCredential = []string{EnvironmentCredential, WorkloadIdentityCredential, ManagedIdentityCredential,
+	AzureCLICredential, AzureDeveloperCLICredential}
+
+// chosenNames reads AZURE_TOKEN_CREDENTIALS as azidentity v1.15.0 does:
+// unset, the whole chain; "dev" or "prod" exactly as written; or one
+// credential's name in any case, with no space around it. Anything else,
+// an empty value included, is refused.
+func chosenNames(v string, isSet bool) (map[string]bool, error) {
+	switch {
+	case !isSet:
+		return set(everyCredential...), nil
+	case v == "dev":
 		return set(AzureCLICredential, AzureDeveloperCLICredential), nil
-	case "prod":
+	case v == "prod":
 		return set(EnvironmentCredential, WorkloadIdentityCredential, ManagedIdentityCredential), nil
+	case strings.EqualFold(v, "AzurePowerShellCredential"):
+		return nil, badChoice(v, "this chain has no Azure PowerShell credential; ")
 	}
-	for _, name := range all {
+	for _, name := range everyCredential {
 		if strings.EqualFold(v, name) {
 			return set(name), nil
 		}
 	}
-	return nil, invalid("AZURE_TOKEN_CREDENTIALS=%q: want dev, prod or one of %s", v, strings.Join(all, ", "))
+	return nil, badChoice(v, "")
+}
+
+// badChoice refuses an AZURE_TOKEN_CREDENTIALS value, listing the valid ones.
+func badChoice(v, why string) error {
+	return invalid(`AZURE_TOKEN_CREDENTIALS=%q: %swant "dev" or "prod" (in lower case) or one credential's name (in any case): %s; unset it for the whole chain`,
+		v, why, strings.Join(everyCredential, ", "))
 }
 
 func set(names ...string) map[string]bool {
@@ -114,13 +139,13 @@ func set(names ...string) map[string]bool {
 	return m
 }
 
-// link is one credential of the chain: its source, or why it cannot run.
+// link is one credential of the chain: its source, or why it is skipped.
 type link struct {
 	name string
 	src  tokensource.ContextTokenSource
-	// skip says why the link is not configured; broken, why a configured
-	// link cannot run. Either way it has no source.
-	skip, broken error
+	// skip says why the link has no source: the environment does not
+	// configure it, or it cannot be built from it.
+	skip error
 	// final reports whether a failure of the link ends the chain.
 	final func(error) bool
 }
@@ -132,7 +157,7 @@ func (d Default) links() []link {
 	return []link{
 		d.environment(),
 		d.workload(),
-		newLink(ManagedIdentityCredential, answered, mi, miErr),
+		newLink(ManagedIdentityCredential, answered, inChain(mi), miErr),
 		newLink(AzureCLICredential, never, az, azErr),
 		newLink(AzureDeveloperCLICredential, never, azd, azdErr),
 	}
@@ -141,25 +166,20 @@ func (d Default) links() []link {
 func always(error) bool { return true }
 func never(error) bool  { return false }
 
-// answered reports whether a managed-identity endpoint answered at all: if it
-// did (even with an error), this host has managed identity and the chain
-// stops there; if it could not be reached, the chain goes on.
+// answered reports whether a managed-identity endpoint answered as one: if
+// it did (even with an error), this host has managed identity and the chain
+// stops there. The chain goes on if no endpoint could be reached or IMDS's
+// probe timed out (see inChain), and, as in azidentity v1.15.0, if what
+// answered at IMDS's address says there is no managed identity here (see
+// notAvailable): Docker Desktop's 403, a proxy's page, IMDS's 400 for a
+// system-assigned identity.
 func answered(err error) bool {
 	var ne net.Error
-	return !errors.As(err, &ne)
+	return !errors.As(err, &ne) && !notAvailable(err)
 }
 
 func newLink(name string, final func(error) bool, src tokensource.ContextTokenSource, err error) link {
 	return link{name: name, src: src, skip: err, final: final}
-}
-
-// configured turns a link whose variables are set but unusable from skipped
-// into broken: it then stops the chain rather than let another identity in.
-func configured(l link, set bool) link {
-	if set && l.skip != nil {
-		l.skip, l.broken = nil, l.skip
-	}
-	return l
 }
 
 // app is the application the environment configures, for the first two
@@ -169,10 +189,11 @@ func (d Default) app() app {
 		host: os.Getenv("AZURE_AUTHORITY_HOST"), scopes: []string{d.Scope}, hc: d.HTTPClient, msal: d.MSAL}
 }
 
+// environment is EnvironmentCredential. As in azidentity, a configuration
+// it cannot build a source from skips it, however much of it is set.
 func (d Default) environment() link {
-	secret, certPath := os.Getenv("AZURE_CLIENT_SECRET"), os.Getenv("AZURE_CLIENT_CERTIFICATE_PATH")
-	src, err := d.environmentSource(secret, certPath)
-	return configured(newLink(EnvironmentCredential, always, src, err), secret != "" || certPath != "")
+	src, err := d.environmentSource(os.Getenv("AZURE_CLIENT_SECRET"), os.Getenv("AZURE_CLIENT_CERTIFICATE_PATH"))
+	return newLink(EnvironmentCredential, always, src, err)
 }
 
 func (d Default) environmentSource(secret, certPath string) (tokensource.ContextTokenSource, error) {
@@ -198,10 +219,12 @@ func (d Default) environmentSource(secret, certPath string) (tokensource.Context
 	return a.source(cred)
 }
 
+// workload is WorkloadIdentityCredential, skipped (as in azidentity) unless
+// the tenant, client and token file are all set.
 func (d Default) workload() link {
 	a := d.app()
 	src, err := WorkloadIdentity{Scopes: a.scopes, HTTPClient: a.hc, MSAL: a.msal}.TokenSource()
-	return configured(newLink(WorkloadIdentityCredential, always, src, err), os.Getenv("AZURE_FEDERATED_TOKEN_FILE") != "")
+	return newLink(WorkloadIdentityCredential, always, src, err)
 }
 
 func (d Default) managed() ManagedIdentity {

@@ -2,7 +2,6 @@ package azure
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"time"
@@ -60,8 +59,12 @@ type ManagedIdentity struct {
 //
 // Off Azure, the first fetch fails within about 1 second (the connect bound
 // above) with Unavailable, saying that no managed-identity endpoint
-// answered. An identity the host does not have (IMDS answers 400 "Identity
-// not found") is Unauthenticated.
+// answered; so does one that Docker Desktop answers for IMDS (HTTP 403,
+// "host is unreachable"), or that a proxy answers with something other than
+// a token response. An identity the host does not have (IMDS answers 400
+// "Identity not found") is Unauthenticated. Every failure's message names
+// the managed identity and the host MSAL picked: IMDS, App Service, Cloud
+// Shell, Azure Arc, Service Fabric or Azure ML.
 func (m ManagedIdentity) TokenSource() (tokensource.ContextTokenSource, error) {
 	id, err := m.id()
 	if err != nil {
@@ -70,20 +73,27 @@ func (m ManagedIdentity) TokenSource() (tokensource.ContextTokenSource, error) {
 	if m.Scope == "" {
 		return nil, invalid("managed identity needs a Scope")
 	}
-	client, err := managedidentity.New(id, managedidentity.WithHTTPClient(m.client()), managedidentity.WithRetryPolicyDisabled())
+	hc := &answerClient{c: m.client()}
+	client, err := managedidentity.New(id, managedidentity.WithHTTPClient(hc), managedidentity.WithRetryPolicyDisabled())
 	if err != nil {
 		return nil, invalid("managed identity: %v", err)
 	}
 	source, _ := managedidentity.GetSource()
-	return &managedSource{client: client, source: source, scope: m.Scope}, nil
+	return &managedSource{client: client, http: hc, source: source, scope: m.Scope, userAssigned: len(m.ids()) > 0}, nil
 }
 
 // managedSource fetches tokens for a managed identity, as
 // [ManagedIdentity.TokenSource] describes.
 type managedSource struct {
 	client managedidentity.Client
+	http   *answerClient
 	source managedidentity.Source
 	scope  string
+	// userAssigned says whether a user-assigned identity is asked for.
+	userAssigned bool
+	// probe, if set, bounds the first requests in the Default chain (see
+	// inChain).
+	probe time.Duration
 }
 
 func (s *managedSource) Token() (*oauth2.Token, error) { return s.TokenContext(context.Background()) }
@@ -93,15 +103,32 @@ func (s *managedSource) TokenContext(ctx context.Context) (*oauth2.Token, error)
 	if engine.Replacing(ctx) {
 		opts = append(opts, managedidentity.WithClaims(refreshClaims(time.Now())))
 	}
-	res, err := s.client.AcquireToken(ctx, s.scope, opts...)
+	res, err := s.acquire(ctx, opts...)
 	if err != nil {
-		return nil, classifyManaged(err, s.source)
+		return nil, err
+	}
+	if s.source == managedidentity.DefaultToIMDS {
+		// IMDS hands back its cached token until shortly before expiry,
+		// whatever MSAL is told.
+		return cachedToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 	}
 	return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 }
 
 // id turns the configured selector into MSAL's.
 func (m ManagedIdentity) id() (managedidentity.ID, error) {
+	ids := m.ids()
+	switch len(ids) {
+	case 0:
+		return managedidentity.SystemAssigned(), nil
+	case 1:
+		return ids[0], nil
+	}
+	return nil, invalid("managed identity: set at most one of ClientID, ObjectID and ResourceID")
+}
+
+// ids returns the user-assigned identities the configuration selects.
+func (m ManagedIdentity) ids() []managedidentity.ID {
 	var ids []managedidentity.ID
 	if m.ClientID != "" {
 		ids = append(ids, managedidentity.UserAssignedClientID(m.ClientID))
@@ -112,13 +139,7 @@ func (m ManagedIdentity) id() (managedidentity.ID, error) {
 	if m.ResourceID != "" {
 		ids = append(ids, managedidentity.UserAssignedResourceID(m.ResourceID))
 	}
-	switch len(ids) {
-	case 0:
-		return managedidentity.SystemAssigned(), nil
-	case 1:
-		return ids[0], nil
-	}
-	return nil, invalid("managed identity: set at most one of ClientID, ObjectID and ResourceID")
+	return ids
 }
 
 // client returns the HTTP client for the endpoint: the caller's, or the
@@ -133,19 +154,6 @@ func (m ManagedIdentity) client() *http.Client {
 }
 
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// classifyManaged is classifyMSAL, with a plain answer when no endpoint
-// could be connected to at all.
-func classifyManaged(err error, source managedidentity.Source) error {
-	var oe *net.OpError
-	if !errors.As(err, &oe) || oe.Op != "dial" {
-		return classifyMSAL(err)
-	}
-	if source == managedidentity.DefaultToIMDS {
-		return unavailable("managed identity: IMDS (169.254.169.254) did not answer; this does not look like an Azure host with a managed identity: "+oe.Error(), err)
-	}
-	return unavailable("managed identity: the "+string(source)+" endpoint did not answer: "+oe.Error(), err)
-}
 
 // newManagedClient returns the HTTP client for managed-identity endpoints:
 // no proxy (the endpoints are local or link-local, and a proxy must never see

@@ -314,3 +314,33 @@ func TestManagedIdentityClientFollowsNoRedirect(t *testing.T) {
 		}
 	}
 }
+
+// IMDS hands back its cached token until shortly before it expires, so the
+// engine is told to ask it then (4 minutes before expiry), not earlier;
+// App Service's endpoint gets the engine's usual schedule.
+func TestManagedIdentityIMDSSaysWhenItRenews(t *testing.T) {
+	s, l := managedHost(t)
+	refreshAt := func(m ManagedIdentity) (time.Duration, time.Duration) {
+		events := make(chan tokensource.Event, 16)
+		r := managed(t, m, l, tokensource.WithObserver(func(e tokensource.Event) { events <- e }))
+		if _, err := r.Token(); err != nil {
+			t.Fatal(err)
+		}
+		for e := range events {
+			if e.Kind == tokensource.RefreshSucceeded {
+				exp := e.Expiry.Add(30 * time.Second) // the engine stops serving 30 s before expiry
+				return exp.Sub(e.RefreshAt), time.Until(exp)
+			}
+		}
+		return 0, 0
+	}
+	before, life := refreshAt(ManagedIdentity{Scope: resource("imds-renewal") + "/.default"})
+	if (before - renewsBefore).Abs() > time.Second {
+		t.Errorf("IMDS: refresh %v before expiry (token lives %v), want %v", before, life, renewsBefore)
+	}
+	t.Setenv("IDENTITY_ENDPOINT", azuretest.ManagedIdentityBase(s)+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", azuretest.AppServiceHeader)
+	if before, life := refreshAt(ManagedIdentity{Scope: resource("appservice-renewal") + "/.default"}); before < life/5 {
+		t.Errorf("App Service: refresh %v before expiry (token lives %v), want the engine's usual schedule", before, life)
+	}
+}

@@ -21,15 +21,40 @@ func refreshClaims(now time.Time) string {
 	return `{"access_token":{"nbf":{"essential":true,"value":"` + strconv.FormatInt(now.Unix(), 10) + `"}}}`
 }
 
+// renewsBefore is how long before a token expires az, azd and IMDS hand out
+// a new one: until about 5 minutes before, they return their cached token.
+// 4 minutes is inside that window, and before the engine stops serving a
+// token (30 s before expiry by default).
+const renewsBefore = 4 * time.Minute
+
 // engineToken maps an access token and the wall-clock instants an identity
 // provider (MSAL, a CLI) states for it onto a token. The instants are carried
 // over as durations from now onto the clock of the engine fetching on ctx, so
 // that clock (a fake one in tests) stays authoritative.
 func engineToken(ctx context.Context, access string, expiresOn, refreshOn time.Time) *oauth2.Token {
+	return mapToken(ctx, access, expiresOn, refreshOn, false)
+}
+
+// cachedToken is engineToken for a source that caches tokens by nature (az,
+// azd, IMDS): it also tells the engine that asking before renewsBefore ahead
+// of expiry brings this token back (engine.RenewsAtKey), so the engine asks
+// then, and does not take the same token for a cache of the wrong kind.
+func cachedToken(ctx context.Context, access string, expiresOn, refreshOn time.Time) *oauth2.Token {
+	return mapToken(ctx, access, expiresOn, refreshOn, true)
+}
+
+func mapToken(ctx context.Context, access string, expiresOn, refreshOn time.Time, cached bool) *oauth2.Token {
 	now, wall := engine.Now(ctx), time.Now()
 	tok := &oauth2.Token{AccessToken: access, TokenType: "Bearer", Expiry: now.Add(expiresOn.Sub(wall))}
+	extra := map[string]any{}
 	if !refreshOn.IsZero() {
-		tok = tok.WithExtra(map[string]any{"refresh_in": refreshOn.Sub(wall).Seconds()})
+		extra["refresh_in"] = refreshOn.Sub(wall).Seconds()
+	}
+	if cached {
+		extra[engine.RenewsAtKey] = tok.Expiry.Add(-renewsBefore)
+	}
+	if len(extra) > 0 {
+		tok = tok.WithExtra(extra)
 	}
 	return tok
 }
