@@ -77,11 +77,15 @@ func whileValid(t *testing.T, f fault) {
 	f.heal(s)
 	s.settle(t)
 	s.clk.Advance(3 * time.Minute) // past the longest backoff
-	s.call(5 * time.Second)
-	s.settle(t)
-	if g := generation(s.engine); g < 2 {
-		t.Fatalf("no refresh succeeded after the provider healed (generation %d)", g)
+	s.call(5 * time.Second)        // starts a background refresh, whose goroutine may not have begun yet
+	for range 400 {                // 2 s at most
+		if generation(s.engine) >= 2 {
+			return
+		}
+		s.settle(t)
+		time.Sleep(5 * time.Millisecond)
 	}
+	t.Fatalf("no refresh succeeded after the provider healed (generation %d)", generation(s.engine))
 }
 
 func afterExpiry(t *testing.T, f fault) {
