@@ -50,9 +50,11 @@ func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time, took tim
 	life := exp.Sub(now)
 	usable := life - min(c.leeway, life/10)
 	in := c.refreshIn(tok, usable, took)
-	if s.renewsAt = engine.RenewsAt(tok); !s.renewsAt.IsZero() {
-		// Asking the source before it renews would bring this token back.
-		in = max(in, min(s.renewsAt.Sub(now), usable))
+	if s.renewsAt = engine.RenewsAt(tok).Round(0); !s.renewsAt.IsZero() {
+		// Asking the source before it renews would bring this token back;
+		// but the new token must still arrive before this one stops being
+		// served, whatever the source says.
+		in = max(in, min(s.renewsAt.Sub(now), usable-2*took))
 	}
 	s.expiryTime, s.refreshTime = now.Add(usable), now.Add(in)
 	s.expiry, s.refreshAt = nanos(s.expiryTime), nanos(s.refreshTime)

@@ -157,7 +157,7 @@ func (d Default) links() []link {
 	return []link{
 		d.environment(),
 		d.workload(),
-		newLink(ManagedIdentityCredential, answered, inChain(mi), miErr),
+		managedLink(mi, miErr),
 		newLink(AzureCLICredential, never, az, azErr),
 		newLink(AzureDeveloperCLICredential, never, azd, azdErr),
 	}

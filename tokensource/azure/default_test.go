@@ -150,8 +150,10 @@ func TestDefaultWorkloadIdentity(t *testing.T) {
 func TestDefaultManagedIdentity(t *testing.T) {
 	h := newChainHost(t, true)
 	h.cli(t, "az", azOut)
-	if _, err := h.token(t); err != nil || azuretest.ManagedIdentityRequests(h.s) != 1 || h.runs("az") != 0 {
-		t.Fatalf("%v; %d managed-identity requests, %d az runs; want the managed identity", err, azuretest.ManagedIdentityRequests(h.s), h.runs("az"))
+	// Two requests: the chain's probe of IMDS (without the Metadata header,
+	// answered 400 at once), then MSAL's token request.
+	if _, err := h.token(t); err != nil || azuretest.ManagedIdentityRequests(h.s) != 2 || h.runs("az") != 0 {
+		t.Fatalf("%v; %d managed-identity requests, %d az runs; want the managed identity after a probe", err, azuretest.ManagedIdentityRequests(h.s), h.runs("az"))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/managedidentity"
@@ -91,9 +92,12 @@ type managedSource struct {
 	scope  string
 	// userAssigned says whether a user-assigned identity is asked for.
 	userAssigned bool
-	// probe, if set, bounds the first requests in the Default chain (see
+	// probe, if set, bounds the Default chain's probe of IMDS (see
 	// inChain).
 	probe time.Duration
+	// present records that the endpoint answered as a managed identity's
+	// (see managedLink).
+	present atomic.Bool
 }
 
 func (s *managedSource) Token() (*oauth2.Token, error) { return s.TokenContext(context.Background()) }

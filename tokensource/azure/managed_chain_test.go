@@ -33,7 +33,7 @@ var notIMDS = []struct {
 	{"proxy", "text/html", http.StatusOK,
 		"<html><body>Welcome to the corporate proxy</body></html>", "not with a token response", codes.Unavailable},
 	{"VM without identity", "application/json", http.StatusBadRequest,
-		`{"error":"invalid_request","error_description":"Identity not found"}`, "no system-assigned managed identity", codes.Unauthenticated},
+		`{"error":"invalid_request","error_description":"Identity not found"}`, "HTTP 400 for the system-assigned identity", codes.Unauthenticated},
 }
 
 // answering serves every request with code, contentType and body on
@@ -261,4 +261,84 @@ func proxyTo(w http.ResponseWriter, r *http.Request, addr string) {
 	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
 	w.WriteHeader(resp.StatusCode)
 	io.Copy(w, resp.Body)
+}
+
+// slowTokens forwards to the managed-identity endpoints at real, delaying
+// token requests (those with the Metadata header) by what delay returns;
+// IMDS's probe, without the header, is answered at once. It returns its
+// address.
+func slowTokens(t *testing.T, real string, delay func() time.Duration) string {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Metadata") == "true" {
+			select {
+			case <-time.After(delay()):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		proxyTo(w, r, real)
+	}))
+	t.Cleanup(slow.Close)
+	return slow.Listener.Addr().String()
+}
+
+// A VM whose IMDS takes longer than the probe's second for its first token
+// keeps its managed identity: the probe asks for nothing and is answered at
+// once, and the token request gets the whole bound. az never stands in for
+// the host's identity.
+func TestDefaultSlowFirstIMDSTokenKeepsTheManagedIdentity(t *testing.T) {
+	h := newChainHost(t, true)
+	h.mi = slowTokens(t, h.mi, func() time.Duration { return 1500 * time.Millisecond })
+	h.cli(t, "az", azOut)
+	tok, err := h.token(t)
+	if err != nil || tok == "az-token" || h.runs("az") != 0 {
+		t.Fatalf("%q, %v; az ran %d times; want the managed identity's token", tok, err, h.runs("az"))
+	}
+}
+
+// Once IMDS has answered as a managed identity (here with a 500), a later
+// timeout of it does not let az stand in: the chain stops at the managed
+// identity.
+func TestDefaultIMDSTimeoutAfterItAnsweredStopsTheChain(t *testing.T) {
+	h := newChainHost(t, true)
+	var mu sync.Mutex
+	fail, hang := true, false
+	real := h.mi
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		f, hg := fail, hang
+		mu.Unlock()
+		switch {
+		case r.Header.Get("Metadata") != "true":
+			proxyTo(w, r, real) // the probe
+		case f:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte(`{"error":"server_error","error_description":"busy"}`))
+		case hg:
+			<-r.Context().Done()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	h.mi = srv.Listener.Addr().String()
+	h.cli(t, "az", azOut)
+	d := h.chain(t)
+	d.ManagedIdentityHTTPClient = h.client()
+	d.ManagedIdentityHTTPClient.Transport.(*http.Transport).ResponseHeaderTimeout = 500 * time.Millisecond // the answer bound, shortened
+	src, err := d.TokenSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.TokenContext(context.Background()); err == nil || !strings.Contains(err.Error(), "stopped at ManagedIdentityCredential") {
+		t.Fatalf("IMDS 500: %v; want the chain stopped at the managed identity", err)
+	}
+	mu.Lock()
+	fail, hang = false, true
+	mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	tok, err := src.TokenContext(ctx)
+	if err == nil || !strings.Contains(err.Error(), "stopped at ManagedIdentityCredential") || h.runs("az") != 0 {
+		t.Fatalf("IMDS silent after answering: %v, %v; az ran %d times; want no az", tok, err, h.runs("az"))
+	}
 }

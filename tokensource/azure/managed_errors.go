@@ -2,7 +2,6 @@ package azure
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -96,7 +95,7 @@ func (s *managedSource) notIMDS(err error) error {
 	case !errors.As(err, &ce) || ce.Resp == nil:
 		return nil
 	case ce.Resp.StatusCode == http.StatusBadRequest && !s.userAssigned:
-		return gone(codes.Unauthenticated, "managed identity: IMDS answered HTTP 400: this host has no system-assigned managed identity", err)
+		return gone(codes.Unauthenticated, "managed identity: IMDS answered HTTP 400 for the system-assigned identity (as it does on a host that has none)", err)
 	case ce.Resp.StatusCode == http.StatusBadRequest:
 		return s.named(fetcherr.Rejected("azure", "the user-assigned identity asked for is not assigned to this host (HTTP 400)", err))
 	case ce.Resp.StatusCode == http.StatusForbidden && bytes.Contains(answerBody(ce.Resp), []byte("unreachable")):
@@ -130,6 +129,3 @@ func (s *managedSource) probeTimedOut(err error) error {
 	why := fmt.Sprintf("managed identity: IMDS (169.254.169.254) did not answer within %v; this does not look like an Azure host with a managed identity", s.probe)
 	return fetcherr.Unavailable("azure", why, absent{err})
 }
-
-// timedOut reports whether err is a context's deadline.
-func timedOut(err error) bool { return errors.Is(err, context.DeadlineExceeded) }

@@ -344,3 +344,22 @@ func TestManagedIdentityIMDSSaysWhenItRenews(t *testing.T) {
 		t.Errorf("App Service: refresh %v before expiry (token lives %v), want the engine's usual schedule", before, life)
 	}
 }
+
+// MSAL's own refresh point (half the lifetime of a long managed-identity
+// token), when it comes before the renewal margin, is when the engine asks.
+func TestCachedTokenKeepsAnEarlierRefreshPoint(t *testing.T) {
+	now := time.Now()
+	for name, tc := range map[string]struct {
+		refreshOn time.Time
+		want      time.Time
+	}{
+		"24 h token, MSAL's half-life": {now.Add(12 * time.Hour), now.Add(12 * time.Hour)},
+		"no refresh point":             {time.Time{}, now.Add(24*time.Hour - renewsBefore)},
+		"a refresh point past margin":  {now.Add(24*time.Hour - time.Minute), now.Add(24*time.Hour - renewsBefore)},
+	} {
+		got := engine.RenewsAt(cachedToken(context.Background(), "t", now.Add(24*time.Hour), tc.refreshOn))
+		if got.Sub(tc.want).Abs() > time.Second {
+			t.Errorf("%s: renews at +%v, want +%v", name, got.Sub(now), tc.want.Sub(now))
+		}
+	}
+}

@@ -51,7 +51,11 @@ func mapToken(ctx context.Context, access string, expiresOn, refreshOn time.Time
 		extra["refresh_in"] = refreshOn.Sub(wall).Seconds()
 	}
 	if cached {
-		extra[engine.RenewsAtKey] = tok.Expiry.Add(-renewsBefore)
+		renews := tok.Expiry.Add(-renewsBefore).Round(0)
+		if hint := now.Add(refreshOn.Sub(wall)).Round(0); !refreshOn.IsZero() && hint.Before(renews) {
+			renews = hint // the provider's own refresh point, if earlier, wins
+		}
+		extra[engine.RenewsAtKey] = renews
 	}
 	if len(extra) > 0 {
 		tok = tok.WithExtra(extra)
