@@ -37,12 +37,14 @@ type Connection struct {
 	release  func() // releases the refresh engine, if any
 	source   tokenFunc
 	gen      engine.Generational
+	stop     func() // stops the first fetch started at construction, if any
 }
 
 // WithExternalAccessToken dials target over TLS (trusting rootPEM, or the
 // system roots if it is nil) and sends token as a bearer token on every call.
 // The token is validated first (see tokensource.Validate). Replace it with
-// UpdateAccessToken.
+// UpdateAccessToken. It starts connecting in the background before it
+// returns, unless given [WithLazyStart].
 func WithExternalAccessToken(target string, rootPEM []byte, token string, opts ...TokenOption) (*Connection, error) {
 	ext, err := tokensource.NewExternal(token)
 	if err != nil {
@@ -54,7 +56,11 @@ func WithExternalAccessToken(target string, rootPEM []byte, token string, opts .
 func external(target string, rootPEM []byte, ext *tokensource.External, o options) (*Connection, error) {
 	c := &Connection{target: target, external: ext, logger: o.logger, source: ext.TokenContext}
 	c.gen, _ = engine.Of(ext)
-	return c.dial(rootPEM, o, ext, false)
+	conn, err := c.dial(rootPEM, o, ext, false)
+	if err == nil {
+		conn.start(o, false)
+	}
+	return conn, err
 }
 
 // WithTokenSource dials target over TLS and sends tokens from ts on every
@@ -70,6 +76,21 @@ func external(target string, rootPEM []byte, ext *tokensource.External, o option
 // services that accept the same token: it stops when the last of them
 // closes. A *tokensource.External is used as is, as by
 // [WithExternalAccessToken], and UpdateAccessToken swaps its token.
+//
+// The connection starts connecting and the engine starts its first fetch
+// before WithTokenSource returns, both in the background, so the first call
+// waits for the slower of the two instead of both in turn; [WithLazyStart]
+// turns this off. Neither can make WithTokenSource fail or wait: a failed
+// fetch fails the first call with the fetch's status code (at once if the
+// fetch has already failed; the call does not wait out the backoff), and a
+// call after the engine's first backoff delay asks the provider again. Two kinds
+// of source are not asked early, only the connection is started: a source
+// that signs a person in (one declaring a fetch timeout of a minute or more
+// through engine.FetchTimeouter, as the browser and device-code sources of
+// tokensource/azure do) does not open a browser or print a device code
+// until the first call; and a ready-made *tokensource.Refresher, whose
+// source the connection cannot see, is asked at the first call too (call
+// its Token method to warm it).
 //
 // Give it a source that fetches a new token each time it is asked, such as
 // tokensource.ClientCredentials or the sources of tokensource/azure. A source
@@ -103,13 +124,13 @@ func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts 
 			release()
 			return nil, err
 		}
-		return withEngine(target, rootPEM, s, release, o)
+		return withEngine(target, rootPEM, s, release, o, false)
 	}
 	eng, err := tokensource.Refreshing(ts, engineOptions(o)...)
 	if err != nil {
 		return nil, err
 	}
-	return withEngine(target, rootPEM, eng, func() { eng.Close() }, o)
+	return withEngine(target, rootPEM, eng, func() { eng.Close() }, o, !interactive(ts))
 }
 
 // refuse fails naming the options set that do not apply to a source that is
@@ -127,14 +148,18 @@ func refuse(what string, set map[string]bool) error {
 	return fmt.Errorf("connection: %s does not apply: the token source is %s", strings.Join(names, " and "), what)
 }
 
-func withEngine(target string, rootPEM []byte, eng *tokensource.Refresher, release func(), o options) (*Connection, error) {
+// withEngine dials with the refresh engine eng; prefetch says whether the
+// engine's first fetch may start now (see [WithLazyStart]).
+func withEngine(target string, rootPEM []byte, eng *tokensource.Refresher, release func(), o options, prefetch bool) (*Connection, error) {
 	c := &Connection{target: target, release: release, source: eng.TokenContext}
 	c.gen, _ = engine.Of(eng)
 	conn, err := c.dial(rootPEM, o, eng, o.retryOn(true))
 	if err != nil {
 		release()
+		return nil, err
 	}
-	return conn, err
+	conn.start(o, prefetch)
+	return conn, nil
 }
 
 // WithTLS dials target over TLS without a token of its own. Calls carry a
@@ -258,9 +283,12 @@ func (c *Connection) NewStream(ctx context.Context, desc *grpc.StreamDesc, metho
 // *grpc.ClientConn (health checks, channelz, connectivity state).
 func (c *Connection) ClientConn() *grpc.ClientConn { return c.cc }
 
-// Close closes the channel and stops the refresh engine, if the connection
-// has one.
+// Close closes the channel, stops waiting for a first fetch started at
+// construction, and stops the refresh engine, if the connection has one.
 func (c *Connection) Close() error {
+	if c.stop != nil {
+		c.stop()
+	}
 	err := c.cc.Close()
 	if c.release != nil {
 		c.release()

@@ -246,7 +246,7 @@ func TestRetryManyFailuresOneRefresh(t *testing.T) {
 func TestNoRetryForPerCallTokens(t *testing.T) {
 	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{Check: rejecting("own", false)})
 	src := &countingSource{}
-	c, err := WithTokenSource(srv.Addr, srv.CA.PEM, src)
+	c, err := WithTokenSource(srv.Addr, srv.CA.PEM, src, WithLazyStart())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,7 @@ type options struct {
 	loopback bool
 	retry    *bool
 	engine   []tokensource.Option
+	lazy     bool
 }
 
 type (
@@ -116,6 +117,16 @@ func WithInsecureLoopback() TLSOption { return tlsOpt(func(o *options) { o.loopb
 // [WithTokenSource], the events of the refresh engine it builds (see
 // tokensource.WithLogger).
 func WithLogger(l *slog.Logger) TokenOption { return tokenOpt(func(o *options) { o.logger = l }) }
+
+// WithLazyStart keeps the connection idle until its first call: by default
+// [WithExternalAccessToken] and [WithTokenSource] start connecting when they
+// return, and WithTokenSource also starts the first token fetch, so that the
+// first call waits for the slower of the two rather than both in turn. With
+// this option the first call connects, then fetches, as gRPC does on its own.
+// Use it for a connection that may never be used, or whose first token
+// should not be asked for until it is needed. (A source that signs a person
+// in is never asked early; see [WithTokenSource].)
+func WithLazyStart() TokenOption { return tokenOpt(func(o *options) { o.lazy = true }) }
 
 // WithRetryOnUnauthenticated sets whether a unary call that ends with
 // Unauthenticated is resent once with a fresh token (default on).

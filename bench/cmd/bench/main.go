@@ -28,6 +28,7 @@ func main() {
 
 	hotPath(rounds, hot)
 	endToEnd(rounds, calls)
+	firstCall(min(rounds, 5))
 	stalls("with background refresh", bench.Background(), stall, *plotPath)
 	stalls("at hard expiry (tokens live 60 ms)", bench.HardExpiry(), stall, "")
 	rpcTable("Server verification: unary RPC/s over loopback TLS", rounds, calls, bench.ServerVerification)
