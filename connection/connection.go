@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/creds"
@@ -37,7 +38,7 @@ type Connection struct {
 	release  func() // releases the refresh engine, if any
 	source   tokenFunc
 	gen      engine.Generational
-	stop     func() // stops the first fetch started at construction, if any
+	called   atomic.Bool // a call has been made (see firstCall)
 }
 
 // WithExternalAccessToken dials target over TLS (trusting rootPEM, or the
@@ -58,7 +59,7 @@ func external(target string, rootPEM []byte, ext *tokensource.External, o option
 	c.gen, _ = engine.Of(ext)
 	conn, err := c.dial(rootPEM, o, ext, false)
 	if err == nil {
-		conn.start(o, false)
+		conn.start(o, nil, false)
 	}
 	return conn, err
 }
@@ -83,14 +84,18 @@ func external(target string, rootPEM []byte, ext *tokensource.External, o option
 // turns this off. Neither can make WithTokenSource fail or wait: a failed
 // fetch fails the first call with the fetch's status code (at once if the
 // fetch has already failed; the call does not wait out the backoff), and a
-// call after the engine's first backoff delay asks the provider again. Two kinds
-// of source are not asked early, only the connection is started: a source
-// that signs a person in (one declaring a fetch timeout of a minute or more
+// call after the engine's first backoff delay asks the provider again. If
+// the early connection attempt fails (the server is not up yet), the first
+// call gets an attempt of its own, as with a lazy connection. Three kinds of
+// source are not asked early, only the connection is started: a source that
+// signs a person in (one declaring a fetch timeout of a minute or more
 // through engine.FetchTimeouter, as the browser and device-code sources of
 // tokensource/azure do) does not open a browser or print a device code
-// until the first call; and a ready-made *tokensource.Refresher, whose
-// source the connection cannot see, is asked at the first call too (call
-// its Token method to warm it).
+// until the first call; a plain oauth2.TokenSource, without a TokenContext
+// method, is not asked either, since nothing could stop that fetch if the
+// connection were closed at once; and a ready-made *tokensource.Refresher,
+// whose source the connection cannot see, is asked at the first call too
+// (call its Token method to warm it).
 //
 // Give it a source that fetches a new token each time it is asked, such as
 // tokensource.ClientCredentials or the sources of tokensource/azure. A source
@@ -130,7 +135,7 @@ func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts 
 	if err != nil {
 		return nil, err
 	}
-	return withEngine(target, rootPEM, eng, func() { eng.Close() }, o, !interactive(ts))
+	return withEngine(target, rootPEM, eng, func() { eng.Close() }, o, contextual(ts) && !interactive(ts))
 }
 
 // refuse fails naming the options set that do not apply to a source that is
@@ -158,7 +163,7 @@ func withEngine(target string, rootPEM []byte, eng *tokensource.Refresher, relea
 		release()
 		return nil, err
 	}
-	conn.start(o, prefetch)
+	conn.start(o, eng, prefetch)
 	return conn, nil
 }
 
@@ -271,11 +276,17 @@ func (c *Connection) UpdateAccessToken(token string) error {
 
 // Invoke performs a unary call. It implements grpc.ClientConnInterface.
 func (c *Connection) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	if !c.called.Load() {
+		c.firstCall(ctx)
+	}
 	return c.cc.Invoke(ctx, method, args, reply, opts...)
 }
 
 // NewStream opens a stream. It implements grpc.ClientConnInterface.
 func (c *Connection) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	if !c.called.Load() {
+		c.firstCall(ctx)
+	}
 	return c.cc.NewStream(ctx, desc, method, opts...)
 }
 
@@ -283,12 +294,9 @@ func (c *Connection) NewStream(ctx context.Context, desc *grpc.StreamDesc, metho
 // *grpc.ClientConn (health checks, channelz, connectivity state).
 func (c *Connection) ClientConn() *grpc.ClientConn { return c.cc }
 
-// Close closes the channel, stops waiting for a first fetch started at
-// construction, and stops the refresh engine, if the connection has one.
+// Close closes the channel and stops the refresh engine, if the connection
+// has one (and with it a first fetch started at construction).
 func (c *Connection) Close() error {
-	if c.stop != nil {
-		c.stop()
-	}
 	err := c.cc.Close()
 	if c.release != nil {
 		c.release()

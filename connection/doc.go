@@ -10,10 +10,14 @@
 // until it expires. [WithTokenSource] instead keeps a refreshing source (OAuth2
 // client credentials, Azure AD, a token file) fresh in the background.
 //
-// A connection starts connecting when it is made, and [WithTokenSource]
-// starts its first token fetch then too, so the first call pays for the
-// slower of the two, not both; [WithLazyStart] waits for the first call
-// instead, and a source that signs a person in is never asked early.
+// A connection with a token of its own ([WithExternalAccessToken],
+// [WithTokenSource]) starts connecting when it is made, and
+// [WithTokenSource] starts its first token fetch then too, so the first call
+// pays for the slower of the two, not both; [WithLazyStart] waits for the
+// first call instead, and a source that signs a person in, or that takes no
+// context, is not asked early. If that early connection attempt fails (the
+// server is not up yet), the first call still gets an attempt of its own, as
+// with a lazy connection. WithTLS and Insecure connect at the first call.
 //
 // gRPC sends metadata once, when a call or stream starts: after a token swap,
 // new calls and new streams carry the new token, while a stream that is

@@ -2,7 +2,9 @@ package connection
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -10,8 +12,12 @@ import (
 	"github.com/grpccreds/grpccreds/tokensource"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
 
@@ -199,13 +205,18 @@ func TestCloseStopsTheFirstFetch(t *testing.T) {
 	}
 }
 
-// quick declares a fetch timeout too short for a person to sign in.
+// quick declares a fetch timeout too short for a person to sign in, and
+// takes a context.
 type quick struct{ countingSource }
 
 func (*quick) EngineFetchTimeout() time.Duration { return 10 * time.Second }
 
-// A source that declares a short fetch timeout is asked early; a ready-made
-// engine, whose source the connection cannot see, is not.
+func (q *quick) TokenContext(context.Context) (*oauth2.Token, error) { return q.Token() }
+
+// A source that takes a context and declares a short fetch timeout is asked
+// early; a ready-made engine, whose source the connection cannot see, is
+// not, and nor is a plain oauth2.TokenSource, whose fetch nothing could stop
+// if the connection were closed at once.
 func TestWhichSourcesAreAskedEarly(t *testing.T) {
 	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
 	short := &quick{}
@@ -231,7 +242,71 @@ func TestWhichSourcesAreAskedEarly(t *testing.T) {
 	if n := shared.n.Load(); n != 0 {
 		t.Fatalf("a ready-made engine was asked %d times before the first call", n)
 	}
+	plain := &countingSource{}
+	c3, err := WithTokenSource(srv.Addr, srv.CA.PEM, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c3.Close()
+	eventually(t, "the plain source's connection ready", func() bool { return c3.cc.GetState() == connectivity.Ready })
+	if n := plain.n.Load(); n != 0 {
+		t.Fatalf("a plain oauth2.TokenSource was asked %d times before the first call", n)
+	}
 	if err := call(context.Background(), c2); err != nil || shared.n.Load() != 1 {
 		t.Fatalf("first call on the ready-made engine: %v after %d fetches, want nil after 1", err, shared.n.Load())
+	}
+}
+
+// A server that is not up yet when the Connection is made: its early
+// attempt to connect fails and gRPC backs off, but the first call, made
+// once the server is up, gets an attempt of its own and succeeds, as on a
+// lazy connection.
+func TestFirstCallAfterTheServerComesUp(t *testing.T) {
+	ca := grpccredstest.NewCA(t, "late")
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close() // nothing listens yet
+	c, err := WithExternalAccessToken(addr, ca.PEM, "opaque-token-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	eventually(t, "the early attempt failed", func() bool { return c.cc.GetState() == connectivity.TransientFailure })
+	lis, err = net.Listen("tcp", addr) // the server comes up
+	if err != nil {
+		t.Fatalf("listening on %s again: %v", addr, err)
+	}
+	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{ca.Server().TLS}})))
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	go srv.Serve(lis)
+	defer srv.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := call(ctx, c); err != nil {
+		t.Fatalf("first call once the server is up: %v", err)
+	}
+}
+
+// The early fetch is the engine's own: no caller is recorded as waiting for
+// it.
+func TestEarlyFetchIsNoCallersWait(t *testing.T) {
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
+	events := make(chan tokensource.Event, 64)
+	src := &quick{}
+	c, err := WithTokenSource(srv.Addr, srv.CA.PEM, src,
+		WithRefreshOptions(tokensource.WithObserver(func(e tokensource.Event) { events <- e })))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the early fetch done", func() bool { return src.n.Load() == 1 })
+	c.Close()
+	close(events)
+	for e := range events {
+		if e.Kind == tokensource.CallerWaited {
+			t.Errorf("event %v at construction: the early fetch is not a caller", e.Kind)
+		}
 	}
 }

@@ -23,6 +23,19 @@ func (r *Refresher) refreshInBackground() {
 	r.start()
 }
 
+// prefetch starts a fetch if the engine has no token, no fetch in flight and
+// no failure in backoff (see engine.Prefetch).
+func (r *Refresher) prefetch() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed, r.call != nil, r.snap.Load() != nil,
+		r.lastErr != nil && r.cfg.now().Before(r.retryAt):
+		return
+	}
+	r.start()
+}
+
 // stillStale reports, under r.mu, whether the snapshot still needs a refresh.
 func (r *Refresher) stillStale() bool {
 	s := r.snap.Load()

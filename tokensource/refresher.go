@@ -26,6 +26,11 @@ func init() {
 		}
 		return func() {}, true
 	}
+	engine.Prefetch = func(ts oauth2.TokenSource) {
+		if r, ok := ts.(*Refresher); ok {
+			r.prefetch()
+		}
+	}
 	engine.NewExternalWithClock = func(token string, now func() time.Time) (oauth2.TokenSource, error) {
 		return newExternal(token, clock{fake: now})
 	}

@@ -56,6 +56,11 @@ type Generational interface {
 // is not an engine, release does nothing. Package tokensource sets it.
 var Retain = func(ts oauth2.TokenSource) (release func(), ok bool) { return func() {}, true }
 
+// Prefetch starts the engine ts's first fetch in the background, if it holds
+// no token and has no fetch in flight or failure in backoff, without a
+// caller waiting for it. Package tokensource sets it.
+var Prefetch = func(ts oauth2.TokenSource) {}
+
 // NewExternalWithClock makes a *tokensource.External that judges expiry by
 // now, for tests that move the clock. Package tokensource sets it.
 var NewExternalWithClock func(token string, now func() time.Time) (oauth2.TokenSource, error)
