@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -289,6 +290,9 @@ func TestPlaintext(t *testing.T) {
 	// Without the opt-in, a token is never sent in plaintext: the TLS
 	// handshake with a plaintext server fails instead.
 	c2 := mustExternal(t, plain, "tok")
+	// Its early attempt fails first; the first call still gets Unavailable
+	// (after an attempt of its own), not a wait until its deadline.
+	eventually(t, "the early TLS attempt failed", func() bool { return c2.cc.GetState() == connectivity.TransientFailure })
 	if err := call(context.Background(), c2); status.Code(err) != codes.Unavailable {
 		t.Fatalf("TLS against plaintext: %v", err)
 	}

@@ -44,17 +44,24 @@ func (c *Connection) start(o options, eng oauth2.TokenSource, fetch bool) {
 	}
 }
 
+// firstAttemptWait bounds how long the first call waits for the channel to
+// leave a failure of its early attempt to connect.
+const firstAttemptWait = time.Second
+
 // firstCall gives the first call what a lazy connection would give it: an
 // attempt to connect of its own. The channel began connecting when the
 // Connection was made; if that failed (the server was not up yet), gRPC
 // waits out its reconnect backoff and fails calls at once meanwhile. So the
-// backoff is cut short, and the call waits (within ctx) for the new attempt.
+// backoff is cut short, and the call waits for the channel to become ready,
+// within ctx and at most firstAttemptWait: gRPC reports a failed attempt
+// after a failed one as no change at all, so a server that stays down costs
+// the first call that second before it fails as it would have.
 func (c *Connection) firstCall(ctx context.Context) {
-	if c.called.Swap(true) {
+	if c.called.Swap(true) || c.cc.GetState() != connectivity.TransientFailure {
 		return
 	}
-	if c.cc.GetState() == connectivity.TransientFailure {
-		c.cc.ResetConnectBackoff()
-		c.cc.WaitForStateChange(ctx, connectivity.TransientFailure)
-	}
+	c.cc.ResetConnectBackoff()
+	ctx, cancel := context.WithTimeout(ctx, firstAttemptWait)
+	defer cancel()
+	c.cc.WaitForStateChange(ctx, connectivity.TransientFailure)
 }
