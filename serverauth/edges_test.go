@@ -82,8 +82,8 @@ func TestIntrospectionValuePrintsNoSecret(t *testing.T) {
 	}
 }
 
-// Issuer.Claims with an empty value would match a missing claim: refused;
-// and a claim that is not a string never matches.
+// Issuer.Claims with an empty value would match a missing claim: refused.
+// (A claim that is not a string never matching is in TestIssuerClaims.)
 func TestIssuerClaimsStrict(t *testing.T) {
 	is := staticIssuer("k1")
 	is.Claims = map[string]string{"tid": ""}
@@ -141,5 +141,26 @@ func TestRequireScopeOrRoleIgnoresEmptyRoles(t *testing.T) {
 	tok := sign("k1", with(func(c jwt.MapClaims) { c["roles"] = []string{""} }))
 	if _, err := v.Verify(context.Background(), tok); code(err) != codes.Unauthenticated {
 		t.Errorf("roles [\"\"]: %v, want Unauthenticated", err)
+	}
+}
+
+// Introspection.SkipAudienceCheck admits an active token whatever its aud,
+// or none; without it, the same answers are refused.
+func TestIntrospectionSkipAudienceCheck(t *testing.T) {
+	in := startIntrospection(t)
+	in.issue("other-api", map[string]any{"aud": "api://other"})
+	in.issue("no-aud", map[string]any{"aud": nil})
+	strict := in.config()
+	loose := in.config()
+	loose.Introspection.Audiences, loose.Introspection.SkipAudienceCheck = nil, true
+	for name, cfg := range map[string]Config{"strict": strict, "SkipAudienceCheck": loose} {
+		v := must(NewVerifier(cfg))
+		for _, tok := range []string{"other-api", "no-aud"} {
+			_, err := v.Verify(context.Background(), tok)
+			if want := map[string]codes.Code{"strict": codes.Unauthenticated, "SkipAudienceCheck": codes.OK}[name]; code(err) != want {
+				t.Errorf("%s, %s: %v, want %v", name, tok, err, want)
+			}
+		}
+		v.Close()
 	}
 }
