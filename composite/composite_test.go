@@ -1,4 +1,4 @@
-package composite
+package composite_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"go.uber.org/goleak"
@@ -28,19 +29,19 @@ func TestTLSRejectsBadPEM(t *testing.T) {
 		"cert then junk": append(append([]byte{}, ca.PEM...), "junk"...),
 		"broken DER":     []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
 	} {
-		if _, err := TLS(pemBytes); err == nil {
+		if _, err := composite.TLS(pemBytes); err == nil {
 			t.Errorf("%s: accepted", name)
 		} else if !strings.Contains(err.Error(), "root certificates") {
 			t.Errorf("%s: unclear error %q", name, err)
 		}
 	}
-	if _, err := TLS(ca.PEM, WithClientCertificate([]byte("x"), []byte("y"))); err == nil {
+	if _, err := composite.TLS(ca.PEM, composite.WithClientCertificate([]byte("x"), []byte("y"))); err == nil {
 		t.Error("garbage client certificate accepted")
 	}
-	if _, err := TLS(nil); err != nil {
+	if _, err := composite.TLS(nil); err != nil {
 		t.Errorf("system roots: %v", err)
 	}
-	if _, err := TLSFromFile(filepath.Join(t.TempDir(), "missing.pem")); err == nil {
+	if _, err := composite.TLSFromFile(filepath.Join(t.TempDir(), "missing.pem")); err == nil {
 		t.Error("missing CA file accepted")
 	}
 }
@@ -58,15 +59,16 @@ func TestChannelBundleOverRealTLS(t *testing.T) {
 	os.WriteFile(caFile, srv.CA.PEM, 0o600)
 	os.WriteFile(certFile, leaf.CertPEM, 0o600)
 	os.WriteFile(keyFile, leaf.KeyPEM, 0o600)
-	tc, err := TLSFromFile(caFile, WithClientCertificateFiles(certFile, keyFile), WithServerName("localhost"))
+	tc, err := composite.TLSFromFile(caFile, composite.WithClientCertificateFiles(certFile, keyFile), composite.WithServerName("localhost"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tc.Close()
 	key, _ := creds.NewAPIKey("x-api-key", "k1")
 	sig := creds.NewPlugin(func(_ context.Context, ri creds.RequestInfo) (map[string]string, error) {
 		return map[string]string{"authorization": "Sig " + strings.TrimPrefix(ri.Method, "/")}, nil
 	})
-	conn, err := grpc.NewClient(srv.Addr, grpc.WithCredentialsBundle(Channel(tc, key, sig)))
+	conn, err := grpc.NewClient(srv.Addr, grpc.WithCredentialsBundle(composite.Channel(tc, key, sig)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,19 +87,19 @@ func TestCallMergesInOrderAndRefusesDuplicates(t *testing.T) {
 	dup, _ := creds.NewAPIKey("X-A", "3")
 	ai := credentials.TLSInfo{CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
 	ctx := credentials.NewContextWithRequestInfo(context.Background(), credentials.RequestInfo{AuthInfo: ai})
-	md, err := Call(a, b).GetRequestMetadata(ctx)
+	md, err := composite.Call(a, b).GetRequestMetadata(ctx)
 	if err != nil || md["x-a"] != "1" || md["x-b"] != "2" || len(md) != 2 {
 		t.Fatalf("merged %v, %v", md, err)
 	}
-	_, err = Call(a, dup).GetRequestMetadata(ctx)
+	_, err = composite.Call(a, dup).GetRequestMetadata(ctx)
 	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), `"x-a"`) {
 		t.Fatalf("duplicate key: %v", err)
 	}
-	if !Call(a, b).RequireTransportSecurity() {
+	if !composite.Call(a, b).RequireTransportSecurity() {
 		t.Fatal("composite of secure credentials does not require security")
 	}
 	loose, _ := creds.NewAPIKey("x-c", "4", creds.AllowInsecureLoopback())
-	if Call(loose).RequireTransportSecurity() {
+	if composite.Call(loose).RequireTransportSecurity() {
 		t.Fatal("loopback-only credentials reported as requiring security")
 	}
 }

@@ -1,8 +1,9 @@
-package composite
+package composite_test
 
 import (
 	"testing"
 
+	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 )
 
@@ -15,7 +16,7 @@ func FuzzTLS(f *testing.F) {
 	f.Add(append(append([]byte{}, ca.PEM...), ca.PEM...))
 	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
 	f.Fuzz(func(t *testing.T, pemBytes []byte) {
-		tc, err := TLS(pemBytes)
+		tc, err := composite.TLS(pemBytes)
 		if err == nil && tc == nil {
 			t.Fatal("no credentials and no error")
 		}

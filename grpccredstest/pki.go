@@ -67,6 +67,23 @@ func (ca *CA) Server() Leaf { return ca.issue("localhost", x509.ExtKeyUsageServe
 // Client issues a client certificate for mTLS with the given common name.
 func (ca *CA) Client(name string) Leaf { return ca.issue(name, x509.ExtKeyUsageClientAuth) }
 
+// ClientValid is [CA.Client] valid from notBefore to notAfter: an expired
+// certificate, or one not valid yet, for testing what refuses them.
+func (ca *CA) ClientValid(name string, notBefore, notAfter time.Time) Leaf {
+	return ca.issueValid(name, x509.ExtKeyUsageClientAuth, notBefore, notAfter)
+}
+
+// Bundle concatenates the CAs' certificates into one PEM bundle, for moving
+// peers from one CA to another: trust Bundle(old, new) while both issue
+// certificates in use, then the new CA alone.
+func Bundle(cas ...*CA) []byte {
+	var b []byte
+	for _, ca := range cas {
+		b = append(b, ca.PEM...)
+	}
+	return b
+}
+
 // pool returns a pool holding only this CA.
 func (ca *CA) pool() *x509.CertPool {
 	p := x509.NewCertPool()
@@ -75,6 +92,10 @@ func (ca *CA) pool() *x509.CertPool {
 }
 
 func (ca *CA) issue(name string, usage x509.ExtKeyUsage) Leaf {
+	return ca.issueValid(name, usage, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+}
+
+func (ca *CA) issueValid(name string, usage x509.ExtKeyUsage, notBefore, notAfter time.Time) Leaf {
 	t := ca.t
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -84,8 +105,8 @@ func (ca *CA) issue(name string, usage x509.ExtKeyUsage) Leaf {
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(t),
 		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 		DNSNames:     []string{"localhost"},

@@ -2,15 +2,14 @@ package grpccredstest
 
 import (
 	"context"
-	"crypto/tls"
 	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/grpccreds/grpccreds/composite"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -53,6 +52,11 @@ type Server struct {
 	Addr string
 	// CA signed the server's certificate; clients trust CA.PEM.
 	CA *CA
+	// TLS is the server's transport credentials (nil with Insecure). Rotate
+	// the server's certificate with TLS.UpdateCertificate (a new leaf from
+	// CA.Server, or from another CA) and the client certificate authorities
+	// it requires with TLS.UpdateRoots (see Bundle); new connections use them.
+	TLS *composite.TLSCredentials
 
 	cfg   ServerConfig
 	srv   *grpc.Server
@@ -70,6 +74,9 @@ func NewServer(t testing.TB, cfg ServerConfig) *Server {
 		t.Fatal(err)
 	}
 	s := &Server{Addr: lis.Addr().String(), CA: NewCA(t, "grpccredstest server CA"), cfg: cfg}
+	if !cfg.Insecure {
+		s.TLS = s.credentials(t)
+	}
 	s.srv = grpc.NewServer(append(s.options(), cfg.Options...)...)
 	healthpb.RegisterHealthServer(s.srv, health.NewServer())
 	if cfg.Register != nil {
@@ -96,17 +103,22 @@ func (s *Server) options() []grpc.ServerOption {
 		unary, stream = append(unary, s.checkUnary), append(stream, s.checkStream)
 	}
 	transport := insecure.NewCredentials()
-	if !s.cfg.Insecure {
-		transport = credentials.NewTLS(s.tlsConfig())
+	if s.TLS != nil {
+		transport = s.TLS
 	}
 	return []grpc.ServerOption{grpc.Creds(transport), grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...)}
 }
 
-func (s *Server) tlsConfig() *tls.Config {
-	c := &tls.Config{Certificates: []tls.Certificate{s.CA.Server().TLS}, MinVersion: tls.VersionTLS12}
+func (s *Server) credentials(t testing.TB) *composite.TLSCredentials {
+	t.Helper()
+	leaf := s.CA.Server()
+	var opts []composite.ServerTLSOption
 	if s.cfg.ClientCAs != nil {
-		c.ClientCAs = s.cfg.ClientCAs.pool()
-		c.ClientAuth = tls.RequireAndVerifyClientCert
+		opts = append(opts, composite.RequireClientCertificates(s.cfg.ClientCAs.PEM))
+	}
+	c, err := composite.ServerTLS(leaf.CertPEM, leaf.KeyPEM, opts...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return c
 }
