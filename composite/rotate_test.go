@@ -125,14 +125,6 @@ func (e events) settle(t *testing.T) []composite.TLSEvent {
 	return nil
 }
 
-func (e events) none(t *testing.T, within time.Duration) {
-	t.Helper()
-	select {
-	case ev := <-e:
-		t.Fatalf("unexpected event %v (%v)", ev.Kind, ev.Err)
-	case <-time.After(within):
-	}
-}
 
 // write replaces a file at once (a new file renamed over the old), as
 // rotating tools do: a reader sees the old contents or the new ones, never a

@@ -39,6 +39,7 @@ type Connection struct {
 	source   tokenFunc
 	gen      engine.Generational
 	called   atomic.Bool // a call has been made (see firstCall)
+	tls      *composite.TLSCredentials // nil without TLS
 }
 
 // WithExternalAccessToken dials target over TLS (trusting rootPEM, or the
@@ -216,6 +217,9 @@ func (c *Connection) finish(transport credentials.TransportCredentials, o option
 	dial := append(slices.Clip(o.dial), grpc.WithTransportCredentials(transport), grpc.WithPerRPCCredentials(calls))
 	cc, err := grpc.NewClient(c.target, append(dial, extra...)...)
 	if err != nil {
+		if c.tls != nil {
+			c.tls.Close()
+		}
 		return nil, fmt.Errorf("connection: dial %s: %w", c.target, err)
 	}
 	c.cc = cc
@@ -224,7 +228,16 @@ func (c *Connection) finish(transport credentials.TransportCredentials, o option
 
 func (c *Connection) transport(rootPEM []byte, o options) (credentials.TransportCredentials, error) {
 	if !o.loopback {
-		return composite.TLS(rootPEM, o.tls...)
+		var opts []composite.TLSOption
+		if o.logger != nil {
+			opts = append(opts, composite.WithTLSObserver(logTLS(o.logger)))
+		}
+		tc, err := composite.TLS(rootPEM, append(opts, o.tls...)...)
+		if err != nil {
+			return nil, fmt.Errorf("connection: %w", err)
+		}
+		c.tls = tc
+		return tc, nil
 	}
 	if len(o.tlsSet) > 0 || rootPEM != nil {
 		return nil, fmt.Errorf("connection: WithInsecureLoopback dials without TLS, so %s does not apply", tlsNames(o, rootPEM))
@@ -294,12 +307,16 @@ func (c *Connection) NewStream(ctx context.Context, desc *grpc.StreamDesc, metho
 // *grpc.ClientConn (health checks, channelz, connectivity state).
 func (c *Connection) ClientConn() *grpc.ClientConn { return c.cc }
 
-// Close closes the channel and stops the refresh engine, if the connection
-// has one (and with it a first fetch started at construction).
+// Close closes the channel, stops the refresh engine, if the connection
+// has one (and with it a first fetch started at construction), and stops
+// reading TLS files again (see [WithTLSOptions]).
 func (c *Connection) Close() error {
 	err := c.cc.Close()
 	if c.release != nil {
 		c.release()
+	}
+	if c.tls != nil {
+		c.tls.Close()
 	}
 	return err
 }

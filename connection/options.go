@@ -105,17 +105,33 @@ func WithServerName(name string) TLSOption {
 	})
 }
 
+// WithTLSOptions adds options of composite.TLS: certificate and root files
+// that are read again while the connection runs (composite.WithClientCertificateFiles,
+// composite.WithRootsFile, give rootPEM nil with it), how often
+// (composite.WithReload, every minute by default), a certificate provider,
+// and an observer of the changes (composite.WithTLSObserver; without one,
+// [WithLogger] logs them). Close stops the rereading. See also
+// [Connection.UpdateClientCertificate] and [Connection.UpdateRootCAs].
+func WithTLSOptions(opts ...composite.TLSOption) TLSOption {
+	return tlsOpt(func(o *options) {
+		o.tls = append(o.tls, opts...)
+		o.tlsSet = append(o.tlsSet, "WithTLSOptions")
+	})
+}
+
 // WithInsecureLoopback dials without TLS. It is refused unless the target is
 // on 127.0.0.0/8, ::1, localhost or a Unix socket, and tokens are still only
 // sent to a loopback peer (see composite.InsecureLoopback). Combined with a
-// TLS setting (WithClientCertificate, WithServerName) it is an error. It is
+// TLS setting (WithClientCertificate, WithServerName, WithTLSOptions) it is
+// an error. It is
 // for local development only.
 func WithInsecureLoopback() TLSOption { return tlsOpt(func(o *options) { o.loopback = true }) }
 
 // WithLogger logs the connection's token events to l, never token text: for
 // [WithExternalAccessToken], each update applied or refused; for
 // [WithTokenSource], the events of the refresh engine it builds (see
-// tokensource.WithLogger).
+// tokensource.WithLogger). It also logs each change of TLS material, applied
+// or refused, unless [WithTLSOptions] sets an observer of its own.
 func WithLogger(l *slog.Logger) TokenOption { return tokenOpt(func(o *options) { o.logger = l }) }
 
 // WithLazyStart keeps the connection idle until its first call: by default
