@@ -125,7 +125,6 @@ func (e events) settle(t *testing.T) []composite.TLSEvent {
 	return nil
 }
 
-
 // write replaces a file at once (a new file renamed over the old), as
 // rotating tools do: a reader sees the old contents or the new ones, never a
 // truncated file. Tearing still happens between two files.

@@ -38,7 +38,7 @@ type Connection struct {
 	release  func() // releases the refresh engine, if any
 	source   tokenFunc
 	gen      engine.Generational
-	called   atomic.Bool // a call has been made (see firstCall)
+	called   atomic.Bool               // a call has been made (see firstCall)
 	tls      *composite.TLSCredentials // nil without TLS
 }
 
