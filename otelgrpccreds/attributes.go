@@ -10,7 +10,8 @@ const (
 	// OutcomeKey: for a fetch "success", "failure" or "unchanged" (the
 	// source returned the token the engine holds); for a caller that waited
 	// "success" or "failure"; for a verification "ok", "unauthenticated" or
-	// "permission_denied".
+	// "permission_denied"; for a change of TLS material "applied" or
+	// "refused".
 	OutcomeKey = attribute.Key("grpccreds.outcome")
 	// StatusCodeKey is the gRPC status code (0 for OK), as an integer.
 	StatusCodeKey = attribute.Key("rpc.grpc.status_code")
@@ -20,6 +21,9 @@ const (
 	// AttemptKey is a fetch's attempt number on its span: 1 for the first try
 	// after a success. It is not put on metrics.
 	AttemptKey = attribute.Key("grpccreds.attempt")
+	// PartKey is the TLS material a change was about: "certificate" or
+	// "roots".
+	PartKey = attribute.Key("grpccreds.tls.part")
 )
 
 // outcome returns "success" or "failure" for code.

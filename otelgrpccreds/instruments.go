@@ -31,6 +31,15 @@ const (
 	// Verifier (unit {call}; grpccreds.outcome ok, unauthenticated or
 	// permission_denied; grpccreds.cache hit, miss or none).
 	Verifications = "grpccreds.server.verifications"
+	// CertificateTimeLeft is a gauge of the seconds until the certificate
+	// that TLS credentials present expires (unit s; no attributes): alert
+	// well before it reaches zero, since a rotation that keeps failing
+	// leaves the old certificate in use until then.
+	CertificateTimeLeft = "grpccreds.tls.certificate.time_left"
+	// TLSChanges counts changes of TLS material (unit {change};
+	// grpccreds.outcome applied or refused; grpccreds.tls.part certificate or
+	// roots).
+	TLSChanges = "grpccreds.tls.changes"
 )
 
 // durationBuckets suit token endpoints: milliseconds to the fetch timeout.
