@@ -7,6 +7,7 @@
 //	custom-plugin    gRPC Python's auth example: a per-method signature plugin, composite credentials
 //	api-key          a Tyk-style raw "authorization: <key>" API key
 //	azure-ad         Azure AD (Entra ID) client credentials or the default chain, via MSAL
+//	cert-rotation    mTLS whose client and server certificates are renewed on disk while both run
 //
 // Run them all with make examples, or go test ./examples/...
 package examples
