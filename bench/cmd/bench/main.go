@@ -19,9 +19,9 @@ func main() {
 	quick := flag.Bool("quick", false, "a short run (< 60 s) that only checks the harness works")
 	plotPath := flag.String("plot", "refresh-timeline.png", "where to write the refresh timeline (empty: none)")
 	flag.Parse()
-	rounds, calls, hot, stall := 10, 4000, 200000, 700*time.Millisecond
+	rounds, calls, hot, stall, rotate := 10, 4000, 200000, 700*time.Millisecond, 5*time.Second
 	if *quick {
-		rounds, calls, hot, stall = 2, 400, 20000, 300*time.Millisecond
+		rounds, calls, hot, stall, rotate = 2, 400, 20000, 300*time.Millisecond, time.Second
 	}
 	fmt.Printf("# grpccreds benchmarks\n\n%s, %d CPUs, %s; %d interleaved rounds per table; medians with (min–max).\n",
 		runtime.Version(), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH, rounds)
@@ -34,6 +34,7 @@ func main() {
 	rpcTable("Server verification: unary RPC/s over loopback TLS", rounds, calls, bench.ServerVerification)
 	issuerScaling(min(rounds, 5))
 	swap(rounds, calls)
+	rotation(rounds, hot/1000, rotate)
 }
 
 func hotPath(rounds, n int) {
