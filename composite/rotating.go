@@ -29,8 +29,7 @@ import (
 // Close stops the reloading; the credentials keep working with the material
 // they have. A TLSCredentials is safe for concurrent use.
 type TLSCredentials struct {
-	r          *rotator
-	serverName string // set by OverrideServerName on a clone
+	r *rotator
 }
 
 // rotator holds the current material; clones share it.
@@ -260,29 +259,18 @@ func (c *TLSCredentials) ServerHandshake(conn net.Conn) (net.Conn, credentials.A
 }
 
 // Info describes the protocol. It implements credentials.TransportCredentials.
-func (c *TLSCredentials) Info() credentials.ProtocolInfo {
-	info := c.r.current().creds.Info()
-	if c.serverName != "" {
-		info.ServerName = c.serverName
-	}
-	return info
-}
+func (c *TLSCredentials) Info() credentials.ProtocolInfo { return c.r.current().creds.Info() }
 
 // Clone returns credentials that share this one's material: an update to
 // either is an update to both. It implements credentials.TransportCredentials.
-func (c *TLSCredentials) Clone() credentials.TransportCredentials {
-	clone := *c
-	return &clone
-}
+func (c *TLSCredentials) Clone() credentials.TransportCredentials { return &TLSCredentials{r: c.r} }
 
-// OverrideServerName sets the name Info reports, which gRPC checks the
-// server's certificate against. It implements
-// credentials.TransportCredentials; prefer [WithServerName].
+// OverrideServerName is not supported: it would change the name for every
+// holder of the material. It implements credentials.TransportCredentials.
 //
-// Deprecated: as in gRPC, use [WithServerName] or grpc.WithAuthority.
-func (c *TLSCredentials) OverrideServerName(name string) error {
-	c.serverName = name
-	return nil
+// Deprecated: as in gRPC; use [WithServerName] or grpc.WithAuthority.
+func (c *TLSCredentials) OverrideServerName(string) error {
+	return errors.New("composite: OverrideServerName is not supported; use WithServerName or grpc.WithAuthority")
 }
 
 // current returns the material in use, and asks for an early reload when its

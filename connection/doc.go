@@ -22,4 +22,10 @@
 // gRPC sends metadata once, when a call or stream starts: after a token swap,
 // new calls and new streams carry the new token, while a stream that is
 // already open keeps the one it started with.
+//
+// The TLS half changes at runtime too: UpdateClientCertificate and
+// UpdateRootCAs swap the client certificate and the roots, checked first and
+// atomically, and WithTLSOptions reads certificate and root files again while
+// the connection runs (see composite.TLSCredentials). New handshakes use the
+// new material; connections already open keep the handshake they made.
 package connection
