@@ -150,7 +150,8 @@ func WithReload(every time.Duration) ReloadOption {
 // WithTLSObserver calls fn with every change of material, applied or
 // refused, including the material read at construction. It is called on the
 // goroutine that made the change, one change at a time, and must return
-// quickly. Events carry no key material.
+// quickly, without calling the credentials' own methods (they wait for it).
+// Events carry no key material.
 func WithTLSObserver(fn func(TLSEvent)) ReloadOption {
 	return bothOpt(func(s *settings) error { s.observer = fn; return nil })
 }

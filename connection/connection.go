@@ -234,7 +234,7 @@ func (c *Connection) transport(rootPEM []byte, o options) (credentials.Transport
 		}
 		tc, err := composite.TLS(rootPEM, append(opts, o.tls...)...)
 		if err != nil {
-			return nil, fmt.Errorf("connection: %w", err)
+			return nil, err
 		}
 		c.tls = tc
 		return tc, nil
