@@ -538,3 +538,96 @@ func poolOf(t *testing.T, pemBytes []byte) *x509.CertPool {
 	}
 	return p
 }
+
+// TestServerFilesRefuseBadRotations: a server following its certificate
+// files refuses a torn write, an expired or not yet valid certificate,
+// garbage and an empty file, and keeps presenting the last good one; its
+// client CA file moves to a new CA through an overlap bundle, after which a
+// client of the old CA is refused.
+func TestServerFilesRefuseBadRotations(t *testing.T) {
+	ca, oldClients, newClients := grpccredstest.NewCA(t, "server CA"), grpccredstest.NewCA(t, "old clients"), grpccredstest.NewCA(t, "new clients")
+	dir := t.TempDir()
+	certFile, keyFile, caFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), filepath.Join(dir, "clients.crt")
+	good := ca.Server()
+	write(t, certFile, good.CertPEM)
+	write(t, keyFile, good.KeyPEM)
+	write(t, caFile, oldClients.PEM)
+	ev := make(events, 16)
+	sc, err := composite.ServerTLSFromFiles(certFile, keyFile, composite.RequireClientCertificatesFromFile(caFile),
+		composite.WithReload(5*time.Millisecond), composite.WithTLSObserver(ev.observe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	ev.next(t, composite.CertificateApplied)
+	ev.next(t, composite.RootsApplied)
+	addr := serve(t, sc)
+	client := func(l grpccredstest.Leaf) *composite.TLSCredentials {
+		tc, err := composite.TLS(ca.PEM, composite.WithClientCertificate(l.CertPEM, l.KeyPEM))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tc
+	}
+	oldClient, newClient := client(oldClients.Client("a")), client(newClients.Client("b"))
+	presents := func() {
+		t.Helper()
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: poolOf(t, ca.PEM), NextProtos: []string{"h2"}, ServerName: "localhost",
+			Certificates: []tls.Certificate{oldClients.Client("probe").TLS}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if s := conn.ConnectionState().PeerCertificates[0].SerialNumber.Text(16); s != serial(good) {
+			t.Fatalf("server presented %s, want the last good %s", s, serial(good))
+		}
+	}
+	presents()
+	now := time.Now()
+	torn := ca.Server()
+	expired := ca.ServerValid(now.Add(-2*time.Hour), now.Add(-time.Hour))
+	early := ca.ServerValid(now.Add(time.Hour), now.Add(2*time.Hour))
+	for _, c := range []struct {
+		name      string
+		cert, key []byte
+		want      string
+	}{
+		{"torn", torn.CertPEM, good.KeyPEM, "does not match"},
+		{"expired", expired.CertPEM, expired.KeyPEM, "expired at"},
+		{"not yet valid", early.CertPEM, early.KeyPEM, "not valid before"},
+		{"garbage", []byte("garbage"), []byte("garbage"), "in certificate input"},
+		{"empty", []byte{}, []byte{}, "empty"},
+	} {
+		write(t, keyFile, c.key)
+		write(t, certFile, c.cert)
+		got := ev.settle(t)
+		last := got[len(got)-1]
+		if last.Kind != composite.CertificateRefused || !strings.Contains(last.Err.Error(), c.want) {
+			t.Fatalf("%s: events %v, want a refusal with %q", c.name, got, c.want)
+		}
+		presents()
+	}
+	write(t, keyFile, good.KeyPEM)
+	write(t, certFile, good.CertPEM)
+	if err := newConnection(t, addr, oldClient); err != nil {
+		t.Fatalf("old CA's client: %v", err)
+	}
+	if err := newConnection(t, addr, newClient); err == nil {
+		t.Fatal("a client of a CA the server does not trust yet was accepted")
+	}
+	write(t, caFile, grpccredstest.Bundle(oldClients, newClients))
+	ev.next(t, composite.RootsApplied)
+	for name, c := range map[string]*composite.TLSCredentials{"old": oldClient, "new": newClient} {
+		if err := newConnection(t, addr, c); err != nil {
+			t.Fatalf("%s CA's client during the overlap: %v", name, err)
+		}
+	}
+	write(t, caFile, newClients.PEM)
+	ev.next(t, composite.RootsApplied)
+	if err := newConnection(t, addr, newClient); err != nil {
+		t.Fatalf("new CA's client: %v", err)
+	}
+	if err := newConnection(t, addr, oldClient); err == nil {
+		t.Fatal("the old CA's client was still accepted after the move")
+	}
+}

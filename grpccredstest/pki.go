@@ -67,6 +67,11 @@ func (ca *CA) Server() Leaf { return ca.issue("localhost", x509.ExtKeyUsageServe
 // Client issues a client certificate for mTLS with the given common name.
 func (ca *CA) Client(name string) Leaf { return ca.issue(name, x509.ExtKeyUsageClientAuth) }
 
+// ServerValid is [CA.Server] valid from notBefore to notAfter.
+func (ca *CA) ServerValid(notBefore, notAfter time.Time) Leaf {
+	return ca.issueValid("localhost", x509.ExtKeyUsageServerAuth, notBefore, notAfter)
+}
+
 // ClientValid is [CA.Client] valid from notBefore to notAfter: an expired
 // certificate, or one not valid yet, for testing what refuses them.
 func (ca *CA) ClientValid(name string, notBefore, notAfter time.Time) Leaf {
