@@ -29,6 +29,9 @@ func parsePair(certPEM, keyPEM []byte, usage x509.ExtKeyUsage, now time.Time) (*
 	if len(bytes.TrimSpace(certPEM)) == 0 || len(bytes.TrimSpace(keyPEM)) == 0 {
 		return nil, errors.New("certificate or key is empty")
 	}
+	if err := wholePEM(certPEM); err != nil {
+		return nil, err
+	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		// crypto/tls's messages name what is wrong, never the key's bytes.
@@ -46,14 +49,13 @@ func checkLeaf(cert *tls.Certificate, usage x509.ExtKeyUsage, now time.Time) err
 	if len(cert.Certificate) == 0 || cert.PrivateKey == nil {
 		return errors.New("certificate without a leaf or without a private key")
 	}
-	leaf := cert.Leaf
-	if leaf == nil {
-		var err error
-		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			return fmt.Errorf("leaf certificate: %w", err)
-		}
-		cert.Leaf = leaf
+	// The certificate sent is Certificate[0]: check that, not a Leaf field
+	// that might not match it.
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return fmt.Errorf("leaf certificate: %w", err)
 	}
+	cert.Leaf = leaf
 	if err := validNow(leaf, now); err != nil {
 		return err
 	}
@@ -66,6 +68,26 @@ func checkLeaf(cert *tls.Certificate, usage x509.ExtKeyUsage, now time.Time) err
 		return errors.New("private key does not match the certificate")
 	}
 	return nil
+}
+
+// wholePEM refuses a certificate file that is not only whole CERTIFICATE
+// blocks: crypto/tls would take the leaf of a chain cut off mid-write and
+// drop the rest.
+func wholePEM(b []byte) error {
+	n := 0
+	for rest := b; ; n++ {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			if len(bytes.TrimSpace(rest)) > 0 && n > 0 {
+				return errors.New("certificate file: trailing data that is not a whole PEM block (written halfway?)")
+			}
+			return nil
+		}
+		if block.Type != "CERTIFICATE" {
+			return fmt.Errorf("certificate file: unexpected PEM block %q", block.Type)
+		}
+	}
 }
 
 func validNow(c *x509.Certificate, now time.Time) error {

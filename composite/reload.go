@@ -92,6 +92,7 @@ func (r *rotator) reload(ctx context.Context) {
 func (r *rotator) reloadPair(in *pairInput) {
 	b, sum, err := readFiles(in.certFile, in.keyFile)
 	if err == nil && sum == r.certSeen.applied {
+		r.certSeen.refused = "" // back to good: a new failure is reported again
 		return
 	}
 	var cert *tls.Certificate
@@ -111,6 +112,7 @@ func (r *rotator) reloadPair(in *pairInput) {
 func (r *rotator) reloadRoots(in *rootsInput) {
 	b, sum, err := readFiles(in.file)
 	if err == nil && sum == r.rootsSeen.applied {
+		r.rootsSeen.refused = ""
 		return
 	}
 	var rs *roots
@@ -200,6 +202,7 @@ func (r *rotator) reloadProvided(ctx context.Context) {
 	}
 	cur := r.cur.Load()
 	if sameCert(cur.cert, km) && sameRoots(cur.roots, km) {
+		r.provSeen = seen{}
 		return
 	}
 	cert, rs, err := r.checkProvided(km)
@@ -243,6 +246,11 @@ func (r *rotator) checkProvided(km *certprovider.KeyMaterial) (*tls.Certificate,
 	var rs *roots
 	if km.Roots != nil {
 		rs = &roots{pool: km.Roots}
+	}
+	if cur := r.cur.Load(); cur != nil && ((cur.roots != nil && rs == nil) || (cur.cert != nil && cert == nil)) {
+		// Dropping roots would fall back to the system roots (a client) or
+		// stop requiring client certificates (a server).
+		return cert, nil, errors.New("the provider stopped returning the certificate or roots it returned before")
 	}
 	return cert, rs, nil
 }

@@ -315,10 +315,11 @@ func TestUpdatesAreCheckedAndAtomic(t *testing.T) {
 	expired := clients.ClientValid("svc", time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour))
 	second := clients.Client("svc")
 	for name, pair := range map[string][2][]byte{
-		"mismatched": {second.CertPEM, first.KeyPEM},
-		"expired":    {expired.CertPEM, expired.KeyPEM},
-		"garbage":    {[]byte("x"), []byte("y")},
-		"empty":      {nil, nil},
+		"mismatched":      {second.CertPEM, first.KeyPEM},
+		"expired":         {expired.CertPEM, expired.KeyPEM},
+		"garbage":         {[]byte("x"), []byte("y")},
+		"empty":           {nil, nil},
+		"truncated chain": {append(append([]byte{}, second.CertPEM...), clients.PEM[:len(clients.PEM)/2]...), second.KeyPEM},
 	} {
 		if err := tc.UpdateCertificate(pair[0], pair[1]); err == nil {
 			t.Errorf("%s certificate accepted", name)
@@ -373,8 +374,8 @@ func TestUpdatesAreCheckedAndAtomic(t *testing.T) {
 			refused++
 		}
 	}
-	if refused != 7 {
-		t.Fatalf("%d refusal events, want 7", refused)
+	if refused != 8 {
+		t.Fatalf("%d refusal events, want 8", refused)
 	}
 }
 

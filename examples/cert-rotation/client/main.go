@@ -64,11 +64,11 @@ func run(addr, ca, cert, key string, reload, interval time.Duration, max int) er
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	calls, failed := 0, 0
+loop:
 	for max == 0 || calls < max {
 		select {
 		case <-ctx.Done():
-			max = calls // interrupted: stop here
-			continue
+			break loop
 		case <-tick.C:
 		}
 		calls++
