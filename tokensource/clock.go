@@ -16,6 +16,35 @@ const never = int64(math.MaxInt64)
 // machine slept after it expired.
 type clock struct {
 	fake func() time.Time
+	// For tests that drive overlapping fetches by hand along with a fake
+	// clock: afterFunc replaces time.AfterFunc, and mono the monotonic clock
+	// that times fetches.
+	afterFunc func(d time.Duration, f func()) stopper
+	mono      func() time.Duration
+}
+
+// epoch is where the monotonic readings of elapsed start.
+var epoch = time.Now()
+
+// elapsed reads the monotonic clock that times fetches. It is real time even
+// with a fake wall clock: a fake clock moved while a fetch runs stands for a
+// machine that slept, which does not make the provider slower.
+func (c clock) elapsed() time.Duration {
+	if c.mono != nil {
+		return c.mono()
+	}
+	return time.Since(epoch)
+}
+
+// stopper is a timer that can be stopped, such as a *time.Timer.
+type stopper interface{ Stop() bool }
+
+// after calls f on its own goroutine after d.
+func (c clock) after(d time.Duration, f func()) stopper {
+	if c.afterFunc != nil {
+		return c.afterFunc(d, f)
+	}
+	return time.AfterFunc(d, f)
 }
 
 // now returns the current time.

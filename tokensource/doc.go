@@ -6,9 +6,10 @@
 //
 // The heart of the package is [Refreshing], the refresh engine. It caches the
 // token behind an atomic pointer and serves it without a lock, refreshes it in
-// the background before it expires (one fetch at a time), makes callers wait
-// for one shared fetch only when there is no usable token, and retries failures
-// with capped exponential backoff. Wrap any refreshing source in it: an x/oauth2
+// the background before it expires (one fetch at a time, two overlapping for
+// tokens that barely outlive a fetch), makes callers wait for one shared fetch
+// only when there is no usable token, and retries failures with capped
+// exponential backoff. Wrap any refreshing source in it: an x/oauth2
 // client-credentials config, a token file, a plain function, or the Azure AD
 // sources of package tokensource/azure, which is separate so that nothing
 // else links MSAL.

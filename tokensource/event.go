@@ -56,6 +56,11 @@ func (k EventKind) String() string {
 }
 
 // Event describes one step of a refresh. It never carries token text.
+//
+// Fetches overlap for tokens that barely outlive a fetch (see [Refresher]).
+// A fetch that ends after a later one keeps the token in hand if that
+// expires later; its RefreshSucceeded then describes the token kept
+// (Generation, Expiry, RefreshAt).
 type Event struct {
 	Kind       EventKind
 	Attempt    int       // the fetch's attempt: 1 for the first try after a success

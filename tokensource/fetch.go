@@ -3,6 +3,7 @@ package tokensource
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/grpccreds/grpccreds/internal/engine"
@@ -10,14 +11,26 @@ import (
 	"golang.org/x/oauth2"
 )
 
+// servedStale notes that a caller was served a token past its refresh point,
+// and starts its refresh unless a fetch is in flight. The flag is written
+// only when it is not set, so that callers share its cache line unchanged.
+func (r *Refresher) servedStale() {
+	if !r.used.Load() {
+		r.used.Store(true)
+	}
+	if !r.busy.Load() {
+		r.refreshInBackground()
+	}
+}
+
 func (r *Refresher) refreshInBackground() {
 	if !r.busy.CompareAndSwap(false, true) {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed || r.call != nil || !r.stillStale() {
-		r.busy.Store(r.call != nil)
+	if r.closed || len(r.calls) > 0 || !r.stillStale() {
+		r.busy.Store(len(r.calls) > 0)
 		return
 	}
 	r.start()
@@ -29,7 +42,7 @@ func (r *Refresher) prefetch() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
-	case r.closed, r.call != nil, r.snap.Load() != nil,
+	case r.closed, len(r.calls) > 0, r.snap.Load() != nil,
 		r.lastErr != nil && r.cfg.now().Before(r.retryAt):
 		return
 	}
@@ -43,8 +56,8 @@ func (r *Refresher) stillStale() bool {
 }
 
 // wait returns a usable token newer than generation after, the failure still
-// in backoff, or the result of the shared fetch, whichever comes first within
-// ctx.
+// in backoff, or the result of the first fetch in flight to end, whichever
+// comes first within ctx.
 func (r *Refresher) wait(ctx context.Context, after uint64) (*oauth2.Token, uint64, error) {
 	r.mu.Lock()
 	if r.closed {
@@ -56,52 +69,68 @@ func (r *Refresher) wait(ctx context.Context, after uint64) (*oauth2.Token, uint
 		r.mu.Unlock()
 		return s.tok, s.gen, nil
 	}
-	c := r.call
-	if c == nil && r.lastErr != nil && now.Before(r.retryAt) {
+	r.used.Store(true)
+	if len(r.calls) == 0 && r.lastErr != nil && now.Before(r.retryAt) {
 		err := r.lastErr
 		r.mu.Unlock()
 		return nil, 0, err
 	}
-	if c == nil {
-		c = r.start()
+	if len(r.calls) == 0 {
+		r.start()
 	}
+	var calls [2]*call
+	copy(calls[:], r.calls)
 	r.mu.Unlock()
 	if r.cfg.observer != nil {
-		return r.awaitObserved(ctx, c, after)
+		return r.awaitObserved(ctx, calls, after)
 	}
-	return await(ctx, c, after)
+	return await(ctx, calls, after)
 }
 
 // awaitObserved is await that tells the observer how long the caller waited.
-func (r *Refresher) awaitObserved(ctx context.Context, c *call, after uint64) (*oauth2.Token, uint64, error) {
+func (r *Refresher) awaitObserved(ctx context.Context, calls [2]*call, after uint64) (*oauth2.Token, uint64, error) {
 	began := time.Now()
-	tok, gen, err := await(ctx, c, after)
+	tok, gen, err := await(ctx, calls, after)
 	r.events.post(Event{Kind: CallerWaited, Took: time.Since(began), Err: err})
 	r.events.flush(r.cfg.emit)
 	return tok, gen, err
 }
 
-// await waits for c, a fetch, within ctx.
-func await(ctx context.Context, c *call, after uint64) (*oauth2.Token, uint64, error) {
+// await waits within ctx for the first of calls (one or two fetches) to end.
+func await(ctx context.Context, calls [2]*call, after uint64) (*oauth2.Token, uint64, error) {
+	var c *call
 	select {
-	case <-c.done:
-		if c.err == nil && c.gen <= after {
-			return nil, 0, errUnchanged
-		}
-		return c.tok, c.gen, c.err
+	case <-calls[0].wait():
+		c = calls[0]
+	case <-calls[1].wait():
+		c = calls[1]
 	case <-ctx.Done():
 		return nil, 0, fetcherr.CallerError(ctx)
 	}
+	if c.err == nil && c.gen <= after {
+		return nil, 0, errUnchanged
+	}
+	return c.tok, c.gen, c.err
 }
 
-// start launches a fetch. r.mu must be held.
-func (r *Refresher) start() *call {
+// wait returns the channel closed when c ends; nil, which blocks, for no
+// call.
+func (c *call) wait() <-chan struct{} {
+	if c == nil {
+		return nil
+	}
+	return c.done
+}
+
+// start launches a fetch, and arms the timer of the next if fetches overlap.
+// r.mu must be held.
+func (r *Refresher) start() {
 	c := &call{done: make(chan struct{})}
-	r.call = c
+	r.calls = append(r.calls, c)
 	r.busy.Store(true)
 	r.wg.Add(1)
 	go r.fetch(c, r.attempt+1, r.gen > 0)
-	return c
+	r.arm()
 }
 
 // fetch asks the source for a token; replacing tells it the engine holds one
@@ -114,14 +143,18 @@ func (r *Refresher) fetch(c *call, attempt int, replacing bool) {
 	if replacing {
 		ctx = engine.WithReplacing(ctx)
 	}
-	began := time.Now() // real time: how long the provider takes is not the fake clock's business
+	began := r.cfg.elapsed() // real time: how long the provider takes is not the fake clock's business
 	tok, err := r.src.TokenContext(ctx)
-	took := time.Since(began)
+	took := r.cfg.elapsed() - began
 	cancel()
 	r.mu.Lock()
+	if err == nil {
+		r.times.add(took)
+	}
 	r.settle(c, tok, err, attempt, took)
-	r.call = nil
-	r.busy.Store(false)
+	r.calls = slices.DeleteFunc(r.calls, func(o *call) bool { return o == c })
+	r.resume()
+	r.busy.Store(len(r.calls) > 0)
 	close(c.done)
 	r.mu.Unlock()
 	r.events.flush(r.cfg.emit)
@@ -143,10 +176,16 @@ func (r *Refresher) settle(c *call, tok *oauth2.Token, err error, attempt int, t
 	}
 }
 
-// succeeded installs tok, fetched in took.
+// succeeded installs tok, fetched in took, unless the token in hand expires
+// later (it came from a later fetch that ended first); the call then reports
+// the token in hand.
 func (r *Refresher) succeeded(c *call, tok *oauth2.Token, now time.Time, took time.Duration, attempt int) {
-	r.gen++
-	s := r.cfg.schedule(tok, r.gen, now, took)
+	s := r.cfg.schedule(tok, r.gen+1, now, r.times.lead())
+	if cur := r.snap.Load(); outlives(cur, s) {
+		s = cur
+	} else {
+		r.gen = s.gen
+	}
 	if !r.closed {
 		r.snap.Store(s)
 	}
@@ -184,7 +223,7 @@ func (r *Refresher) unchanged(c *call, tok *oauth2.Token, now time.Time, attempt
 	r.retryLater(c, errUnchanged, now, attempt, 0)
 	r.lastErr = nil // not a failure to hand to callers: once the token runs out, they ask the source again
 	if s := r.snap.Load(); !s.usable(nanos(now)) {
-		s = r.cfg.schedule(tok, s.gen, now, took)
+		s = r.cfg.schedule(tok, s.gen, now, r.times.lead())
 		r.snap.Store(s)
 		c.err, c.tok, c.gen = nil, s.tok, s.gen
 	}
@@ -193,6 +232,12 @@ func (r *Refresher) unchanged(c *call, tok *oauth2.Token, now time.Time, attempt
 		r.warned = true
 		r.events.post(Event{Kind: SourceCachesTokens, Attempt: attempt, Err: ErrSourceCaches})
 	}
+}
+
+// outlives reports whether cur, the snapshot in hand, is to be kept rather
+// than replaced by s: it is served longer and no server rejected it.
+func outlives(cur, s *snapshot) bool {
+	return cur != nil && cur.tok != nil && !cur.demoted && cur.expiry > s.expiry
 }
 
 // notYetRenewed records a fetch, before the instant its source said it would

@@ -24,10 +24,10 @@ func (r *Refresher) invalidate(gen uint64) bool {
 	case s.gen != gen:
 		return s.gen > gen
 	case s.demoted:
-		return r.call != nil
+		return len(r.calls) > 0
 	}
 	now := r.cfg.now()
-	if r.call == nil && r.lastErr != nil && now.Before(r.retryAt) {
+	if len(r.calls) == 0 && r.lastErr != nil && now.Before(r.retryAt) {
 		return false
 	}
 	if !r.mayInvalidate(now) {
@@ -37,7 +37,7 @@ func (r *Refresher) invalidate(gen uint64) bool {
 	d.demoted = true
 	r.snap.Store(d)
 	r.events.post(Event{Kind: Invalidated, Generation: gen})
-	if r.call == nil {
+	if len(r.calls) == 0 {
 		r.start()
 	}
 	return true

@@ -83,6 +83,13 @@ func (e externalGen) Expiry() time.Time      { return e.cur.Load().expireAt }
 //   - expired (or none yet): callers wait for one shared fetch, each only as
 //     long as its own context allows.
 //
+// The refresh point leaves time for a fetch, judged by the spread of recent
+// fetch durations, and a margin. A token that barely outlives a fetch (a
+// 60 ms token from a 50 ms endpoint) cannot be replaced in time by a fetch
+// that starts when it arrives: then, while callers ask for tokens, each fetch
+// starts on a timer before the one in flight ends, two at most, so that every
+// new token arrives a margin before the old one stops being served.
+//
 // Expiry and refresh points are judged by the wall clock, as servers judge a
 // token's exp, so a machine that wakes from sleep refreshes (or waits for) a
 // token that expired while it slept.
@@ -109,9 +116,12 @@ type Refresher struct {
 	cfg  config
 	snap atomic.Pointer[snapshot]
 	busy atomic.Bool // a fetch is in flight
+	used atomic.Bool // the token was asked for since the engine last started an overlapping fetch (see fetchTimes)
 
 	mu          sync.Mutex
-	call        *call // the fetch in flight, if any
+	calls       []*call // the fetches in flight, oldest first; at most 2 (see fetchTimes)
+	times       fetchTimes
+	timer       stopper // starts the next overlapping fetch, when armed
 	gen         uint64
 	lastErr     error // the last failure, until a fetch succeeds
 	retryAt     time.Time
@@ -188,8 +198,8 @@ func (r *Refresher) tokenGeneration(ctx context.Context, after uint64) (*oauth2.
 	if s := r.snap.Load(); s != nil && s.gen > after {
 		t := r.cfg.wall()
 		if s.usable(t) {
-			if s.stale(t) && !r.busy.Load() {
-				r.refreshInBackground()
+			if s.stale(t) {
+				r.servedStale()
 			}
 			return s.tok, s.gen, nil
 		}
@@ -215,13 +225,14 @@ func (r *Refresher) expiry() time.Time {
 	return time.Time{}
 }
 
-// Close stops the engine: it cancels a fetch in flight and returns once the
+// Close stops the engine: it cancels the fetches in flight and returns once the
 // engine's goroutines have stopped, which does not wait for a source that
 // ignores its context. Later calls fail with [ErrClosed]. Close is idempotent.
 func (r *Refresher) Close() error {
 	r.mu.Lock()
 	r.closed = true
 	r.snap.Store(nil)
+	r.disarm()
 	r.mu.Unlock()
 	r.cancel()
 	r.wg.Wait()

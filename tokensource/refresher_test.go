@@ -391,18 +391,18 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 }
 
 // A slow provider is asked early enough for the next token to arrive before
-// the current one stops being served: two fetch durations before the end of
-// the usable life, or at once if the token barely outlives a fetch.
+// the current one stops being served: a lead (see fetchTimes) before the end
+// of the usable life, or at once if the token barely outlives a fetch.
 func TestSlowProviderIsAskedEarly(t *testing.T) {
 	c := mustConfig(t, WithJitter(0))
 	tok := &oauth2.Token{AccessToken: "t"}
-	for _, tc := range []struct{ life, took, want time.Duration }{
-		{time.Hour, 200 * time.Millisecond, 45 * time.Minute},                 // fast enough: 75% stands
-		{90 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond}, // 90 − 2×30
-		{54 * time.Millisecond, 50 * time.Millisecond, 0},                     // at once
+	for _, tc := range []struct{ life, lead, want time.Duration }{
+		{time.Hour, 250 * time.Millisecond, 45 * time.Minute},                 // fast enough: 75% stands
+		{90 * time.Millisecond, 60 * time.Millisecond, 30 * time.Millisecond}, // 90 − 60
+		{54 * time.Millisecond, 62 * time.Millisecond, 0},                     // at once
 	} {
-		if got := c.refreshIn(tok, tc.life, tc.took); got != tc.want {
-			t.Errorf("life %v, fetch %v: refresh after %v, want %v", tc.life, tc.took, got, tc.want)
+		if got := c.refreshIn(tok, tc.life, tc.lead); got != tc.want {
+			t.Errorf("life %v, lead %v: refresh after %v, want %v", tc.life, tc.lead, got, tc.want)
 		}
 	}
 }

@@ -17,6 +17,9 @@ type snapshot struct {
 	gen       uint64
 	expiry    int64 // Unix ns at which to stop serving it (never: no expiry)
 	refreshAt int64 // Unix ns at which to refresh it in the background
+	// life is how long it is served after it arrived (expiry less leeway);
+	// zero for a token that never expires.
+	life time.Duration
 	// The same two instants as times, for events and String.
 	expiryTime, refreshTime time.Time
 	// renewsAt is when the source said it would have a new token (see
@@ -40,23 +43,24 @@ func (s *snapshot) retryAt(t time.Time) *snapshot {
 	return &next
 }
 
-// schedule builds the snapshot for a token fetched at now in took.
-func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time, took time.Duration) *snapshot {
+// schedule builds the snapshot for a token fetched at now; lead is
+// fetchTimes.lead.
+func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time, lead time.Duration) *snapshot {
 	s := &snapshot{tok: tok, gen: gen, expiry: never, refreshAt: never}
 	exp := expiryOf(tok)
 	if exp.IsZero() {
 		return s
 	}
 	life := exp.Sub(now)
-	usable := life - min(c.leeway, life/10)
-	in := c.refreshIn(tok, usable, took)
+	s.life = life - min(c.leeway, life/10)
+	in := c.refreshIn(tok, s.life, lead)
 	if s.renewsAt = engine.RenewsAt(tok).Round(0); !s.renewsAt.IsZero() {
 		// Asking the source before it renews would bring this token back;
 		// but the new token must still arrive before this one stops being
 		// served, whatever the source says.
-		in = max(in, min(s.renewsAt.Sub(now), usable-2*took))
+		in = max(in, min(s.renewsAt.Sub(now), s.life-lead))
 	}
-	s.expiryTime, s.refreshTime = now.Add(usable), now.Add(in)
+	s.expiryTime, s.refreshTime = now.Add(s.life), now.Add(in)
 	s.expiry, s.refreshAt = nanos(s.expiryTime), nanos(s.refreshTime)
 	return s
 }
@@ -64,11 +68,9 @@ func (c *config) schedule(tok *oauth2.Token, gen uint64, now time.Time, took tim
 // refreshIn is how long after a fetch the next background refresh starts: the
 // earlier of (usable lifetime − refreshBefore) and 75% of the usable lifetime,
 // or the issuer's refresh_in hint when it falls inside the lifetime, less
-// jitter. It also leaves twice the last fetch's duration before the end of
-// the usable lifetime, so that a slow provider is asked early enough for the
-// new token to arrive before the old one stops being served; with tokens that
-// barely outlive a fetch, that means refreshing at once.
-func (c *config) refreshIn(tok *oauth2.Token, life, took time.Duration) time.Duration {
+// jitter; and never later than lead before the end of the usable lifetime
+// (see fetchTimes).
+func (c *config) refreshIn(tok *oauth2.Token, life, lead time.Duration) time.Duration {
 	in := life * 3 / 4
 	if early := life - c.refreshBefore; early > 0 && early < in {
 		in = early
@@ -77,7 +79,77 @@ func (c *config) refreshIn(tok *oauth2.Token, life, took time.Duration) time.Dur
 		in = hint
 	}
 	in -= c.spread(in)
-	return max(min(in, life-2*took), 0)
+	return max(min(in, life-lead), 0)
+}
+
+// fetchTimes records how long the last few fetches that brought an answer
+// took, and derives the schedule's lead from them.
+//
+// The rule: a token is to be replaced at least a margin before it stops
+// being served. With lo and hi the shortest and longest of the last 8
+// fetches, the next one is expected to take at most hi, and the margin covers
+// the spread: margin = max(hi − lo, hi/4, 5 ms) and lead = hi + margin.
+//
+//   - A token whose usable life U is at least lead is refreshed by one fetch
+//     at a time, at the latest lead before it stops being served
+//     (refreshIn); the first call past that point starts the fetch. A
+//     long-lived token reaches its usual refresh point (75%, refreshBefore,
+//     refresh_in) far earlier: one fetch per lifetime, as ever.
+//   - A token that barely outlives a fetch (U < lead) cannot be replaced in
+//     time by a fetch that starts when it arrives. Its refresh is due at
+//     once and fetches overlap: when one starts, a timer starts the next
+//     lo + U − lead later (at least lo/2), which is lead before the token it
+//     brings stops being served if it takes lo. At most two are in flight;
+//     when the timer finds two, or none is armed, the next starts as soon as
+//     a fetch ends. The engine starts a fetch so only if the token was asked
+//     for since it last did (the overlap stops while the token is not used,
+//     until a caller comes back), and never after a failure, whose backoff
+//     runs as usual. A fetch that lands after a later one installs its token
+//     only if it expires later than the one in hand.
+type fetchTimes struct {
+	d [8]time.Duration
+	n int // how many were recorded in all
+}
+
+// minMargin is the least margin of the rule above.
+const minMargin = 5 * time.Millisecond
+
+// add records a fetch that took d.
+func (f *fetchTimes) add(d time.Duration) {
+	f.d[f.n%len(f.d)] = max(d, 0)
+	f.n++
+}
+
+// bounds returns the shortest and longest recent fetch (zeros before the
+// first).
+func (f *fetchTimes) bounds() (lo, hi time.Duration) {
+	recent := f.d[:min(f.n, len(f.d))]
+	if len(recent) == 0 {
+		return 0, 0
+	}
+	lo, hi = recent[0], recent[0]
+	for _, d := range recent[1:] {
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	return lo, hi
+}
+
+// lead is how long before a token stops being served its replacement is to
+// be asked for (see the rule above).
+func (f *fetchTimes) lead() time.Duration {
+	lo, hi := f.bounds()
+	return hi + max(hi-lo, hi/4, minMargin)
+}
+
+// overlap returns, for a token served for life, how long after a fetch
+// starts the next one is to start, and whether fetches overlap at all.
+func (f *fetchTimes) overlap(life time.Duration) (time.Duration, bool) {
+	lo, _ := f.bounds()
+	lead := f.lead()
+	if life <= 0 || life >= lead {
+		return 0, false
+	}
+	return max(lo+life-lead, lo/2), true
 }
 
 // spread returns a random part of d, at most the jitter fraction of it.

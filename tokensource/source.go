@@ -17,7 +17,9 @@ type ContextTokenSource interface {
 // Func adapts a function to a [ContextTokenSource].
 //
 // The function must be safe for concurrent use if it is used without the
-// refresh engine; under [Refreshing] it is called by one goroutine at a time.
+// refresh engine. Under [Refreshing] it is called by one goroutine at a time,
+// except for tokens that barely outlive a fetch, for which two fetches
+// overlap (see [Refresher]).
 //
 // Its errors reach callers as gRPC status errors. Return one yourself
 // (status.Error) to choose the code, for example Unauthenticated for
