@@ -35,6 +35,7 @@ const (
 	RootsRefused
 )
 
+// String names the kind, for logs.
 func (k TLSEventKind) String() string {
 	switch k {
 	case CertificateApplied:

@@ -32,7 +32,8 @@ const (
 	// permission_denied; grpccreds.cache hit, miss or none).
 	Verifications = "grpccreds.server.verifications"
 	// CertificateTimeLeft is a gauge of the seconds until the certificate
-	// that TLS credentials present expires (unit s; no attributes): alert
+	// that TLS credentials present expires (unit s; only those of
+	// WithAttributes): alert
 	// well before it reaches zero, since a rotation that keeps failing
 	// leaves the old certificate in use until then.
 	CertificateTimeLeft = "grpccreds.tls.certificate.time_left"

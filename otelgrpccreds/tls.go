@@ -37,11 +37,11 @@ func NewTLSObserver(opts ...Option) (*TLSObserver, error) {
 		metric.WithDescription("Changes of TLS material, applied or refused."))
 	o.left, errs[1] = meter.Float64ObservableGauge(CertificateTimeLeft, metric.WithUnit("s"),
 		metric.WithDescription("Seconds until the certificate in use expires."))
-	if errs[1] == nil {
-		o.reg, errs[2] = meter.RegisterCallback(o.observeLeft, o.left)
-	}
-	if err := errors.Join(errs[:]...); err != nil {
+	if err := errors.Join(errs[:2]...); err != nil {
 		return nil, err
+	}
+	if o.reg, errs[2] = meter.RegisterCallback(o.observeLeft, o.left); errs[2] != nil {
+		return nil, errs[2]
 	}
 	return o, nil
 }
