@@ -106,6 +106,23 @@ func (e events) until(t *testing.T, serial string) {
 	}
 }
 
+// quiet waits until no event has arrived for 50 ms, failing on any event
+// but a certificate refusal.
+func (e events) quiet(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		select {
+		case ev := <-e:
+			if ev.Kind != composite.CertificateRefused {
+				t.Fatalf("unexpected event %v", ev.Kind)
+			}
+		case <-time.After(50 * time.Millisecond):
+			return
+		}
+	}
+	t.Fatal("events did not stop within 5 s")
+}
+
 // settle returns the events that arrive until none has for 50 ms (at least
 // one).
 func (e events) settle(t *testing.T) []composite.TLSEvent {
@@ -610,6 +627,8 @@ func TestServerFilesRefuseBadRotations(t *testing.T) {
 	}
 	write(t, keyFile, good.KeyPEM)
 	write(t, certFile, good.CertPEM)
+	ev.quiet(t) // a read between the two writes may be refused
+	presents()
 	if err := newConnection(t, addr, oldClient); err != nil {
 		t.Fatalf("old CA's client: %v", err)
 	}
