@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/auth"
@@ -27,11 +28,22 @@ type Lib struct {
 type Opts struct {
 	RefreshIn   time.Duration // grpccreds: the issuer's refresh_in hint
 	ExpireEarly time.Duration // cloud.google.com/go/auth: its early-refresh window
+	// Waited, if set, counts the calls that grpccreds made wait for a fetch
+	// (its CallerWaited events), to tell such waits from scheduling pauses.
+	Waited *atomic.Int64
 }
 
 // Ours is creds.Bearer over the refresh engine. refreshIn, if set, is sent as
 // the issuer's refresh_in hint.
 var Ours = Lib{"grpccreds", func(e *Endpoint, o Opts) (credentials.PerRPCCredentials, func()) {
+	var opts []tokensource.Option
+	if o.Waited != nil {
+		opts = append(opts, tokensource.WithObserver(func(ev tokensource.Event) {
+			if ev.Kind == tokensource.CallerWaited {
+				o.Waited.Add(1)
+			}
+		}))
+	}
 	r, err := tokensource.Refreshing(tokensource.Func(func(context.Context) (*oauth2.Token, error) {
 		tok, exp := e.Fetch()
 		t := &oauth2.Token{AccessToken: tok, TokenType: "Bearer", Expiry: exp}
@@ -39,9 +51,9 @@ var Ours = Lib{"grpccreds", func(e *Endpoint, o Opts) (credentials.PerRPCCredent
 			t = t.WithExtra(map[string]any{"refresh_in": o.RefreshIn.Seconds()})
 		}
 		return t, nil
-	}))
+	}), opts...)
 	if err != nil {
-		panic(err) // no options are given, so Refreshing cannot refuse them
+		panic(err) // Refreshing refuses no observer
 	}
 	return creds.NewBearer(r), func() { r.Close() }
 }}

@@ -66,8 +66,6 @@ func Stall(c StallCase, d time.Duration) StallResult {
 	pc, stop := c.Lib.New(e, c.Opts)
 	defer stop()
 	ctx := TLSContext()
-	pc.GetRequestMetadata(ctx) // warm: the first token is in place
-	base := e.Fetches()
 	points := make([][]Point, callers)
 	for g := range points {
 		// Room for every call up front, so that recording a call does not
@@ -75,6 +73,8 @@ func Stall(c StallCase, d time.Duration) StallResult {
 		points[g] = make([]Point, 0, int(d/(100*time.Microsecond))+1)
 	}
 	runtime.GC() // start clean: the previous run's garbage is not this one's pause
+	pc.GetRequestMetadata(ctx) // warm: the first token is in place
+	base := e.Fetches()
 	start := time.Now()
 	var slept atomic.Int64
 	var wg sync.WaitGroup
