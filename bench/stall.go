@@ -72,7 +72,7 @@ func Stall(c StallCase, d time.Duration) StallResult {
 		// allocate and the run's garbage is the libraries' own.
 		points[g] = make([]Point, 0, int(d/(100*time.Microsecond))+1)
 	}
-	runtime.GC() // start clean: the previous run's garbage is not this one's pause
+	runtime.GC()               // start clean: the previous run's garbage is not this one's pause
 	pc.GetRequestMetadata(ctx) // warm: the first token is in place
 	base := e.Fetches()
 	start := time.Now()
