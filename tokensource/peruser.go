@@ -1,0 +1,219 @@
+package tokensource
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// UserFunc fetches a token to call another service on behalf of the user
+// whose incoming token is incoming: for example by [OnBehalfOf], or by
+// Azure AD's on-behalf-of flow (package tokensource/azure). Its errors follow
+// the rules of [Func].
+type UserFunc func(ctx context.Context, incoming string) (*oauth2.Token, error)
+
+// OnBehalfOf returns a UserFunc that trades the incoming token for one
+// described by x (RFC 8693 token exchange, see [TokenExchange]), with the
+// incoming token as x's subject token. x.SubjectToken must be nil.
+func OnBehalfOf(ctx context.Context, cfg *clientcredentials.Config, x Exchange, opts ...ClientOption) UserFunc {
+	return func(fctx context.Context, incoming string) (*oauth2.Token, error) {
+		y := x
+		if y.SubjectToken != nil {
+			return nil, status.Error(codes.Unauthenticated, "tokensource: OnBehalfOf takes the subject token from the incoming call; leave Exchange.SubjectToken nil")
+		}
+		y.SubjectToken = Func(func(context.Context) (*oauth2.Token, error) { return &oauth2.Token{AccessToken: incoming}, nil })
+		return TokenExchange(ctx, cfg, y, opts...)(fctx)
+	}
+}
+
+// DefaultMaxUsers is the bound of a [PerUser] made with maxUsers 0.
+const DefaultMaxUsers = 10000
+
+// opaqueLife is how long a user whose incoming token is not a JWT (so has no
+// expiry to read) is kept.
+const opaqueLife = time.Hour
+
+// PerUser keeps a refresh engine ([Refreshing]) per user, for a service that
+// calls another on behalf of its callers: each user's token is fetched once
+// and shared by that user's concurrent calls, refreshed ahead of expiry
+// while in use, and retried with backoff, with the engine's codes; the
+// callers of one user never wait for another user's fetch.
+//
+// Users are told apart by the SHA-256 of their incoming token; the token
+// itself is not kept. A user is kept no longer than the incoming token's exp
+// (a token that is not a JWT: an hour), and at most maxUsers are kept: a
+// new user beyond the bound evicts the least recently used one. An idle user
+// costs memory only, no goroutine and no timer (about 1 KiB with its
+// token; see the package benchmarks). Close releases them all.
+type PerUser struct {
+	fetch UserFunc
+	opts  []Option
+	max   int
+	now   func() time.Time
+
+	mu     sync.RWMutex
+	users  map[[sha256.Size]byte]*user
+	closed bool
+}
+
+// user is one incoming token's engine.
+type user struct {
+	r     *Refresher
+	until time.Time    // when the incoming token expires
+	used  atomic.Int64 // last lookup, in PerUser.now nanoseconds, for eviction
+}
+
+// NewPerUser returns a PerUser whose engines fetch with fetch and are made
+// with opts, keeping at most maxUsers users (0: [DefaultMaxUsers]).
+func NewPerUser(fetch UserFunc, maxUsers int, opts ...Option) (*PerUser, error) {
+	if fetch == nil {
+		return nil, errors.New("tokensource: NewPerUser needs a UserFunc")
+	}
+	if maxUsers < 0 {
+		return nil, errors.New("tokensource: NewPerUser: maxUsers must not be negative")
+	}
+	cfg, err := newConfig(Func(nil), opts)
+	if err != nil {
+		return nil, err
+	}
+	if maxUsers == 0 {
+		maxUsers = DefaultMaxUsers
+	}
+	return &PerUser{fetch: fetch, opts: opts, max: maxUsers, now: cfg.now, users: make(map[[sha256.Size]byte]*user)}, nil
+}
+
+// Token returns a token for the user whose incoming token is incoming,
+// fetching one only if that user has none usable. An incoming token that is
+// unusable or has expired is refused with Unauthenticated, without a fetch.
+func (p *PerUser) Token(ctx context.Context, incoming string) (*oauth2.Token, error) {
+	return p.token(ctx, incoming, true)
+}
+
+func (p *PerUser) token(ctx context.Context, incoming string, retry bool) (*oauth2.Token, error) {
+	key := sha256.Sum256(unsafe.Slice(unsafe.StringData(incoming), len(incoming)))
+	now := p.now()
+	p.mu.RLock()
+	u, closed := p.users[key], p.closed
+	p.mu.RUnlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	if u == nil || !now.Before(u.until) {
+		var err error
+		if u, err = p.add(key, incoming, now); err != nil {
+			return nil, err
+		}
+	}
+	u.used.Store(now.UnixNano())
+	tok, err := u.r.TokenContext(ctx)
+	if err == ErrClosed && retry {
+		// Evicted between the lookup and the call: this user is in use
+		// again, so it is made afresh.
+		return p.token(ctx, incoming, false)
+	}
+	return tok, err
+}
+
+// Len reports how many users are kept.
+func (p *PerUser) Len() int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return len(p.users)
+}
+
+// Close stops every user's engine; Token then fails with [ErrClosed].
+func (p *PerUser) Close() error {
+	p.mu.Lock()
+	users := p.users
+	p.users, p.closed = nil, true
+	p.mu.Unlock()
+	for _, u := range users {
+		u.r.Close()
+	}
+	return nil
+}
+
+// add makes the engine of the user keyed key, unless another caller has
+// meanwhile, and evicts what must go.
+func (p *PerUser) add(key [sha256.Size]byte, incoming string, now time.Time) (*user, error) {
+	until, err := userUntil(incoming, now)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if u := p.users[key]; u != nil && now.Before(u.until) {
+		p.mu.Unlock()
+		return u, nil
+	}
+	r, err := Refreshing(Func(func(ctx context.Context) (*oauth2.Token, error) { return p.fetch(ctx, incoming) }), p.opts...)
+	if err != nil { // the options were checked by NewPerUser
+		p.mu.Unlock()
+		return nil, err
+	}
+	u := &user{r: r, until: until}
+	u.used.Store(now.UnixNano())
+	old := p.users[key]
+	p.users[key] = u
+	gone := p.evict(now)
+	p.mu.Unlock()
+	if old != nil {
+		gone = append(gone, old)
+	}
+	for _, g := range gone {
+		g.r.Close()
+	}
+	return u, nil
+}
+
+// evict removes the users whose incoming token has expired and, if more
+// than the bound are left, the least recently used. It scans them all, which
+// only a new user pays for (a fetch follows anyway). p.mu must be held.
+func (p *PerUser) evict(now time.Time) []*user {
+	if len(p.users) <= p.max {
+		return nil
+	}
+	var gone []*user
+	var lru [sha256.Size]byte
+	var oldest *user
+	for k, u := range p.users {
+		if !now.Before(u.until) {
+			gone = append(gone, u)
+			delete(p.users, k)
+			continue
+		}
+		if oldest == nil || u.used.Load() < oldest.used.Load() {
+			lru, oldest = k, u
+		}
+	}
+	if len(p.users) > p.max && oldest != nil {
+		delete(p.users, lru)
+		gone = append(gone, oldest)
+	}
+	return gone
+}
+
+// userUntil returns how long the user of incoming is kept, or the error
+// that refuses incoming.
+func userUntil(incoming string, now time.Time) (time.Time, error) {
+	exp, err := check(incoming, now)
+	if err != nil {
+		return time.Time{}, status.Errorf(codes.Unauthenticated, "tokensource: the incoming token: %v", err)
+	}
+	if exp.IsZero() {
+		return now.Add(opaqueLife), nil
+	}
+	return exp, nil
+}
