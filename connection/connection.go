@@ -40,6 +40,7 @@ type Connection struct {
 	gen      engine.Generational
 	called   atomic.Bool               // a call has been made (see firstCall)
 	tls      *composite.TLSCredentials // nil without TLS
+	users    *tokensource.PerUser      // nil without WithOnBehalfOf
 }
 
 // WithExternalAccessToken dials target over TLS (trusting rootPEM, or the
@@ -222,7 +223,7 @@ func (c *Connection) finish(transport credentials.TransportCredentials, o option
 		}
 		return nil, fmt.Errorf("connection: dial %s: %w", c.target, err)
 	}
-	c.cc = cc
+	c.cc, c.users = cc, o.users
 	return c, nil
 }
 
@@ -317,6 +318,9 @@ func (c *Connection) Close() error {
 	}
 	if c.tls != nil {
 		c.tls.Close()
+	}
+	if c.users != nil {
+		c.users.Close()
 	}
 	return err
 }

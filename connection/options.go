@@ -51,6 +51,7 @@ type options struct {
 	retry    *bool
 	engine   []tokensource.Option
 	lazy     bool
+	users    *tokensource.PerUser
 }
 
 type (
@@ -187,4 +188,14 @@ func collect[T any](opts []T, apply func(T, *options)) options {
 		apply(f, &o)
 	}
 	return o
+}
+
+// WithOnBehalfOf lets calls on the connection carry a token for the user of
+// an incoming call, from users (see [Connection.OnBehalfOf]): for a
+// middle-tier service calling this target on behalf of its callers. Make
+// users for this target's audience only, since its tokens go nowhere else.
+// The connection takes users over and closes it on Close; if the
+// constructor fails, users stays the caller's.
+func WithOnBehalfOf(users *tokensource.PerUser) Option {
+	return allOpt(func(o *options) { o.users = users })
 }

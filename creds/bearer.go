@@ -66,8 +66,7 @@ func (b *Bearer) GetRequestMetadata(ctx context.Context, _ ...string) (map[strin
 		return nil, err
 	}
 	if hasOwn {
-		pc := own.(perCall)
-		return pc.md, pc.err
+		return b.own(ctx, own)
 	}
 	st = st.For(b)
 	tok, gen, err := b.token(ctx, st)

@@ -3,6 +3,9 @@ package creds
 import (
 	"context"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/grpccreds/grpccreds/internal/callstate"
 )
 
@@ -28,4 +31,20 @@ func (b *Bearer) WithToken(ctx context.Context, token string) context.Context {
 type perCall struct {
 	md  map[string]string
 	err error
+}
+
+// own returns the metadata of a per-call token: one the caller set, or one
+// fetched now for the call (callstate.Fetch).
+func (b *Bearer) own(ctx context.Context, own any) (map[string]string, error) {
+	switch v := own.(type) {
+	case perCall:
+		return v.md, v.err
+	case callstate.Fetch:
+		tok, err := v(ctx)
+		if err != nil {
+			return nil, toStatus(ctx, err)
+		}
+		return b.metadata(tok)
+	}
+	return nil, status.Errorf(codes.Internal, "creds: unknown per-call token %T", own)
 }

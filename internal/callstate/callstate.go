@@ -91,3 +91,8 @@ func (s *State) Record(gen uint64) { s.sent.Store(gen) }
 
 // Sent returns the generation last recorded.
 func (s *State) Sent() uint64 { return s.sent.Load() }
+
+// Fetch is a per-call token that the credential fetches when the call is
+// made (a connection's on-behalf-of token), rather than one the caller set.
+// Its errors follow tokensource.Func's rules.
+type Fetch func(ctx context.Context) (token string, err error)
