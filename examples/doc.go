@@ -8,6 +8,7 @@
 //	api-key          a Tyk-style raw "authorization: <key>" API key
 //	azure-ad         Azure AD (Entra ID) client credentials or the default chain, via MSAL
 //	cert-rotation    mTLS whose client and server certificates are renewed on disk while both run
+//	on-behalf-of     a middle-tier service calling a downstream service as its caller (token exchange)
 //
 // Run them all with make examples, or go test ./examples/...
 package examples
