@@ -246,3 +246,10 @@ func selfSigned(t *testing.T, k crypto.Signer) *x509.Certificate {
 	}
 	return c
 }
+
+// parseWith verifies a for aud with pub and returns its claims.
+func parseWith(a string, pub crypto.PublicKey, aud string) (jwt.MapClaims, error) {
+	c := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(a, c, func(*jwt.Token) (any, error) { return pub, nil }, jwt.WithAudience(aud), jwt.WithExpirationRequired())
+	return c, err
+}

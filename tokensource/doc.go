@@ -14,6 +14,16 @@
 // sources of package tokensource/azure, which is separate so that nothing
 // else links MSAL.
 //
+// The OAuth2 grants beyond x/oauth2's client credentials fetch when asked and
+// keep no cache, so the engine applies to them unchanged: [ClientCredentials]
+// with a client secret or a signed client assertion ([SignedAssertion],
+// RFC 7523 §2.2, private_key_jwt), [JWTBearer] (RFC 7523 §2.1) and
+// [TokenExchange] (RFC 8693). They post through x/oauth2's token request.
+//
+// [PerUser] keeps an engine per incoming user, for a middle-tier service
+// calling another on behalf of its callers ([OnBehalfOf], or Azure AD's
+// on-behalf-of flow in tokensource/azure).
+//
 // [External] holds a token the application supplies and swaps it atomically,
 // after validating it, for deployments where another component owns the
 // credentials.
