@@ -2,6 +2,7 @@ package grpccredstest
 
 import (
 	"cmp"
+	"crypto"
 	"crypto/tls"
 	"encoding/json"
 	"io"
@@ -46,6 +47,16 @@ type Client struct {
 	Secret string // empty: only client assertions are accepted
 	// Identity is whom the client's tokens are issued to.
 	Identity Identity
+	// AssertionKey, if set, verifies the client's assertions
+	// (private_key_jwt, RFC 7523 §2.2): the client_id form value must name
+	// the client, and the assertion must be signed by this key (RS256 or
+	// PS256 for an *rsa.PublicKey, ES256 for an *ecdsa.PublicKey on P-256),
+	// with iss and sub the client ID, an aud holding the identity provider's
+	// TokenURL or Issuer, an exp in the future and at most 10 minutes away,
+	// and a jti not seen before; anything else is 401 invalid_client. If it
+	// is nil, any three-part assertion is accepted, as MSAL's certificate
+	// credentials need.
+	AssertionKey crypto.PublicKey
 }
 
 // IdentityProvider is an Azure AD / OIDC identity provider over HTTPS on
@@ -57,7 +68,33 @@ type Client struct {
 //
 // It also serves the device-code, authorization-code (PKCE) and
 // refresh-token grants and Azure's managed-identity endpoints, which
-// package grpccredstest/azuretest configures and observes.
+// package grpccredstest/azuretest configures and observes. And it serves:
+//
+//   - the JWT bearer grant (RFC 7523 §2.1): an assertion signed by the
+//     Signer or an issuer of [IdentityProvider.TrustIssuer], unexpired,
+//     whose aud holds TokenURL or Issuer, buys a token for its sub (with
+//     its name, oid and roles). A request that names a client (client_id)
+//     must authenticate it. A bad assertion is 400 invalid_grant;
+//   - token exchange (RFC 8693), for an authenticated client (else 401
+//     invalid_client): an unexpired subject token (of type access_token or
+//     jwt) of the Signer or a trusted issuer, for any aud, buys a token with
+//     its sub, name, oid and roles, for the requested audience (by default
+//     the Signer's), with an act claim naming the actor token's sub if one
+//     is given. A bad subject or actor token is 400 invalid_grant, a token
+//     type other than access_token or jwt 400 invalid_request;
+//   - Azure AD's on-behalf-of flow (a JWT bearer grant with
+//     requested_token_use=on_behalf_of, as MSAL's AcquireTokenOnBehalfOf
+//     sends), for an authenticated client: the assertion must be an
+//     unexpired token of the Signer whose aud is the client's ID or
+//     "api://" and the ID (else 400 invalid_grant), and buys a token for
+//     the same person whose aud is the resource of the requested scope
+//     ("api://x/.default" gives "api://x"), with the id_token and
+//     client_info MSAL caches it by, and no refresh token, so that a
+//     request with claims (MSAL's WithClaims) is a new on-behalf-of
+//     request.
+//
+// A client authenticates the same way (secret or assertion, see
+// [Client.AssertionKey]) in every grant.
 //
 // The token endpoint honours an optional claims parameter: it must be JSON
 // (else 400 invalid_request), and an access_token nbf demand (Azure AD's
@@ -95,6 +132,7 @@ type IdentityProvider struct {
 	requests  atomic.Int64
 	polls     atomic.Int64
 	azure     kitlink.State
+	grants    grantState
 
 	updown sync.Mutex // held while the listeners open or close
 	addr   string
@@ -222,6 +260,7 @@ func (s *IdentityProvider) token(w http.ResponseWriter, r *http.Request) {
 	if r.PostForm.Get("claims") != "" {
 		s.azure.ClaimsRequests.Add(1)
 	}
+	s.countGrant(r.PostForm)
 	if s.misbehave(w, r) {
 		return
 	}
@@ -240,21 +279,26 @@ func (s *IdentityProvider) token(w http.ResponseWriter, r *http.Request) {
 	case "refresh_token":
 		s.userToken(w, r, s.refreshUser(r.PostForm.Get("refresh_token")), nbf)
 		return
-	}
-	id, ok := s.authenticate(r)
-	if !ok {
-		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "AADSTS7000215: Invalid client secret provided."))
+	case jwtBearerGrant:
+		s.jwtBearer(w, r, nbf)
 		return
+	case tokenExchangeGrant:
+		s.tokenExchange(w, r, nbf)
+		return
+	case "client_credentials":
+		if _, c, ok := s.authenticate(r); ok {
+			s.issue(w, c.Identity, nbf)
+			return
+		}
 	}
-	s.issue(w, id, nbf)
+	invalidClient(w)
 }
 
-// authenticate accepts a client secret (form or basic auth) or a client
-// assertion for a registered client.
-func (s *IdentityProvider) authenticate(r *http.Request) (Identity, bool) {
-	if r.PostForm.Get("grant_type") != "client_credentials" {
-		return Identity{}, false
-	}
+// authenticate checks the client a request names, whatever its grant: a
+// client secret (form or basic auth) or a client assertion for a registered
+// client, verified if the client has an AssertionKey. It returns the
+// client's ID and registration, and whether it authenticated.
+func (s *IdentityProvider) authenticate(r *http.Request) (string, Client, bool) {
 	id, secret, basic := r.BasicAuth()
 	if !basic {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
@@ -264,14 +308,16 @@ func (s *IdentityProvider) authenticate(r *http.Request) (Identity, bool) {
 	s.mu.Unlock()
 	switch {
 	case !ok:
-		return Identity{}, false
+		return id, Client{}, false
 	case secret != "":
-		return c.Identity, c.Secret != "" && secret == c.Secret
-	default:
-		a := r.PostForm.Get("client_assertion")
-		s.azure.SetLastAssertion(a)
-		return c.Identity, strings.Count(a, ".") == 2
+		return id, c, c.Secret != "" && secret == c.Secret
 	}
+	a := r.PostForm.Get("client_assertion")
+	s.azure.SetLastAssertion(a)
+	if c.AssertionKey != nil {
+		return id, c, s.verifyClientAssertion(r.PostForm, id, c.AssertionKey)
+	}
+	return id, c, strings.Count(a, ".") == 2
 }
 
 // issue answers with a token for id, not issued before notBefore (zero: now).

@@ -27,6 +27,21 @@
 // always on, but its allowedPolicy answers active only to RS_CLIENT_ID, and
 // only for tokens whose audience is OPAQUE_AUDIENCE; anyone else gets
 // {"active": false}.
+//
+// private_key_jwt: JWT_CLIENT_ID and JWT_CLIENT_JWKS (a JSON JWK Set of the
+// client's public keys, each with a kid; no "alg", so one RSA key serves
+// RS256 and PS256), if set, register a second client that may use the
+// client_credentials grant with the same resources and scopes as CLIENT_ID
+// (CLIENT_SCOPE included), and that authenticates at the token endpoint with
+// a signed client_assertion (token_endpoint_auth_method private_key_jwt, RFC
+// 7523 §2.2). oidc-provider's defaults are kept: clientAuthMethods includes
+// private_key_jwt, and with no token_endpoint_auth_signing_alg registered
+// it accepts enabledJWA.clientAuthSigningAlgValues less the HS ones: RS256,
+// PS256, ES256, Ed25519, EdDSA. It requires of the assertion iss = sub =
+// the client ID, exp, a jti it has not seen before from that client (it
+// remembers each until exp plus 15 s of clock tolerance, and refuses a replay
+// with invalid_client), and aud equal to (or, as an array, including) the
+// issuer, the token endpoint's URL or the URL of the endpoint called.
 import fs from 'node:fs';
 import https from 'node:https';
 import { generateKeyPair, exportJWK } from 'jose';
@@ -40,6 +55,7 @@ const apiScopes = env('SCOPES', '').split(' ').filter(Boolean);
 const clientScope = env('CLIENT_SCOPE', '');
 const rsClientID = env('RS_CLIENT_ID', '');
 const ttl = Number(env('TTL', '60'));
+const jwtClientID = env('JWT_CLIENT_ID', '');
 
 async function signingKey(file) {
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -78,6 +94,18 @@ if (rsClientID) {
     redirect_uris: [],
     response_types: [],
     token_endpoint_auth_method: 'client_secret_basic',
+  });
+}
+
+if (jwtClientID) {
+  clients.push({
+    client_id: jwtClientID,
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    response_types: [],
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: JSON.parse(env('JWT_CLIENT_JWKS')),
+    ...(clientScope ? { scope: `openid offline_access ${clientScope}` } : {}),
   });
 }
 

@@ -42,6 +42,7 @@ const (
 type tenantSpec struct {
 	tenant, audience, kid string
 	ca                    *grpccredstest.CA // trusted for its TLS certificate; nil: a fresh CA
+	jwtClientJWKS         string            // the public keys (a JSON JWKS) of the private_key_jwt client jwtClientID; "": no such client
 }
 
 var tenantA = tenantSpec{tenant: tenant, audience: audience, kid: "integration-1"}
@@ -108,6 +109,9 @@ func (p *provider) start(t *testing.T) {
 		"OPAQUE_AUDIENCE="+opaqueAudience, "RS_CLIENT_ID="+rsClientID, "RS_CLIENT_SECRET="+rsSecret,
 		"CERT_FILE="+filepath.Join(p.dir, "cert.pem"), "KEY_FILE="+filepath.Join(p.dir, "key.pem"),
 		"JWKS_FILE="+p.jwksFile(), "KID="+p.kid)
+	if p.jwtClientJWKS != "" {
+		cmd.Env = append(cmd.Env, "JWT_CLIENT_ID="+jwtClientID, "JWT_CLIENT_JWKS="+p.jwtClientJWKS)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()

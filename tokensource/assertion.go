@@ -32,6 +32,10 @@ type ClientAssertion func(ctx context.Context, tokenURL string) (string, error)
 // long after iat. A new assertion is signed for every request.
 const AssertionLifetime = 5 * time.Minute
 
+// assertionSkew backdates an assertion's nbf, so that a server whose clock is
+// a little behind the client's, and allows no leeway, still accepts it.
+const assertionSkew = 30 * time.Second
+
 // AssertionOption configures [SignedAssertion].
 type AssertionOption interface{ applyAssertion(*signer) }
 
@@ -67,8 +71,9 @@ func WithAssertionAudience(aud string) AssertionOption {
 
 // SignedAssertion returns a ClientAssertion that signs, for every request, a
 // JWT with iss and sub set to clientID, aud to the token endpoint (see
-// [WithAssertionAudience]), a random jti, iat and nbf now and exp
-// [AssertionLifetime] later.
+// [WithAssertionAudience]), a random jti, iat now, nbf 30 seconds earlier
+// (for a server whose clock is behind) and exp [AssertionLifetime] after
+// iat.
 //
 // key may be an *rsa.PrivateKey (RS256, or PS256 with [WithPSS]) of 2048 bits
 // or more, an *ecdsa.PrivateKey on P-256 (ES256), or any crypto.Signer with
@@ -158,7 +163,8 @@ func (s *signer) sign(_ context.Context, tokenURL string) (string, error) {
 	now := time.Now()
 	t := jwt.NewWithClaims(s.method, jwt.RegisteredClaims{
 		Issuer: s.clientID, Subject: s.clientID, Audience: jwt.ClaimStrings{aud}, ID: hex.EncodeToString(id[:]),
-		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(AssertionLifetime)),
+		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now.Add(-assertionSkew)),
+		ExpiresAt: jwt.NewNumericDate(now.Add(AssertionLifetime)),
 	})
 	if s.kid != "" {
 		t.Header["kid"] = s.kid

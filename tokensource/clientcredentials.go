@@ -32,10 +32,11 @@ type clientOption func(*clientAuth)
 
 func (f clientOption) applyClient(c *clientAuth) { f(c) }
 
-// WithClientAssertion makes the client authenticate with an assertion from a
+// WithClientAssertion makes the client authenticate with the assertion that
+// a returns, called for every request, instead of a client secret
 // (client_assertion_type urn:ietf:params:oauth:client-assertion-type:jwt-bearer,
-// RFC 7523 §2.2) instead of a client secret; cfg.ClientSecret must then be
-// empty. a is called for every request.
+// RFC 7523 §2.2). cfg.ClientSecret must then be empty: with both set, every
+// fetch fails with Unauthenticated and sends nothing.
 func WithClientAssertion(a ClientAssertion) ClientOption {
 	return clientOption(func(c *clientAuth) { c.assertion = a })
 }
@@ -108,7 +109,14 @@ func (a clientAuth) add(ctx context.Context, tokenURL string, v url.Values) erro
 // token request. inParams sends client_id in the body (and the secret, if
 // any), as assertions and the RFC 7523 and 8693 grants expect, rather than
 // leaving x/oauth2 to probe for basic authentication.
+//
+// cfg itself is used when there is nothing to add, so that x/oauth2 keeps
+// remembering the authentication style it found for a plain secret; a copy
+// never probes, since it sends everything in the body.
 func withParams(cfg *clientcredentials.Config, v url.Values, inParams bool) *clientcredentials.Config {
+	if len(v) == 0 && !inParams {
+		return cfg
+	}
 	c := *cfg
 	if len(v) > 0 {
 		c.EndpointParams = make(url.Values, len(cfg.EndpointParams)+len(v))

@@ -54,9 +54,11 @@ type Exchange struct {
 	// Audience and Resource name where the new token is to be used.
 	Audience []string
 	Resource []string
-	// RequestedTokenType is the type wanted. The issued_token_type of the
-	// answer must equal it; if it is empty, the answer must be an
-	// [AccessTokenType] or a [JWTTokenType].
+	// RequestedTokenType is the type wanted, [AccessTokenType] or
+	// [JWTTokenType]: the token is sent as a bearer token, so a type the
+	// server answers with token_type N_A (an ID token, say) is refused. The
+	// issued_token_type of the answer must equal it; if it is empty, the
+	// answer must be an [AccessTokenType] or a [JWTTokenType].
 	RequestedTokenType string
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/grpccreds/grpccreds/tokensource"
@@ -265,5 +266,34 @@ func TestGrantErrorsKeepTheRules(t *testing.T) {
 		if err != nil && (strings.Contains(err.Error(), "body-secret") || strings.Contains(err.Error(), sent) || strings.Contains(err.Error(), strings.Split(sent, ".")[2])) {
 			t.Errorf("the error quotes the body or the assertion: %v", err)
 		}
+	}
+}
+
+// TestClientCredentialsRemembersTheAuthStyle: against a server that takes the
+// secret only in the body, x/oauth2 probes basic authentication once and
+// then remembers; ClientCredentials must not make it probe on every fetch.
+func TestClientCredentialsRemembersTheAuthStyle(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		if _, _, basic := r.BasicAuth(); basic || r.PostForm.Get("client_secret") != "s3cr3t" {
+			w.WriteHeader(401)
+			json.NewEncoder(w).Encode(map[string]any{"error": "invalid_client"})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"access_token": "issued", "token_type": "Bearer", "expires_in": 3600})
+	}))
+	defer srv.Close()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, srv.Client())
+	src := tokensource.ClientCredentials(ctx, &clientcredentials.Config{ClientID: "c", ClientSecret: "s3cr3t", TokenURL: srv.URL})
+	for range 3 {
+		if _, err := src.TokenContext(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := requests.Load(); n != 4 {
+		t.Fatalf("3 fetches made %d requests, want 4 (one probe, then the style remembered)", n)
 	}
 }

@@ -1,0 +1,67 @@
+package azure
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+	"github.com/grpccreds/grpccreds/internal/engine"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"golang.org/x/oauth2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// OnBehalfOf gets tokens for a downstream API on behalf of the user whose
+// token a middle-tier service received (the Microsoft identity platform's
+// on-behalf-of flow), from an MSAL confidential client.
+type OnBehalfOf struct {
+	// Client is the middle tier's MSAL confidential client, built with
+	// confidential.New with a secret, certificate or assertion.
+	Client confidential.Client
+	// Scopes to get tokens for, e.g. "api://downstream/.default".
+	Scopes []string
+}
+
+// UserFunc checks the fields and returns the function that
+// [tokensource.NewPerUser] takes. Each call runs AcquireTokenOnBehalfOf with
+// the incoming token as the user assertion.
+//
+// NewPerUser shares one fetch among a user's concurrent calls and refreshes
+// the user's token ahead of expiry; MSAL alone does neither. A call that
+// does not replace a token consults MSAL's cache, which MSAL keys by the
+// incoming token. A call that replaces the engine's token
+// ([tokensource.Replacing]) bypasses it and asks Azure AD for a token not
+// issued before now, as [Confidential.TokenSource] does. ExpiresOn becomes
+// the token's expiry and RefreshOn its refresh point.
+//
+// An empty incoming token is Unauthenticated, without a request. MSAL
+// errors map to codes as for [Confidential]: an incoming token Azure AD
+// refuses (invalid_grant) and other rejections to Unauthenticated; network
+// failures, 5xx and 429 to Unavailable. No secret, token or response body
+// reaches a message.
+func (o OnBehalfOf) UserFunc() (tokensource.UserFunc, error) {
+	if len(o.Scopes) == 0 {
+		return nil, invalid("OnBehalfOf needs Scopes")
+	}
+	if reflect.ValueOf(o.Client).IsZero() {
+		return nil, invalid("OnBehalfOf needs a Client built with confidential.New")
+	}
+	client, scopes := o.Client, slices.Clone(o.Scopes)
+	return func(ctx context.Context, incoming string) (*oauth2.Token, error) {
+		if incoming == "" {
+			return nil, status.Error(codes.Unauthenticated, "azure: OnBehalfOf: no incoming token")
+		}
+		var acquire []confidential.AcquireOnBehalfOfOption
+		if engine.Replacing(ctx) {
+			acquire = append(acquire, confidential.WithClaims(refreshClaims(time.Now())))
+		}
+		res, err := client.AcquireTokenOnBehalfOf(ctx, incoming, scopes, acquire...)
+		if err != nil {
+			return nil, classifyMSAL(err)
+		}
+		return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
+	}, nil
+}

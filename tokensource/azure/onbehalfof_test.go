@@ -1,0 +1,241 @@
+package azure_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/grpccredstest/azuretest"
+	"github.com/grpccreds/grpccreds/internal/engine"
+	"github.com/grpccreds/grpccreds/internal/enginetest"
+	"github.com/grpccreds/grpccreds/internal/jwtpeek"
+	"github.com/grpccreds/grpccreds/tokensource"
+	"github.com/grpccreds/grpccreds/tokensource/azure"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// The middle tier: the app whose callers' tokens are for it, and that calls
+// the downstream API on their behalf.
+const (
+	middleTier       = "middle-tier-app"
+	middleTierSecret = "m1ddle-T13r~secret.for-tests"
+	downstream       = "api://downstream"
+)
+
+// obo is the middle tier's on-behalf-of set-up against the test authority.
+type obo struct {
+	s    *grpccredstest.IdentityProvider
+	user tokensource.UserFunc
+}
+
+func newOBO(t *testing.T) obo {
+	t.Helper()
+	s := enginetest.Authority(t)
+	s.Register(middleTier, grpccredstest.Client{Secret: middleTierSecret})
+	hc := s.HTTPClient()
+	t.Cleanup(hc.CloseIdleConnections)
+	cred, err := confidential.NewCredFromSecret(middleTierSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := confidential.New(s.AuthorityURL, middleTier, cred,
+		confidential.WithHTTPClient(hc), confidential.WithInstanceDiscovery(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := azure.OnBehalfOf{Client: client, Scopes: []string{downstream + "/.default"}}.UserFunc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obo{s: s, user: user}
+}
+
+// incoming is a token a caller of the middle tier presents: id's, for the
+// middle tier, from the authority, unless c says otherwise.
+func (o obo) incoming(t *testing.T, id grpccredstest.Identity, c grpccredstest.Claims) string {
+	t.Helper()
+	c.Identity = id
+	if c.Audience == "" {
+		c.Audience = middleTier
+	}
+	tok, err := o.s.Signer.Mint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (o obo) perUser(t *testing.T) *tokensource.PerUser {
+	t.Helper()
+	p, err := tokensource.NewPerUser(o.user, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func TestOnBehalfOfGetsATokenForTheDownstreamAPI(t *testing.T) {
+	o := newOBO(t)
+	ada := azuretest.User()
+	in := o.incoming(t, ada, grpccredstest.Claims{})
+	tok, err := o.user(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := jwtpeek.Claims(tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if claims["aud"] != downstream || claims["oid"] != ada.OID || claims["name"] != ada.Name || tok.TokenType != "Bearer" {
+		t.Fatalf("token for aud %v, oid %v, name %v, type %q; want %s, %s, %s, Bearer", claims["aud"], claims["oid"], claims["name"], tok.TokenType, downstream, ada.OID, ada.Name)
+	}
+	if d := time.Until(tok.Expiry); d < 59*time.Minute || d > time.Hour {
+		t.Fatalf("expiry in %v, want the hour the authority gave", d)
+	}
+
+	// An incoming token for "api://" and the client ID will do too.
+	if _, err := o.user(context.Background(), o.incoming(t, ada, grpccredstest.Claims{Audience: "api://" + middleTier})); err != nil {
+		t.Fatalf("incoming token for api://%s: %v", middleTier, err)
+	}
+
+	// A fetch that does not replace a token takes MSAL's cached one; one that
+	// does goes to the authority, with claims, and brings a newer token.
+	again, err := o.user(context.Background(), in)
+	if err != nil || again.AccessToken != tok.AccessToken || o.s.OnBehalfOfRequests() != 2 {
+		t.Fatalf("second fetch: %v, same token %v, %d on-behalf-of requests; want MSAL's cached token and 2",
+			err, again != nil && again.AccessToken == tok.AccessToken, o.s.OnBehalfOfRequests())
+	}
+	asked := time.Now().Unix()
+	fresh, err := o.user(engine.WithReplacing(context.Background()), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.AccessToken == tok.AccessToken || o.s.OnBehalfOfRequests() != 3 || azuretest.ClaimsRequests(o.s) != 1 {
+		t.Fatalf("replacing fetch: new token %v, %d on-behalf-of requests, %d with claims; want a new token, 3 and 1",
+			fresh.AccessToken != tok.AccessToken, o.s.OnBehalfOfRequests(), azuretest.ClaimsRequests(o.s))
+	}
+	if nbf := notBefore(t, fresh.AccessToken); nbf < asked {
+		t.Fatalf("the new token's nbf is %d s before the fetch; the claims did not reach the authority", asked-nbf)
+	}
+}
+
+func TestOnBehalfOfPerUserSharesFetches(t *testing.T) {
+	o := newOBO(t)
+	p := o.perUser(t)
+	users := []grpccredstest.Identity{azuretest.User(), azuretest.SecondUser(), {Name: "Cy Auditor", OID: "c7a11e00-0000-4000-8000-0000000000c7"}}
+	incoming := make([]string, len(users))
+	for i, u := range users {
+		incoming[i] = o.incoming(t, u, grpccredstest.Claims{})
+	}
+	crowd := func(which ...int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan error, 50*len(which))
+		for _, i := range which {
+			for range 50 {
+				wg.Go(func() {
+					tok, err := p.Token(context.Background(), incoming[i])
+					if err == nil {
+						var claims map[string]any
+						if claims, err = jwtpeek.Claims(tok.AccessToken); err == nil && claims["oid"] != users[i].OID {
+							err = status.Errorf(codes.Internal, "user %d got a token for %v", i, claims["oid"])
+						}
+					}
+					if err != nil {
+						errs <- err
+					}
+				})
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+	crowd(0)
+	if n := o.s.OnBehalfOfRequests(); n != 1 {
+		t.Fatalf("50 concurrent cold calls for one user made %d on-behalf-of requests, want 1", n)
+	}
+	crowd(0, 1, 2)
+	if n := o.s.OnBehalfOfRequests(); n != 3 || p.Len() != 3 {
+		t.Fatalf("3 users made %d on-behalf-of requests, %d users kept; want 3 and 3", n, p.Len())
+	}
+}
+
+func TestOnBehalfOfRefusesBadIncomingTokens(t *testing.T) {
+	o := newOBO(t)
+	ada := azuretest.User()
+	foreign, err := grpccredstest.NewSigner(t, o.s.Issuer, middleTier).Mint(grpccredstest.Claims{Identity: ada})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range map[string]string{
+		"for another app": o.incoming(t, ada, grpccredstest.Claims{Audience: "api://another-app"}),
+		"forged":          foreign,
+		"expired":         o.incoming(t, ada, grpccredstest.Claims{Expiry: time.Now().Add(-time.Minute)}),
+		"empty":           "",
+	} {
+		_, err := o.user(context.Background(), in)
+		if status.Code(err) != codes.Unauthenticated {
+			t.Errorf("%s: %v, want Unauthenticated", name, err)
+			continue
+		}
+		if msg := err.Error(); (in != "" && strings.Contains(msg, in)) || strings.Contains(msg, "AADSTS") || strings.Contains(msg, middleTierSecret) {
+			t.Errorf("%s: the error quotes a token, a secret or a response body: %s", name, msg)
+		}
+	}
+	requests := o.s.OnBehalfOfRequests()
+	if requests != 3 {
+		t.Errorf("%d on-behalf-of requests, want 3 (none for the empty token)", requests)
+	}
+	// NewPerUser refuses an expired incoming token before any request.
+	_, err = o.perUser(t).Token(context.Background(), o.incoming(t, ada, grpccredstest.Claims{Expiry: time.Now().Add(-time.Minute)}))
+	if status.Code(err) != codes.Unauthenticated || o.s.OnBehalfOfRequests() != requests {
+		t.Errorf("expired, through PerUser: %v after %d more requests; want Unauthenticated and none", err, o.s.OnBehalfOfRequests()-requests)
+	}
+}
+
+func TestOnBehalfOfAuthorityFailures(t *testing.T) {
+	o := newOBO(t)
+	in := o.incoming(t, azuretest.User(), grpccredstest.Claims{})
+	for mode, want := range map[grpccredstest.Mode]codes.Code{
+		grpccredstest.Fail500:       codes.Unavailable,
+		grpccredstest.Fail429:       codes.Unavailable,
+		grpccredstest.InvalidClient: codes.Unauthenticated,
+	} {
+		o.s.SetMode(mode)
+		if _, err := o.user(context.Background(), in); status.Code(err) != want {
+			t.Errorf("mode %d: %v, want %v", mode, err, want)
+		}
+	}
+	o.s.SetMode(grpccredstest.Healthy)
+	if _, err := o.user(context.Background(), in); err != nil {
+		t.Fatalf("healthy again: %v", err)
+	}
+}
+
+func TestOnBehalfOfRefusesIncompleteConfigurations(t *testing.T) {
+	cred, err := confidential.NewCredFromSecret("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := confidential.New("https://login.microsoftonline.com/t", "c", cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]azure.OnBehalfOf{
+		"no scopes": {Client: client},
+		"no client": {Scopes: []string{downstream + "/.default"}},
+	} {
+		if f, err := c.UserFunc(); err == nil || f != nil || !strings.HasPrefix(err.Error(), "azure: ") {
+			t.Errorf("%s: %v, want an error starting azure:", name, err)
+		}
+	}
+}
