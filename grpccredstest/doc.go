@@ -4,8 +4,10 @@
 //
 //   - [IdentityProvider]: an Azure AD / OIDC identity provider over HTTPS on
 //     127.0.0.1 that MSAL, azidentity and x/oauth2 accept: discovery in the
-//     Azure AD layout, client credentials (secret or assertion) and a JWKS.
-//     It can misbehave on demand (slow, 5xx, 429 with Retry-After, garbage,
+//     Azure AD layout, client credentials (a secret, or an assertion it
+//     verifies strictly for a client registered with its key), the JWT
+//     bearer and token-exchange grants, Azure's on-behalf-of flow, and a
+//     JWKS. It can misbehave on demand (slow, 5xx, 429 with Retry-After, garbage,
 //     invalid_client), go down and come back, and counts token requests.
 //   - [Signer]: tokens with the claims you choose (roles, name, oid, aud,
 //     iss, exp, nbf, kid), expired ones, and, from a second Signer,

@@ -7,6 +7,10 @@
 // chain of these that suits where the program runs ([Default]). Package
 // msalcache keeps a user's sign-in across runs.
 //
+// A middle-tier service calls another API as its caller with [OnBehalfOf],
+// Azure AD's on-behalf-of flow: its UserFunc goes into
+// tokensource.NewPerUser, which keeps an engine per caller.
+//
 // Every source has one shape: a struct of configuration whose TokenSource
 // method checks it and returns a tokensource.ContextTokenSource that
 // fetches when asked, keeping no cache beyond MSAL's own. The refresh engine
