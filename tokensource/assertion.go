@@ -83,7 +83,7 @@ func SignedAssertion(clientID string, key crypto.Signer, opts ...AssertionOption
 	if clientID == "" {
 		return nil, errors.New("tokensource: SignedAssertion needs a client ID")
 	}
-	if key == nil {
+	if isNil(key) {
 		return nil, errors.New("tokensource: SignedAssertion needs a key")
 	}
 	s := &signer{clientID: clientID, key: key}
@@ -133,7 +133,7 @@ func (s *signer) choose() error {
 			s.method = signerMethod{"PS256", &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}}
 		}
 	case *ecdsa.PublicKey:
-		if pub.Curve != elliptic.P256() || s.pss {
+		if pub.Curve.Params().Name != elliptic.P256().Params().Name || s.pss {
 			return errors.New("tokensource: SignedAssertion: EC keys must be on P-256 (ES256), without WithPSS")
 		}
 		s.method = signerMethod{"ES256", nil}
@@ -249,6 +249,8 @@ func parseKeyPEM(keyPEM []byte) (crypto.Signer, *x509.Certificate, error) {
 			if c, err := x509.ParseCertificate(b.Bytes); err == nil {
 				certs = append(certs, c)
 			}
+		case "ENCRYPTED PRIVATE KEY":
+			return nil, nil, errors.New("tokensource: the private key is encrypted; decrypt it first")
 		case "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY":
 			if key != nil {
 				return nil, nil, errors.New("tokensource: the PEM holds more than one private key")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -104,6 +105,15 @@ func (a clientAuth) add(ctx context.Context, tokenURL string, v url.Values) erro
 	return nil
 }
 
+// isNil reports whether src is nil or a typed nil pointer or function.
+func isNil(src any) bool {
+	if src == nil {
+		return true
+	}
+	v := reflect.ValueOf(src)
+	return (v.Kind() == reflect.Pointer || v.Kind() == reflect.Func) && v.IsNil()
+}
+
 // withParams returns a copy of cfg that also sends v. x/oauth2 lets
 // EndpointParams replace grant_type, which is how the other grants reuse its
 // token request. inParams sends client_id in the body (and the secret, if
@@ -117,7 +127,10 @@ func withParams(cfg *clientcredentials.Config, v url.Values, inParams bool) *cli
 	if len(v) == 0 && !inParams {
 		return cfg
 	}
-	c := *cfg
+	// Field by field: x/oauth2 keeps an atomic cache in the struct, which a
+	// plain copy would read without synchronisation.
+	c := clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenURL: cfg.TokenURL,
+		Scopes: cfg.Scopes, EndpointParams: cfg.EndpointParams, AuthStyle: cfg.AuthStyle}
 	if len(v) > 0 {
 		c.EndpointParams = make(url.Values, len(cfg.EndpointParams)+len(v))
 		for k, p := range cfg.EndpointParams {
@@ -136,6 +149,9 @@ func withParams(cfg *clientcredentials.Config, v url.Values, inParams bool) *cli
 // tokenText returns the access token src gives, for use as an assertion or
 // a subject or actor token.
 func tokenText(ctx context.Context, src ContextTokenSource, what string) (string, error) {
+	if isNil(src) {
+		return "", status.Error(codes.Unauthenticated, "tokensource: the "+what+" source is nil")
+	}
 	tok, err := src.TokenContext(ctx)
 	if err != nil {
 		return "", err

@@ -25,7 +25,10 @@ const (
 // system's OIDC token, a [Func], or any other source), for an access token
 // from cfg.TokenURL, for cfg.Scopes. cfg.ClientID and cfg.ClientSecret, or
 // [WithClientAssertion], authenticate the client if the server wants that;
-// leave them empty if it does not.
+// leave them empty if it does not. Unless cfg.AuthStyle says otherwise, the
+// client ID and secret go in the request body (client_secret_post); set
+// oauth2.AuthStyleInHeader for a server that wants HTTP basic
+// authentication.
 //
 // Like [ClientCredentials], it honours each fetch's context, takes its HTTP
 // client from ctx's oauth2.HTTPClient value, and keeps no cache: wrap it in
@@ -75,7 +78,7 @@ type Exchange struct {
 func TokenExchange(ctx context.Context, cfg *clientcredentials.Config, x Exchange, opts ...ClientOption) Func {
 	post := grant(ctx, cfg, x.params, opts)
 	return func(ctx context.Context) (*oauth2.Token, error) {
-		if x.SubjectToken == nil {
+		if isNil(x.SubjectToken) {
 			return nil, status.Error(codes.Unauthenticated, "tokensource: TokenExchange needs a SubjectToken")
 		}
 		tok, err := post(ctx)

@@ -297,3 +297,24 @@ func TestClientCredentialsRemembersTheAuthStyle(t *testing.T) {
 		t.Fatalf("3 fetches made %d requests, want 4 (one probe, then the style remembered)", n)
 	}
 }
+
+// TestNilSourcesAreErrorsNotPanics: a nil assertion or subject source fails
+// the fetch (Unauthenticated) instead of crashing the fetch goroutine.
+func TestNilSourcesAreErrorsNotPanics(t *testing.T) {
+	e := newEndpoint(t)
+	var nilFile *tokensource.File
+	var nilFunc tokensource.Func
+	for name, f := range map[string]tokensource.Func{
+		"JWTBearer(nil)":           tokensource.JWTBearer(e.ctx(), e.cfg(), nil),
+		"JWTBearer(typed nil)":     tokensource.JWTBearer(e.ctx(), e.cfg(), nilFile),
+		"ClientAssertionFrom(nil)": tokensource.ClientCredentials(e.ctx(), e.cfg(), tokensource.WithClientAssertion(tokensource.ClientAssertionFrom(nilFunc))),
+		"TokenExchange(typed nil)": tokensource.TokenExchange(e.ctx(), e.cfg(), tokensource.Exchange{SubjectToken: nilFunc}),
+	} {
+		if _, err := f(context.Background()); status.Code(err) != codes.Unauthenticated {
+			t.Errorf("%s: %v, want Unauthenticated", name, err)
+		}
+	}
+	if e.requests() != 0 {
+		t.Fatalf("%d requests sent without a token to send", e.requests())
+	}
+}

@@ -1,9 +1,11 @@
 package tokensource
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,11 +50,14 @@ const opaqueLife = time.Hour
 // while in use, and retried with backoff, with the engine's codes; the
 // callers of one user never wait for another user's fetch.
 //
-// Users are told apart by the SHA-256 of their incoming token; the token
-// itself is not kept. A user's engine is used no longer than the incoming
-// token's exp (a token that is not a JWT: an hour), and is closed at the
-// next new user, which also evicts the least recently used one if more than
-// maxUsers are kept. An idle user costs memory only, no goroutine and no
+// Users are told apart by the SHA-256 of their incoming token, which is the
+// map's key; the token itself stays in memory, for the user's engine to
+// refresh with, while the user is kept. A user's engine is used no longer
+// than the incoming token's exp (a token that is not a JWT: an hour), and
+// is closed at the next new user, which also evicts the least recently used
+// one if more than maxUsers are kept. A user with calls in progress is never
+// evicted, so more than maxUsers are kept while more than that many users
+// have calls waiting at once. An idle user costs memory only, no goroutine and no
 // timer: about 1.4 KiB with a token of 1 KiB (measured by the package's
 // tests, which hold it under 2 KiB). Close releases them all.
 type PerUser struct {
@@ -71,6 +76,9 @@ type user struct {
 	r     *Refresher
 	until time.Time    // when the incoming token expires
 	used  atomic.Int64 // last lookup, in PerUser.now nanoseconds, for eviction
+	// active counts the calls inside Token for this user; such a user is
+	// never evicted, so its waiting callers are not failed.
+	active atomic.Int32
 }
 
 // NewPerUser returns a PerUser whose engines fetch with fetch and are made
@@ -104,11 +112,16 @@ func (p *PerUser) token(ctx context.Context, incoming string, retry bool) (*oaut
 	now := p.now()
 	p.mu.RLock()
 	u, closed := p.users[key], p.closed
+	if u != nil && now.Before(u.until) {
+		u.active.Add(1) // under the lock, so that evict sees it
+	} else {
+		u = nil
+	}
 	p.mu.RUnlock()
 	if closed {
 		return nil, ErrClosed
 	}
-	if u == nil || !now.Before(u.until) {
+	if u == nil {
 		var err error
 		if u, err = p.add(key, incoming, now); err != nil {
 			return nil, err
@@ -116,6 +129,7 @@ func (p *PerUser) token(ctx context.Context, incoming string, retry bool) (*oaut
 	}
 	u.used.Store(now.UnixNano())
 	tok, err := u.r.TokenContext(ctx)
+	u.active.Add(-1)
 	if err == ErrClosed && retry {
 		// Evicted between the lookup and the call: this user is in use
 		// again, so it is made afresh.
@@ -156,6 +170,7 @@ func (p *PerUser) add(key [sha256.Size]byte, incoming string, now time.Time) (*u
 		return nil, ErrClosed
 	}
 	if u := p.users[key]; u != nil && now.Before(u.until) {
+		u.active.Add(1)
 		p.mu.Unlock()
 		return u, nil
 	}
@@ -166,6 +181,7 @@ func (p *PerUser) add(key [sha256.Size]byte, incoming string, now time.Time) (*u
 	}
 	u := &user{r: r, until: until}
 	u.used.Store(now.UnixNano())
+	u.active.Add(1)
 	old := p.users[key]
 	p.users[key] = u
 	gone := p.evict(now)
@@ -180,25 +196,34 @@ func (p *PerUser) add(key [sha256.Size]byte, incoming string, now time.Time) (*u
 }
 
 // evict removes the users whose incoming token has expired and, if more
-// than the bound are left, the least recently used. It scans them all, which
-// only a new user pays for (a fetch follows anyway). p.mu must be held.
+// than the bound are left, the least recently used, leaving alone those with
+// calls in progress. It scans them all, which only a new user pays for (a
+// fetch follows anyway). p.mu must be held.
 func (p *PerUser) evict(now time.Time) []*user {
+	type idle struct {
+		key  [sha256.Size]byte
+		u    *user
+		used int64
+	}
 	var gone []*user
-	var lru [sha256.Size]byte
-	var oldest *user
+	var lru []idle
 	for k, u := range p.users {
-		if !now.Before(u.until) {
+		switch {
+		case u.active.Load() > 0:
+		case !now.Before(u.until):
 			gone = append(gone, u)
 			delete(p.users, k)
-			continue
-		}
-		if oldest == nil || u.used.Load() < oldest.used.Load() {
-			lru, oldest = k, u
+		case len(p.users) > p.max:
+			lru = append(lru, idle{k, u, u.used.Load()})
 		}
 	}
-	if len(p.users) > p.max && oldest != nil {
-		delete(p.users, lru)
-		gone = append(gone, oldest)
+	slices.SortFunc(lru, func(a, b idle) int { return cmp.Compare(a.used, b.used) })
+	for _, c := range lru {
+		if len(p.users) <= p.max {
+			break
+		}
+		delete(p.users, c.key)
+		gone = append(gone, c.u)
 	}
 	return gone
 }

@@ -324,3 +324,46 @@ func BenchmarkPerUserWarm(b *testing.B) {
 		}
 	}
 }
+
+// TestPerUserNeverEvictsWaitingCallers: with a bound of 1 and slow fetches,
+// users whose callers are waiting for their first token are not evicted
+// from under them; the bound is exceeded while they wait, and restored by
+// the next new user once they are done.
+func TestPerUserNeverEvictsWaitingCallers(t *testing.T) {
+	ex := newExchanges(time.Now)
+	release := make(chan struct{})
+	ex.gate = func(string) { <-release }
+	p, err := NewPerUser(ex.fetch, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for _, u := range []string{"user-a", "user-b", "user-a", "user-b"} {
+		wg.Go(func() {
+			if _, err := p.Token(context.Background(), u); err != nil {
+				errs <- err
+			}
+		})
+	}
+	waitFor(t, func() bool { return ex.total.Load() == 2 })
+	if n := p.Len(); n != 2 {
+		t.Fatalf("%d users kept while both have callers waiting, want 2", n)
+	}
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a waiting caller failed: %v", err)
+	}
+	if ex.total.Load() != 2 {
+		t.Fatalf("%d fetches for 2 users, want 2", ex.total.Load())
+	}
+	if _, err := p.Token(context.Background(), "user-c"); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.Len(); n != 1 {
+		t.Fatalf("%d users kept once idle, want the bound, 1", n)
+	}
+}
