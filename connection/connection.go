@@ -310,7 +310,8 @@ func (c *Connection) ClientConn() *grpc.ClientConn { return c.cc }
 
 // Close closes the channel, stops the refresh engine, if the connection
 // has one (and with it a first fetch started at construction), and stops
-// reading TLS files again (see [WithTLSOptions]).
+// reading TLS files again (see [WithTLSOptions]). It also closes the
+// users given to [WithOnBehalfOf].
 func (c *Connection) Close() error {
 	err := c.cc.Close()
 	if c.release != nil {

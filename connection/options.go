@@ -195,7 +195,9 @@ func collect[T any](opts []T, apply func(T, *options)) options {
 // middle-tier service calling this target on behalf of its callers. Make
 // users for this target's audience only, since its tokens go nowhere else.
 // The connection takes users over and closes it on Close; if the
-// constructor fails, users stays the caller's.
+// constructor fails, users stays the caller's. Give each connection its own
+// users: one shared by two connections stops working for both when the
+// first is closed.
 func WithOnBehalfOf(users *tokensource.PerUser) Option {
 	return allOpt(func(o *options) { o.users = users })
 }

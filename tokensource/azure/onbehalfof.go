@@ -42,6 +42,12 @@ type OnBehalfOf struct {
 // refuses (invalid_grant) and other rejections to Unauthenticated; network
 // failures, 5xx and 429 to Unavailable. No secret, token or response body
 // reaches a message.
+//
+// MSAL keeps each user's tokens in the client's cache, partitioned by the
+// incoming token, and never removes a partition: [tokensource.PerUser]'s
+// bound limits the users it keeps, not MSAL's cache. A service with many
+// short-lived users should give the client a cache accessor that drops old
+// partitions (confidential.WithCache), or rebuild the client now and then.
 func (o OnBehalfOf) UserFunc() (tokensource.UserFunc, error) {
 	if len(o.Scopes) == 0 {
 		return nil, invalid("OnBehalfOf needs Scopes")
