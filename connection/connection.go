@@ -187,7 +187,7 @@ func WithTLS(target string, rootPEM []byte, opts ...TLSOption) (*Connection, err
 func Insecure(target string, opts ...Option) (*Connection, error) {
 	o := collect(opts, Option.applyAll)
 	c := &Connection{target: target, bearer: creds.NewBearer(nil, creds.AllowInsecureLoopback())}
-	return c.finish(composite.InsecureLoopback(), o, nil)
+	return c.finish(composite.InsecureLoopback(), o, false)
 }
 
 func (c *Connection) dial(rootPEM []byte, o options, ts oauth2.TokenSource, retry bool) (*Connection, error) {
@@ -200,15 +200,21 @@ func (c *Connection) dial(rootPEM []byte, o options, ts oauth2.TokenSource, retr
 		bo = append(bo, creds.AllowInsecureLoopback())
 	}
 	c.bearer = creds.NewBearer(ts, bo...)
-	var extra []grpc.DialOption
-	if retry && c.gen != nil {
-		extra = append(extra, grpc.WithChainUnaryInterceptor(retryUnauthenticated(c.gen, c.bearer)))
-	}
-	return c.finish(transport, o, extra)
+	return c.finish(transport, o, retry)
 }
 
-// finish dials with the transport, the bearer and any other call credentials.
-func (c *Connection) finish(transport credentials.TransportCredentials, o options, extra []grpc.DialOption) (*Connection, error) {
+// finish dials with the transport, the bearer and any other call
+// credentials. retry says whether calls with the connection's own token are
+// resent on Unauthenticated; those made with OnBehalfOf are unless the
+// options turn the resend off.
+func (c *Connection) finish(transport credentials.TransportCredentials, o options, retry bool) (*Connection, error) {
+	var extra []grpc.DialOption
+	if eng := c.gen; (retry && eng != nil) || (o.users != nil && o.retryOn(true)) {
+		if !retry {
+			eng = nil
+		}
+		extra = append(extra, grpc.WithChainUnaryInterceptor(retryUnauthenticated(eng, c.bearer)))
+	}
 	calls := credentials.PerRPCCredentials(c.bearer)
 	if len(o.calls) > 0 {
 		calls = composite.Call(append([]credentials.PerRPCCredentials{c.bearer}, o.calls...)...)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/grpccreds/grpccreds/internal/callstate"
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -19,8 +20,17 @@ var errNoUsers = status.Error(codes.Internal, "connection: OnBehalfOf needs a co
 // token comes from the connection's [WithOnBehalfOf] users: fetched once per
 // user and shared, kept fresh while in use, and fetched when the call is
 // made, within its deadline. Like [Connection.WithToken], it is bound to
-// this connection (another Connection ignores it), replaces the
-// connection's own token, and is not resent on Unauthenticated.
+// this connection (another Connection ignores it) and replaces the
+// connection's own token.
+//
+// A unary call the downstream service answers with Unauthenticated tells
+// that user's engine its token was rejected, and is resent once with a new
+// one, on the terms of [WithRetryOnUnauthenticated] (rate-limited by that
+// user's engine, at most once, never a stream); the other users' tokens are
+// untouched. Mark a call [NoRetryOnUnauthenticated] to keep it from being
+// resent, or turn the resend off for the connection with
+// WithRetryOnUnauthenticated(false) where it applies ([WithTokenSource]);
+// a rejected token is then used until it expires.
 //
 // A call fails with Unauthenticated if incoming is unusable or expired, or
 // if the identity provider refuses the exchange; with Unavailable if it
@@ -28,14 +38,20 @@ var errNoUsers = status.Error(codes.Internal, "connection: OnBehalfOf needs a co
 // WithOnBehalfOf.
 func (c *Connection) OnBehalfOf(ctx context.Context, incoming string) context.Context {
 	users := c.users
-	return callstate.WithToken(ctx, c.bearer, callstate.Fetch(func(ctx context.Context) (string, error) {
+	return callstate.WithToken(ctx, c.bearer, callstate.Fetch(func(ctx context.Context, past *callstate.Fetched) (string, callstate.Fetched, error) {
 		if users == nil {
-			return "", errNoUsers
+			return "", callstate.Fetched{}, errNoUsers
 		}
-		tok, err := users.Token(ctx, incoming)
+		var from engine.Generational
+		var after uint64
+		if past != nil {
+			from, _ = past.By.(engine.Generational)
+			after = past.Gen
+		}
+		tok, by, gen, err := engine.UserToken(ctx, users, incoming, from, after)
 		if err != nil {
-			return "", err
+			return "", callstate.Fetched{}, err
 		}
-		return tok.AccessToken, nil
+		return tok.AccessToken, callstate.Fetched{Gen: gen, By: by}, nil
 	}))
 }

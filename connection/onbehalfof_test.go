@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -21,15 +23,18 @@ import (
 // connection to it that trades its callers' tokens at the kit's identity
 // provider (RFC 8693 token exchange).
 type middleTier struct {
-	idp  *grpccredstest.IdentityProvider
-	srv  *grpccredstest.Server
-	conn *Connection
-	mu   sync.Mutex
-	oids []string
+	idp     *grpccredstest.IdentityProvider
+	srv     *grpccredstest.Server
+	conn    *Connection
+	mu      sync.Mutex
+	oids    []string
+	last    map[string]string // each user's last token seen
+	revoked map[string]bool   // tokens refused with Unauthenticated
+	refuse  bool              // refuse every token
 }
 
-func newMiddleTier(t *testing.T) *middleTier {
-	m := &middleTier{idp: grpccredstest.NewIdentityProvider(t, "contoso", "api://middle")}
+func newMiddleTier(t *testing.T, opts ...tokensource.Option) *middleTier {
+	m := &middleTier{idp: grpccredstest.NewIdentityProvider(t, "contoso", "api://middle"), last: map[string]string{}, revoked: map[string]bool{}}
 	m.idp.Register("middle", grpccredstest.Client{Secret: "middle-s3cret"})
 	v, err := serverauth.NewVerifier(serverauth.Config{HTTPClient: m.idp.HTTPClient(), Issuers: []serverauth.Issuer{
 		{URL: m.idp.Issuer, Audiences: []string{"api://downstream"}, JWKSURL: m.idp.JWKSURL}}})
@@ -37,17 +42,22 @@ func newMiddleTier(t *testing.T) *middleTier {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.Close() })
-	m.srv = grpccredstest.NewServer(t, grpccredstest.ServerConfig{Verifier: v, Check: func(ctx context.Context, _ metadata.MD) error {
+	m.srv = grpccredstest.NewServer(t, grpccredstest.ServerConfig{Verifier: v, Check: func(ctx context.Context, md metadata.MD) error {
 		c, _ := serverauth.ClaimsFromContext(ctx)
+		tok := strings.TrimPrefix(strings.Join(md.Get("authorization"), ""), "Bearer ")
 		m.mu.Lock()
+		defer m.mu.Unlock()
 		oid, _ := c["oid"].(string)
+		m.last[oid] = tok
+		if m.refuse || m.revoked[tok] {
+			return status.Error(codes.Unauthenticated, "revoked")
+		}
 		m.oids = append(m.oids, oid)
-		m.mu.Unlock()
 		return nil
 	}})
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, m.idp.HTTPClient())
 	cfg := &clientcredentials.Config{ClientID: "middle", ClientSecret: "middle-s3cret", TokenURL: m.idp.TokenURL}
-	users, err := tokensource.NewPerUser(tokensource.OnBehalfOf(ctx, cfg, tokensource.Exchange{Audience: []string{"api://downstream"}}), 0)
+	users, err := tokensource.NewPerUser(tokensource.OnBehalfOf(ctx, cfg, tokensource.Exchange{Audience: []string{"api://downstream"}}), 0, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +77,19 @@ func (m *middleTier) caller(t *testing.T, oid string, exp time.Time) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// lastToken returns the token the downstream service last saw from oid.
+func (m *middleTier) lastToken(oid string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last[oid]
+}
+
+func (m *middleTier) revoke(tok string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.revoked[tok] = true
 }
 
 func (m *middleTier) seen() map[string]int {
@@ -161,6 +184,85 @@ func TestOnBehalfOfRefusals(t *testing.T) {
 			t.Fatal("a connection without WithOnBehalfOf caused an exchange")
 		}
 	})
+}
+
+// A user's token that the downstream service rejects is replaced: the call
+// is resent once with a new token for that user alone. A service that
+// rejects every token costs one more exchange per backoff period (an hour
+// here), not one per call.
+func TestOnBehalfOfReplacesARejectedToken(t *testing.T) {
+	m := newMiddleTier(t, tokensource.WithBackoff(time.Hour, time.Hour))
+	hour := time.Now().Add(time.Hour)
+	ada, bob := m.caller(t, "oid-ada", hour), m.caller(t, "oid-bob", hour)
+	for _, in := range []string{ada, bob} {
+		if err := call(m.conn.OnBehalfOf(context.Background(), in), m.conn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, bobs := m.lastToken("oid-ada"), m.lastToken("oid-bob")
+	m.revoke(first)
+	before := m.idp.TokenRequests()
+	if err := call(m.conn.OnBehalfOf(context.Background(), ada), m.conn); err != nil {
+		t.Fatalf("after ada's token was revoked: %v, want the call resent with a new token", err)
+	}
+	second := m.lastToken("oid-ada")
+	if n := m.idp.TokenRequests() - before; n != 1 || second == first {
+		t.Fatalf("%d exchanges, new token %v; want 1 exchange and a new token", n, second != first)
+	}
+	if err := call(m.conn.OnBehalfOf(context.Background(), bob), m.conn); err != nil || m.lastToken("oid-bob") != bobs {
+		t.Fatalf("bob after ada's token was replaced: %v, same token %v; want his own token, untouched", err, m.lastToken("oid-bob") == bobs)
+	}
+
+	m.revoke(second)
+	before = m.idp.TokenRequests()
+	err := m.conn.Invoke(m.conn.OnBehalfOf(context.Background(), ada), "/grpc.health.v1.Health/Check", &healthpb.HealthCheckRequest{}, &healthpb.HealthCheckResponse{}, NoRetryOnUnauthenticated())
+	if status.Code(err) != codes.Unauthenticated || m.idp.TokenRequests() != before {
+		t.Fatalf("NoRetryOnUnauthenticated: %v after %d exchanges, want Unauthenticated after none", err, m.idp.TokenRequests()-before)
+	}
+
+	m.mu.Lock()
+	m.refuse = true
+	m.mu.Unlock()
+	carol := m.caller(t, "oid-carol", hour)
+	before = m.idp.TokenRequests()
+	for i := range 10 {
+		if err := call(m.conn.OnBehalfOf(context.Background(), carol), m.conn); status.Code(err) != codes.Unauthenticated {
+			t.Fatalf("call %d to a service refusing every token: %v, want Unauthenticated", i, err)
+		}
+	}
+	if n := m.idp.TokenRequests() - before; n != 2 {
+		t.Fatalf("10 refused calls cost %d exchanges, want 2 (the first and one replacement)", n)
+	}
+}
+
+// With the resend turned off, a rejected user's token is not replaced.
+func TestOnBehalfOfWithoutResend(t *testing.T) {
+	m := newMiddleTier(t)
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, m.idp.HTTPClient())
+	cfg := &clientcredentials.Config{ClientID: "middle", ClientSecret: "middle-s3cret", TokenURL: m.idp.TokenURL}
+	users, err := tokensource.NewPerUser(tokensource.OnBehalfOf(ctx, cfg, tokensource.Exchange{Audience: []string{"api://downstream"}}), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := WithTokenSource(m.srv.Addr, m.srv.CA.PEM, tokensource.ClientCredentials(ctx, cfg), WithOnBehalfOf(users), WithRetryOnUnauthenticated(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ada := m.caller(t, "oid-ada", time.Now().Add(time.Hour))
+	if err := call(conn.OnBehalfOf(context.Background(), ada), conn); err != nil {
+		t.Fatal(err)
+	}
+	m.revoke(m.lastToken("oid-ada"))
+	before := m.idp.TokenRequests()
+	for range 3 {
+		if err := call(conn.OnBehalfOf(context.Background(), ada), conn); status.Code(err) != codes.Unauthenticated {
+			t.Fatalf("%v, want Unauthenticated: the resend is off", err)
+		}
+	}
+	if n := m.idp.TokenRequests() - before; n != 0 {
+		t.Fatalf("%d exchanges with the resend off, want 0", n)
+	}
 }
 
 func TestOnBehalfOfCloseClosesTheUsers(t *testing.T) {

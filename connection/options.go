@@ -150,10 +150,11 @@ func WithLazyStart() TokenOption { return tokenOpt(func(o *options) { o.lazy = t
 //
 // A call is resent only when all of these hold: it is unary (a stream is
 // never resent); the connection's credential sent a token from the refresh
-// engine on it (not one set with [Connection.WithToken]; a call refused
-// before that sent none); the call ended with Unauthenticated; the caller's
-// context is still live; the engine accepts the invalidation (invalidations
-// are rate-limited on the backoff schedule); and a token newer than the
+// engine on it, or a user's token from [Connection.OnBehalfOf] (not one set
+// with [Connection.WithToken]; a call refused before that sent none); the
+// call ended with Unauthenticated; the caller's context is still live; the
+// engine that served the token accepts the invalidation (invalidations are
+// rate-limited on the backoff schedule); and a token newer than the
 // rejected one arrives before the caller's deadline. It is resent at most
 // once. If no newer token can be had, the first answer is returned; if the
 // caller's deadline passes while waiting for one, DeadlineExceeded is.

@@ -40,11 +40,27 @@ func (b *Bearer) own(ctx context.Context, own any) (map[string]string, error) {
 	case perCall:
 		return v.md, v.err
 	case callstate.Fetch:
-		tok, err := v(ctx)
-		if err != nil {
-			return nil, toStatus(ctx, err)
-		}
-		return b.metadata(tok)
+		return b.fetch(ctx, v)
 	}
 	return nil, status.Errorf(codes.Internal, "creds: unknown per-call token %T", own)
+}
+
+// fetch returns the metadata of a token fetched for the call, and records on
+// the call which token it sent, so that a connection resending the call on
+// Unauthenticated invalidates exactly that one.
+func (b *Bearer) fetch(ctx context.Context, f callstate.Fetch) (map[string]string, error) {
+	st := callstate.From(ctx).For(b)
+	var past *callstate.Fetched
+	if st != nil {
+		past = st.Past
+	}
+	tok, sent, err := f(ctx, past)
+	if err != nil {
+		return nil, toStatus(ctx, err)
+	}
+	md, err := b.metadata(tok)
+	if err == nil && st != nil && sent.By != nil {
+		st.RecordFetched(sent)
+	}
+	return md, err
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/grpccreds/grpccreds/internal/engine"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 	"google.golang.org/grpc/codes"
@@ -104,10 +105,31 @@ func NewPerUser(fetch UserFunc, maxUsers int, opts ...Option) (*PerUser, error) 
 // fetching one only if that user has none usable. An incoming token that is
 // unusable or has expired is refused with Unauthenticated, without a fetch.
 func (p *PerUser) Token(ctx context.Context, incoming string) (*oauth2.Token, error) {
-	return p.token(ctx, incoming, true)
+	tok, _, _, err := p.token(ctx, incoming, nil, 0, true)
+	return tok, err
 }
 
-func (p *PerUser) token(ctx context.Context, incoming string, retry bool) (*oauth2.Token, error) {
+// userToken is engine.UserToken.
+func userToken(ctx context.Context, users any, incoming string, past engine.Generational, after uint64) (*oauth2.Token, engine.Generational, uint64, error) {
+	p, ok := users.(*PerUser)
+	if !ok || p == nil {
+		return nil, nil, 0, status.Errorf(codes.Internal, "tokensource: %T is not a *PerUser", users)
+	}
+	var from *Refresher
+	if g, ok := past.(refresherGen); ok {
+		from = g.Refresher
+	}
+	tok, r, gen, err := p.token(ctx, incoming, from, after, true)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return tok, refresherGen{r}, gen, nil
+}
+
+// token returns the token of incoming's user, the engine that serves it and
+// its generation there. after applies only if that engine is from: a user
+// whose engine was replaced meanwhile gets the new engine's token.
+func (p *PerUser) token(ctx context.Context, incoming string, from *Refresher, after uint64, retry bool) (*oauth2.Token, *Refresher, uint64, error) {
 	key := sha256.Sum256(unsafe.Slice(unsafe.StringData(incoming), len(incoming)))
 	now := p.now()
 	p.mu.RLock()
@@ -119,23 +141,26 @@ func (p *PerUser) token(ctx context.Context, incoming string, retry bool) (*oaut
 	}
 	p.mu.RUnlock()
 	if closed {
-		return nil, ErrClosed
+		return nil, nil, 0, ErrClosed
 	}
 	if u == nil {
 		var err error
 		if u, err = p.add(key, incoming, now); err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 	}
 	u.used.Store(now.UnixNano())
-	tok, err := u.r.TokenContext(ctx)
+	if u.r != from {
+		after = 0
+	}
+	tok, gen, err := u.r.tokenGeneration(ctx, after)
 	u.active.Add(-1)
 	if err == ErrClosed && retry {
 		// Evicted between the lookup and the call: this user is in use
 		// again, so it is made afresh.
-		return p.token(ctx, incoming, false)
+		return p.token(ctx, incoming, from, after, false)
 	}
-	return tok, err
+	return tok, u.r, gen, err
 }
 
 // Len reports how many users are kept.

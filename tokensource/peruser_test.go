@@ -367,3 +367,49 @@ func TestPerUserNeverEvictsWaitingCallers(t *testing.T) {
 		t.Fatalf("%d users kept once idle, want the bound, 1", n)
 	}
 }
+
+// TestPerUserReplacesARejectedToken: the generation protocol a connection
+// uses to resend a call whose per-user token the server rejected. The
+// rejected user's token is replaced, once; a resend that names another
+// engine (the user's was replaced meanwhile) takes the current token.
+func TestPerUserReplacesARejectedToken(t *testing.T) {
+	var n atomic.Int64
+	p, err := NewPerUser(func(_ context.Context, incoming string) (*oauth2.Token, error) {
+		return &oauth2.Token{AccessToken: fmt.Sprintf("down-%d", n.Add(1)), Expiry: time.Now().Add(time.Hour)}, nil
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	ada, bob := testjwt.Mint(time.Now().Add(time.Hour), nil), testjwt.Mint(time.Now().Add(2*time.Hour), nil)
+	first, adaEng, gen, err := userToken(ctx, p, ada, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, bobEng, bobGen, err := userToken(ctx, p, bob, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if adaEng == bobEng {
+		t.Fatal("two users share an engine")
+	}
+	if !adaEng.Invalidate(gen) {
+		t.Fatal("the invalidation of ada's token was refused")
+	}
+	second, eng, gen2, err := userToken(ctx, p, ada, adaEng, gen)
+	if err != nil || eng != adaEng || gen2 <= gen || second.AccessToken == first.AccessToken {
+		t.Fatalf("the resend got %v (generation %d after %d, same engine %v, new token %v), want a new token from the same engine",
+			err, gen2, gen, eng == adaEng, second.AccessToken != first.AccessToken)
+	}
+	// bob's engine named with a generation ada's has not reached: ignored,
+	// ada's current token at once, with no fetch.
+	before := n.Load()
+	tok, _, _, err := userToken(ctx, p, ada, bobEng, gen2+bobGen+10)
+	if err != nil || tok != second || n.Load() != before {
+		t.Fatalf("a resend naming another engine: %v, current token %v, %d fetches; want ada's current token and no fetch", err, tok == second, n.Load()-before)
+	}
+	if _, _, _, err := userToken(ctx, "not a PerUser", ada, nil, 0); status.Code(err) != codes.Internal {
+		t.Fatalf("%v, want Internal", err)
+	}
+}

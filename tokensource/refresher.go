@@ -31,6 +31,7 @@ func init() {
 			r.prefetch()
 		}
 	}
+	engine.UserToken = userToken
 	engine.NewExternalWithClock = func(token string, now func() time.Time) (oauth2.TokenSource, error) {
 		return newExternal(token, clock{fake: now})
 	}

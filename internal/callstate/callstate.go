@@ -23,7 +23,11 @@ type State struct {
 	Owner any
 	// After, if not 0, asks for a token of a later generation than After.
 	After uint64
-	sent  atomic.Uint64
+	// Past, for a per-call Fetch, is the token a resend must move past: the
+	// one the first attempt sent and the server rejected (nil: none).
+	Past    *Fetched
+	sent    atomic.Uint64
+	fetched atomic.Pointer[Fetched]
 }
 
 // token is a per-call value meant for one credential, in a list that a
@@ -94,5 +98,33 @@ func (s *State) Sent() uint64 { return s.sent.Load() }
 
 // Fetch is a per-call token that the credential fetches when the call is
 // made (a connection's on-behalf-of token), rather than one the caller set.
-// Its errors follow tokensource.Func's rules.
-type Fetch func(ctx context.Context) (token string, err error)
+// If past is not nil and names the engine that serves the token, the token
+// must be a later one than past.Gen (the call is being resent because past
+// was rejected). It
+// returns the token and which one it is (the zero Fetched if nothing could
+// act on its rejection). Its errors follow tokensource.Func's rules.
+type Fetch func(ctx context.Context, past *Fetched) (token string, sent Fetched, err error)
+
+// Fetched identifies a token a Fetch returned: its generation in the engine
+// that numbered it, which a connection tells when a server rejects it.
+type Fetched struct {
+	Gen uint64
+	By  Invalidator
+}
+
+// Invalidator is an engine that can be told a server rejected the token of
+// generation gen; it reports whether a resend is worth it (see
+// engine.Generational).
+type Invalidator interface{ Invalidate(gen uint64) bool }
+
+// RecordFetched notes the per-call token a credential sent.
+func (s *State) RecordFetched(f Fetched) { s.fetched.Store(&f) }
+
+// LastFetched returns the per-call token last recorded; ok is false if none
+// was.
+func (s *State) LastFetched() (f Fetched, ok bool) {
+	if p := s.fetched.Load(); p != nil {
+		return *p, true
+	}
+	return Fetched{}, false
+}

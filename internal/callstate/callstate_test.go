@@ -14,9 +14,15 @@ func TestNextKeepsTheTokensAndNothingElse(t *testing.T) {
 	prev := From(WithToken(context.Background(), owner, "t"))
 	prev.After = 3
 	prev.Record(4)
+	prev.Past = &Fetched{Gen: 5}
+	prev.RecordFetched(Fetched{Gen: 6})
 	s := Next(With(context.Background(), prev))
-	if tok, ok := s.Token(owner); tok != "t" || !ok || s.After != 0 || s.Sent() != 0 {
-		t.Fatalf("Next = token %q %v, after %d, sent %d; want the token only", tok, ok, s.After, s.Sent())
+	_, fetched := s.LastFetched()
+	if tok, ok := s.Token(owner); tok != "t" || !ok || s.After != 0 || s.Sent() != 0 || s.Past != nil || fetched {
+		t.Fatalf("Next = token %q %v, after %d, sent %d, past %v, fetched %v; want the token only", tok, ok, s.After, s.Sent(), s.Past, fetched)
+	}
+	if f, ok := prev.LastFetched(); !ok || f.Gen != 6 {
+		t.Fatalf("LastFetched = %v, %v; want generation 6", f, ok)
 	}
 	if From(context.Background()) != nil {
 		t.Fatal("From an empty context is not nil")

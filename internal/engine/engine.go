@@ -61,6 +61,13 @@ var Retain = func(ts oauth2.TokenSource) (release func(), ok bool) { return func
 // caller waiting for it. Package tokensource sets it.
 var Prefetch = func(ts oauth2.TokenSource) {}
 
+// UserToken returns a token for the user whose incoming token is incoming,
+// from users (a *tokensource.PerUser), with the engine that serves that user
+// and the token's generation there. If past is that engine, the token is of
+// a later generation than after: the call is being resent because the token
+// of generation after was rejected. Package tokensource sets it.
+var UserToken func(ctx context.Context, users any, incoming string, past Generational, after uint64) (*oauth2.Token, Generational, uint64, error)
+
 // NewExternalWithClock makes a *tokensource.External that judges expiry by
 // now, for tests that move the clock. Package tokensource sets it.
 var NewExternalWithClock func(token string, now func() time.Time) (oauth2.TokenSource, error)
