@@ -57,6 +57,9 @@ func WithExternalAccessToken(target string, rootPEM []byte, token string, opts .
 }
 
 func external(target string, rootPEM []byte, ext *tokensource.External, o options) (*Connection, error) {
+	if err := o.checkRetry("a *tokensource.External, whose token only the application replaces"); err != nil {
+		return nil, err
+	}
 	c := &Connection{target: target, external: ext, logger: o.logger, source: ext.TokenContext}
 	c.gen, _ = engine.Of(ext)
 	conn, err := c.dial(rootPEM, o, ext, false)
@@ -113,7 +116,7 @@ func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts 
 		if s == nil {
 			return nil, errors.New("connection: WithTokenSource got a nil *tokensource.External")
 		}
-		set := map[string]bool{"WithRefreshOptions": o.engine != nil, "WithRetryOnUnauthenticated(true)": o.retryOn(false)}
+		set := map[string]bool{"WithRefreshOptions": o.engine != nil}
 		if err := refuse("a *tokensource.External, which only the application replaces", set); err != nil {
 			return nil, err
 		}
@@ -174,7 +177,11 @@ func withEngine(target string, rootPEM []byte, eng *tokensource.Refresher, relea
 // service forwarding its callers' tokens does, and the call credentials of
 // [WithCallCredentials].
 func WithTLS(target string, rootPEM []byte, opts ...TLSOption) (*Connection, error) {
-	return (&Connection{target: target}).dial(rootPEM, collect(opts, TLSOption.applyTLS), nil, false)
+	o := collect(opts, TLSOption.applyTLS)
+	if err := o.checkRetry("no token of its own"); err != nil {
+		return nil, err
+	}
+	return (&Connection{target: target}).dial(rootPEM, o, nil, false)
 }
 
 // Insecure dials target without TLS and without a token of its own. It is
@@ -186,6 +193,9 @@ func WithTLS(target string, rootPEM []byte, opts ...TLSOption) (*Connection, err
 // creds.AllowInsecureLoopback check what the handshake found on every call.
 func Insecure(target string, opts ...Option) (*Connection, error) {
 	o := collect(opts, Option.applyAll)
+	if err := o.checkRetry("no token of its own"); err != nil {
+		return nil, err
+	}
 	c := &Connection{target: target, bearer: creds.NewBearer(nil, creds.AllowInsecureLoopback())}
 	return c.finish(composite.InsecureLoopback(), o, false)
 }
@@ -352,6 +362,16 @@ func engineOptions(o options) []tokensource.Option {
 		return o.engine
 	}
 	return append([]tokensource.Option{tokensource.WithLogger(o.logger)}, o.engine...)
+}
+
+// checkRetry refuses WithRetryOnUnauthenticated(true) on a connection that
+// has no token it can replace, own (what it has: none, or a token only the
+// application replaces) or of WithOnBehalfOf users: it would resend nothing.
+func (o options) checkRetry(own string) error {
+	if o.retryOn(false) && o.users == nil {
+		return fmt.Errorf("connection: WithRetryOnUnauthenticated(true) does not apply: the connection has %s, and no WithOnBehalfOf users", own)
+	}
+	return nil
 }
 
 func (o options) retryOn(def bool) bool {

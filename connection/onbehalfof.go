@@ -29,8 +29,9 @@ var errNoUsers = status.Error(codes.Internal, "connection: OnBehalfOf needs a co
 // user's engine, at most once, never a stream); the other users' tokens are
 // untouched. Mark a call [NoRetryOnUnauthenticated] to keep it from being
 // resent, or turn the resend off for the connection with
-// WithRetryOnUnauthenticated(false) where it applies ([WithTokenSource]);
-// a rejected token is then used until it expires.
+// WithRetryOnUnauthenticated(false); a rejected token is then used until it
+// expires. The rate limit is each user's: a downstream service that rejects
+// every token costs each new user two exchanges rather than one.
 //
 // A call fails with Unauthenticated if incoming is unusable or expired, or
 // if the identity provider refuses the exchange; with Unavailable if it

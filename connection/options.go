@@ -146,7 +146,11 @@ func WithLogger(l *slog.Logger) TokenOption { return tokenOpt(func(o *options) {
 func WithLazyStart() TokenOption { return tokenOpt(func(o *options) { o.lazy = true }) }
 
 // WithRetryOnUnauthenticated sets whether a unary call that ends with
-// Unauthenticated is resent once with a fresh token (default on).
+// Unauthenticated is resent once with a fresh token (default on). It
+// concerns the tokens a connection can replace: those of [WithTokenSource]'s
+// refresh engine and the users' tokens of [WithOnBehalfOf]. Set to true on a
+// connection that has neither, it is refused, since it would do nothing: a
+// *tokensource.External's token only the application replaces.
 //
 // A call is resent only when all of these hold: it is unary (a stream is
 // never resent); the connection's credential sent a token from the refresh
@@ -168,11 +172,8 @@ func WithLazyStart() TokenOption { return tokenOpt(func(o *options) { o.lazy = t
 // credential that refuses the call after this connection's token was
 // written. The call is then resent once too, at the cost of one token
 // request; the server saw neither attempt.
-//
-// A connection over a *tokensource.External never resends (only the
-// application can replace its token), and refuses this option set to true.
-func WithRetryOnUnauthenticated(on bool) SourceOption {
-	return sourceOpt(func(o *options) { o.retry = &on })
+func WithRetryOnUnauthenticated(on bool) Option {
+	return allOpt(func(o *options) { o.retry = &on })
 }
 
 // WithRefreshOptions configures the refresh engine that [WithTokenSource]

@@ -10,10 +10,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/grpccreds/grpccreds/creds"
 	"github.com/grpccreds/grpccreds/grpccredstest"
+	"github.com/grpccreds/grpccreds/internal/testjwt"
 	"github.com/grpccreds/grpccreds/tokensource"
+	"golang.org/x/oauth2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -257,4 +260,59 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// WithRetryOnUnauthenticated(true) is refused where it would resend nothing
+// (no token the connection can replace), and accepted there once the
+// connection has WithOnBehalfOf users, whose tokens it resends.
+func TestRetryOptionNeedsATokenToReplace(t *testing.T) {
+	srv := grpccredstest.NewServer(t, grpccredstest.ServerConfig{})
+	token := testjwt.Mint(time.Now().Add(time.Hour), nil)
+	dials := map[string]func(...Option) (*Connection, error){
+		"WithTLS": func(o ...Option) (*Connection, error) { return WithTLS(srv.Addr, srv.CA.PEM, asTLS(o)...) },
+		"Insecure": func(o ...Option) (*Connection, error) {
+			return Insecure("127.0.0.1:1", o...)
+		},
+		"WithExternalAccessToken": func(o ...Option) (*Connection, error) {
+			return WithExternalAccessToken(srv.Addr, srv.CA.PEM, token, asToken(o)...)
+		},
+	}
+	for name, dial := range dials {
+		c, err := dial(WithRetryOnUnauthenticated(true))
+		if err == nil || !strings.Contains(err.Error(), "WithRetryOnUnauthenticated(true) does not apply") {
+			if c != nil {
+				c.Close()
+			}
+			t.Errorf("%s: %v, want WithRetryOnUnauthenticated(true) refused", name, err)
+		}
+		for _, on := range []bool{true, false} {
+			users, err := tokensource.NewPerUser(func(context.Context, string) (*oauth2.Token, error) { return nil, nil }, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := dial(WithOnBehalfOf(users), WithRetryOnUnauthenticated(on))
+			if err != nil {
+				t.Errorf("%s with users, WithRetryOnUnauthenticated(%v): %v", name, on, err)
+				users.Close()
+				continue
+			}
+			c.Close()
+		}
+	}
+}
+
+func asTLS(o []Option) []TLSOption {
+	out := make([]TLSOption, len(o))
+	for i, x := range o {
+		out[i] = x
+	}
+	return out
+}
+
+func asToken(o []Option) []TokenOption {
+	out := make([]TokenOption, len(o))
+	for i, x := range o {
+		out[i] = x
+	}
+	return out
 }

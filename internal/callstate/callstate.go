@@ -12,8 +12,9 @@ import (
 
 type key struct{}
 
-// State is one call's record. Its Sent field may be written by gRPC's
-// goroutines (one per attempt) while the caller waits, hence the atomic.
+// State is one call's record. What the credential sent (Record,
+// RecordFetched) may be written by gRPC's goroutines (one per attempt) while
+// the caller waits, hence the atomics.
 type State struct {
 	tokens *token
 	// Owner is the credential whose connection made this State for the call;

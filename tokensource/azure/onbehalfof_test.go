@@ -239,3 +239,35 @@ func TestOnBehalfOfRefusesIncompleteConfigurations(t *testing.T) {
 		}
 	}
 }
+
+// A user's token the downstream API rejected is replaced through MSAL's
+// on-behalf-of flow past MSAL's cache (which would hand the same token
+// back), for that user alone: the path a connection's resend takes.
+func TestOnBehalfOfReplacesARejectedToken(t *testing.T) {
+	o := newOBO(t)
+	p := o.perUser(t)
+	ctx := context.Background()
+	ada, bob := o.incoming(t, azuretest.User(), grpccredstest.Claims{}), o.incoming(t, azuretest.SecondUser(), grpccredstest.Claims{})
+	first, eng, gen, err := engine.UserToken(ctx, p, ada, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobs, _, _, err := engine.UserToken(ctx, p, bob, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !eng.Invalidate(gen) {
+		t.Fatal("the invalidation of ada's token was refused")
+	}
+	second, _, gen2, err := engine.UserToken(ctx, p, ada, eng, gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.AccessToken == first.AccessToken || gen2 <= gen || o.s.OnBehalfOfRequests() != 3 || azuretest.ClaimsRequests(o.s) != 1 {
+		t.Fatalf("after the rejection: new token %v, generation %d after %d, %d on-behalf-of requests, %d with claims; want a new token, 3 and 1",
+			second.AccessToken != first.AccessToken, gen2, gen, o.s.OnBehalfOfRequests(), azuretest.ClaimsRequests(o.s))
+	}
+	if again, err := p.Token(ctx, bob); err != nil || again != bobs {
+		t.Fatalf("bob after ada's token was replaced: %v, same token %v; want his own, untouched", err, again == bobs)
+	}
+}
