@@ -45,9 +45,13 @@ type OnBehalfOf struct {
 //
 // MSAL keeps each user's tokens in the client's cache, partitioned by the
 // incoming token, and never removes a partition: [tokensource.PerUser]'s
-// bound limits the users it keeps, not MSAL's cache. A service with many
-// short-lived users should give the client a cache accessor that drops old
-// partitions (confidential.WithCache), or rebuild the client now and then.
+// bound limits the users it keeps, not MSAL's cache, which gains a
+// partition for every incoming token (so every caller, every time their
+// token is renewed). MSAL Go (v1.10) offers no way to drop them: a client
+// given a cache accessor (confidential.WithCache) fails every on-behalf-of
+// request, because MSAL cannot load its partitioned cache through one. A
+// long-running service with many callers should rebuild the client, and the
+// UserFunc and PerUser over it, now and then.
 func (o OnBehalfOf) UserFunc() (tokensource.UserFunc, error) {
 	if len(o.Scopes) == 0 {
 		return nil, invalid("OnBehalfOf needs Scopes")

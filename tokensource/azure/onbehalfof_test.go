@@ -2,6 +2,7 @@ package azure_test
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/grpccreds/grpccreds/internal/jwtpeek"
 	"github.com/grpccreds/grpccreds/tokensource"
 	"github.com/grpccreds/grpccreds/tokensource/azure"
+	"github.com/grpccreds/grpccreds/tokensource/azure/msalcache"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -33,7 +35,7 @@ type obo struct {
 	user tokensource.UserFunc
 }
 
-func newOBO(t *testing.T) obo {
+func newOBO(t testing.TB, opts ...confidential.Option) obo {
 	t.Helper()
 	s := enginetest.Authority(t)
 	s.Register(middleTier, grpccredstest.Client{Secret: middleTierSecret})
@@ -44,7 +46,7 @@ func newOBO(t *testing.T) obo {
 		t.Fatal(err)
 	}
 	client, err := confidential.New(s.AuthorityURL, middleTier, cred,
-		confidential.WithHTTPClient(hc), confidential.WithInstanceDiscovery(false))
+		append([]confidential.Option{confidential.WithHTTPClient(hc), confidential.WithInstanceDiscovery(false)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func newOBO(t *testing.T) obo {
 
 // incoming is a token a caller of the middle tier presents: id's, for the
 // middle tier, from the authority, unless c says otherwise.
-func (o obo) incoming(t *testing.T, id grpccredstest.Identity, c grpccredstest.Claims) string {
+func (o obo) incoming(t testing.TB, id grpccredstest.Identity, c grpccredstest.Claims) string {
 	t.Helper()
 	c.Identity = id
 	if c.Audience == "" {
@@ -271,3 +273,21 @@ func TestOnBehalfOfReplacesARejectedToken(t *testing.T) {
 		t.Fatalf("bob after ada's token was replaced: %v, same token %v; want his own, untouched", err, again == bobs)
 	}
 }
+
+// MSAL (v1.10) cannot load its on-behalf-of cache through a cache accessor
+// (its partitioned store refuses to be unmarshalled), so a client given one
+// fails every on-behalf-of request, as azure.OnBehalfOf's documentation
+// warns. If this test fails, MSAL has fixed it: update that documentation.
+func TestOnBehalfOfWithACacheAccessorFails(t *testing.T) {
+	o := newOBO(t, confidential.WithCache(msalcache.Persistent(memStore{}, slog.New(slog.DiscardHandler))))
+	_, err := o.user(context.Background(), o.incoming(t, azuretest.User(), grpccredstest.Claims{}))
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("%v, want Unavailable (MSAL's cache could not be loaded)", err)
+	}
+}
+
+// memStore stores nothing: every load finds an empty cache.
+type memStore struct{}
+
+func (memStore) Load(context.Context) ([]byte, error) { return nil, nil }
+func (memStore) Save(context.Context, []byte) error   { return nil }
