@@ -10,3 +10,11 @@ func SetSilentTimeout(d time.Duration) (restore func()) {
 	silentTimeout = d
 	return func() { silentTimeout = old }
 }
+
+// SetRenewEvery sets how many requests a client built by
+// OnBehalfOf.NewClient serves, and returns the function that restores it.
+func SetRenewEvery(n int) (restore func()) {
+	old := renewEvery
+	renewEvery = n
+	return func() { renewEvery = old }
+}

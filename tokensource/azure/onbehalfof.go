@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
@@ -21,9 +22,20 @@ type OnBehalfOf struct {
 	// Client is the middle tier's MSAL confidential client, built with
 	// confidential.New with a secret, certificate or assertion.
 	Client confidential.Client
+	// NewClient, set instead of Client, builds the client: once in
+	// UserFunc, and again after every 1000 on-behalf-of requests, so that
+	// MSAL's cache, which never forgets a user (see UserFunc), is let go
+	// with the client it belongs to. A new client costs one more request to
+	// the authority (its metadata). If building one fails, the current
+	// client goes on and the next request tries again.
+	NewClient func() (confidential.Client, error)
 	// Scopes to get tokens for, e.g. "api://downstream/.default".
 	Scopes []string
 }
+
+// renewEvery is how many on-behalf-of requests a client built by
+// OnBehalfOf.NewClient serves before it is replaced.
+var renewEvery = 1000
 
 // UserFunc checks the fields and returns the function that
 // [tokensource.NewPerUser] takes. Each call runs AcquireTokenOnBehalfOf with
@@ -47,19 +59,20 @@ type OnBehalfOf struct {
 // incoming token, and never removes a partition: [tokensource.PerUser]'s
 // bound limits the users it keeps, not MSAL's cache, which gains a
 // partition for every incoming token (so every caller, every time their
-// token is renewed). MSAL Go (v1.10) offers no way to drop them: a client
-// given a cache accessor (confidential.WithCache) fails every on-behalf-of
-// request, because MSAL cannot load its partitioned cache through one. A
-// long-running service with many callers should rebuild the client, and the
-// UserFunc and PerUser over it, now and then.
+// token is renewed; about 5 KB each with the package tests' tokens). MSAL
+// Go (v1.10) offers no way to drop them: a client given a cache accessor
+// (confidential.WithCache) fails every on-behalf-of request, because MSAL
+// cannot load its partitioned cache through one. A long-running service
+// with many callers should set NewClient rather than Client.
 func (o OnBehalfOf) UserFunc() (tokensource.UserFunc, error) {
 	if len(o.Scopes) == 0 {
 		return nil, invalid("OnBehalfOf needs Scopes")
 	}
-	if reflect.ValueOf(o.Client).IsZero() {
-		return nil, invalid("OnBehalfOf needs a Client built with confidential.New")
+	c, err := o.clients()
+	if err != nil {
+		return nil, err
 	}
-	client, scopes := o.Client, slices.Clone(o.Scopes)
+	scopes := slices.Clone(o.Scopes)
 	return func(ctx context.Context, incoming string) (*oauth2.Token, error) {
 		if incoming == "" {
 			return nil, status.Error(codes.Unauthenticated, "azure: OnBehalfOf: no incoming token")
@@ -68,10 +81,64 @@ func (o OnBehalfOf) UserFunc() (tokensource.UserFunc, error) {
 		if engine.Replacing(ctx) {
 			acquire = append(acquire, confidential.WithClaims(refreshClaims(time.Now())))
 		}
+		client := c.next()
 		res, err := client.AcquireTokenOnBehalfOf(ctx, incoming, scopes, acquire...)
 		if err != nil {
 			return nil, classifyMSAL(err)
 		}
 		return engineToken(ctx, res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 	}, nil
+}
+
+// clients hands out the confidential client of an OnBehalfOf, built anew
+// after renewEvery requests if it came from NewClient.
+type clients struct {
+	build func() (confidential.Client, error) // nil: the one client, for good
+	mu    sync.Mutex
+	cur   confidential.Client
+	used  int
+}
+
+func (o OnBehalfOf) clients() (*clients, error) {
+	given := !reflect.ValueOf(o.Client).IsZero()
+	switch {
+	case given && o.NewClient != nil:
+		return nil, invalid("OnBehalfOf takes Client or NewClient, not both")
+	case given:
+		return &clients{cur: o.Client}, nil
+	case o.NewClient == nil:
+		return nil, invalid("OnBehalfOf needs a Client built with confidential.New, or NewClient")
+	}
+	c := &clients{build: o.NewClient}
+	cur, err := c.make()
+	if err != nil {
+		return nil, err
+	}
+	c.cur = cur
+	return c, nil
+}
+
+// next returns the client for one request.
+func (c *clients) next() confidential.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.build != nil && c.used >= renewEvery {
+		if cur, err := c.make(); err == nil {
+			c.cur, c.used = cur, 0
+		}
+	}
+	c.used++
+	return c.cur
+}
+
+// make calls NewClient, which must return a client.
+func (c *clients) make() (confidential.Client, error) {
+	cur, err := c.build()
+	if err != nil {
+		return confidential.Client{}, invalid("OnBehalfOf.NewClient: %v", err)
+	}
+	if reflect.ValueOf(cur).IsZero() {
+		return confidential.Client{}, invalid("OnBehalfOf.NewClient returned no client")
+	}
+	return cur, nil
 }

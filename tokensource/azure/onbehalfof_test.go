@@ -2,7 +2,10 @@ package azure_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -291,3 +294,149 @@ type memStore struct{}
 
 func (memStore) Load(context.Context) ([]byte, error) { return nil, nil }
 func (memStore) Save(context.Context, []byte) error   { return nil }
+
+// With NewClient, the client (and MSAL's cache, which never forgets a user)
+// is replaced every renewEvery requests (3 here); a failed build keeps the
+// current client.
+func TestOnBehalfOfNewClientIsReplaced(t *testing.T) {
+	defer azure.SetRenewEvery(3)()
+	o := newOBO(t)
+	hc := o.s.HTTPClient()
+	t.Cleanup(hc.CloseIdleConnections)
+	var builds, failFrom int
+	newClient := func() (confidential.Client, error) {
+		builds++
+		if failFrom > 0 && builds >= failFrom {
+			return confidential.Client{}, errors.New("no client today")
+		}
+		cred, err := confidential.NewCredFromSecret(middleTierSecret)
+		if err != nil {
+			return confidential.Client{}, err
+		}
+		return confidential.New(o.s.AuthorityURL, middleTier, cred, confidential.WithHTTPClient(hc), confidential.WithInstanceDiscovery(false))
+	}
+	user, err := azure.OnBehalfOf{NewClient: newClient, Scopes: []string{downstream + "/.default"}}.UserFunc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetch := func(in string) {
+		t.Helper()
+		tok, err := user(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err := jwtpeek.Claims(tok.AccessToken); err != nil || c["aud"] != downstream {
+			t.Fatalf("token for %v (%v), want %s", c["aud"], err, downstream)
+		}
+	}
+	var users []string
+	for i := range 7 {
+		users = append(users, o.incoming(t, grpccredstest.Identity{Name: "u", OID: fmt.Sprintf("%08d-0000-4000-8000-000000000000", i)}, grpccredstest.Claims{}))
+		fetch(users[i])
+	}
+	if builds != 3 {
+		t.Fatalf("7 requests built %d clients, want 3 (at the start, after 3, after 6)", builds)
+	}
+	// The current client's cache knows user 6, not user 0, whose partition
+	// went with the first client.
+	before := o.s.OnBehalfOfRequests()
+	fetch(users[6])
+	fetch(users[0])
+	if n := o.s.OnBehalfOfRequests() - before; n != 1 {
+		t.Fatalf("users 6 and 0 again made %d on-behalf-of requests, want 1 (user 0's)", n)
+	}
+	// This client has served 3 requests: each request from now on tries to
+	// build its successor, and goes on with it while that fails.
+	failFrom = builds + 1
+	fetch(users[1])
+	fetch(users[2])
+	if builds != failFrom+1 {
+		t.Fatalf("%d builds, want %d (two failed attempts)", builds, failFrom+1)
+	}
+}
+
+func TestOnBehalfOfClientChoice(t *testing.T) {
+	o := newOBO(t)
+	scopes := []string{downstream + "/.default"}
+	client, err := confidential.New(o.s.AuthorityURL, middleTier, mustSecret(t), confidential.WithInstanceDiscovery(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := func() (confidential.Client, error) { return client, nil }
+	for name, c := range map[string]azure.OnBehalfOf{
+		"not both":                 {Client: client, NewClient: good, Scopes: scopes},
+		"needs a Client":           {Scopes: scopes},
+		"NewClient: no client yet": {NewClient: func() (confidential.Client, error) { return confidential.Client{}, errors.New("no client yet") }, Scopes: scopes},
+		"returned no client":       {NewClient: func() (confidential.Client, error) { return confidential.Client{}, nil }, Scopes: scopes},
+	} {
+		if _, err := c.UserFunc(); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v, want an error saying so", name, err)
+		}
+	}
+}
+
+func mustSecret(t *testing.T) confidential.Credential {
+	t.Helper()
+	cred, err := confidential.NewCredFromSecret(middleTierSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred
+}
+
+// BenchmarkOnBehalfOfMemory reports what each new user leaves in memory
+// after its on-behalf-of request (B/user): MSAL's cache keeps it with a
+// Client, and lets it go with each client NewClient replaces. Run it with
+// -benchtime 3000x or more: below renewEvery (1000) requests, the two agree.
+func BenchmarkOnBehalfOfMemory(b *testing.B) {
+	scopes := []string{downstream + "/.default"}
+	for _, name := range []string{"Client", "NewClient"} {
+		b.Run(name, func(b *testing.B) {
+			o := newOBO(b)
+			hc := o.s.HTTPClient()
+			b.Cleanup(hc.CloseIdleConnections)
+			newClient := func() (confidential.Client, error) {
+				cred, err := confidential.NewCredFromSecret(middleTierSecret)
+				if err != nil {
+					return confidential.Client{}, err
+				}
+				return confidential.New(o.s.AuthorityURL, middleTier, cred, confidential.WithHTTPClient(hc), confidential.WithInstanceDiscovery(false))
+			}
+			cfg := azure.OnBehalfOf{Scopes: scopes, NewClient: newClient}
+			if name == "Client" {
+				client, err := newClient()
+				if err != nil {
+					b.Fatal(err)
+				}
+				cfg = azure.OnBehalfOf{Scopes: scopes, Client: client}
+			}
+			user, err := cfg.UserFunc()
+			if err != nil {
+				b.Fatal(err)
+			}
+			in := make([]string, b.N)
+			for i := range in {
+				in[i] = o.incoming(b, grpccredstest.Identity{Name: "u", OID: fmt.Sprintf("%08d-0000-4000-8000-000000000000", i)}, grpccredstest.Claims{})
+			}
+			before := liveHeap()
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := user(context.Background(), in[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(liveHeap()-before)/float64(b.N), "B/user")
+			runtime.KeepAlive(in)
+			runtime.KeepAlive(user) // and the client, with MSAL's cache
+		})
+	}
+}
+
+func liveHeap() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}

@@ -14,8 +14,9 @@
 //	  -client-id middle -client-secret-file secret.txt
 //
 // For Azure AD, whose answer to this is its on-behalf-of flow, make the users
-// with azure.OnBehalfOf{Client: cca, Scopes: ...}.UserFunc() instead of
-// tokensource.OnBehalfOf. It prints "listening on HOST:PORT" when ready and
+// with azure.OnBehalfOf{NewClient: ..., Scopes: ...}.UserFunc() instead of
+// tokensource.OnBehalfOf (NewClient rather than Client, so that MSAL's
+// cache, which keeps every caller's tokens, is let go now and then). It prints "listening on HOST:PORT" when ready and
 // stops on SIGINT or SIGTERM.
 package main
 
