@@ -147,7 +147,7 @@ func WithTokenSource(target string, rootPEM []byte, ts oauth2.TokenSource, opts 
 // what.
 func refuse(what string, set map[string]bool) error {
 	var names []string
-	for _, n := range []string{"WithRefreshOptions", "WithLogger", "WithRetryOnUnauthenticated(true)"} {
+	for _, n := range []string{"WithRefreshOptions", "WithLogger"} {
 		if set[n] {
 			names = append(names, n)
 		}

@@ -235,33 +235,44 @@ func TestOnBehalfOfReplacesARejectedToken(t *testing.T) {
 	}
 }
 
-// With the resend turned off, a rejected user's token is not replaced.
+// With the resend turned off, a rejected user's token is not replaced, on
+// a connection with a token source of its own and on one without.
 func TestOnBehalfOfWithoutResend(t *testing.T) {
 	m := newMiddleTier(t)
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, m.idp.HTTPClient())
 	cfg := &clientcredentials.Config{ClientID: "middle", ClientSecret: "middle-s3cret", TokenURL: m.idp.TokenURL}
-	users, err := tokensource.NewPerUser(tokensource.OnBehalfOf(ctx, cfg, tokensource.Exchange{Audience: []string{"api://downstream"}}), 0)
-	if err != nil {
-		t.Fatal(err)
+	dials := map[string]func(users *tokensource.PerUser) (*Connection, error){
+		"WithTokenSource": func(users *tokensource.PerUser) (*Connection, error) {
+			return WithTokenSource(m.srv.Addr, m.srv.CA.PEM, tokensource.ClientCredentials(ctx, cfg), WithOnBehalfOf(users), WithRetryOnUnauthenticated(false))
+		},
+		"WithTLS": func(users *tokensource.PerUser) (*Connection, error) {
+			return WithTLS(m.srv.Addr, m.srv.CA.PEM, WithOnBehalfOf(users), WithRetryOnUnauthenticated(false))
+		},
 	}
-	conn, err := WithTokenSource(m.srv.Addr, m.srv.CA.PEM, tokensource.ClientCredentials(ctx, cfg), WithOnBehalfOf(users), WithRetryOnUnauthenticated(false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ada := m.caller(t, "oid-ada", time.Now().Add(time.Hour))
-	if err := call(conn.OnBehalfOf(context.Background(), ada), conn); err != nil {
-		t.Fatal(err)
-	}
-	m.revoke(m.lastToken("oid-ada"))
-	before := m.idp.TokenRequests()
-	for range 3 {
-		if err := call(conn.OnBehalfOf(context.Background(), ada), conn); status.Code(err) != codes.Unauthenticated {
-			t.Fatalf("%v, want Unauthenticated: the resend is off", err)
+	for name, dial := range dials {
+		users, err := tokensource.NewPerUser(tokensource.OnBehalfOf(ctx, cfg, tokensource.Exchange{Audience: []string{"api://downstream"}}), 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if n := m.idp.TokenRequests() - before; n != 0 {
-		t.Fatalf("%d exchanges with the resend off, want 0", n)
+		conn, err := dial(users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ada := m.caller(t, "oid-"+name, time.Now().Add(time.Hour))
+		if err := call(conn.OnBehalfOf(context.Background(), ada), conn); err != nil {
+			t.Fatal(err)
+		}
+		m.revoke(m.lastToken("oid-" + name))
+		before := m.idp.TokenRequests()
+		for range 3 {
+			if err := call(conn.OnBehalfOf(context.Background(), ada), conn); status.Code(err) != codes.Unauthenticated {
+				t.Fatalf("%s: %v, want Unauthenticated: the resend is off", name, err)
+			}
+		}
+		if n := m.idp.TokenRequests() - before; n != 0 {
+			t.Fatalf("%s: %d exchanges with the resend off, want 0", name, n)
+		}
+		conn.Close()
 	}
 }
 

@@ -16,6 +16,10 @@ import (
 //	WithTLS                  Option, TLSOption
 //	WithExternalAccessToken  Option, TLSOption, TokenOption
 //	WithTokenSource          Option, TLSOption, TokenOption, SourceOption
+//
+// WithRetryOnUnauthenticated is an Option because OnBehalfOf calls may be
+// resent on any connection; set to true where there is nothing to resend,
+// it is refused when the connection is made.
 type (
 	// SourceOption configures [WithTokenSource].
 	SourceOption interface{ applySource(*options) }

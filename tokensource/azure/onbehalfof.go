@@ -22,12 +22,16 @@ type OnBehalfOf struct {
 	// Client is the middle tier's MSAL confidential client, built with
 	// confidential.New with a secret, certificate or assertion.
 	Client confidential.Client
-	// NewClient, set instead of Client, builds the client: once in
-	// UserFunc, and again after every 1000 on-behalf-of requests, so that
-	// MSAL's cache, which never forgets a user (see UserFunc), is let go
-	// with the client it belongs to. A new client costs one more request to
-	// the authority (its metadata). If building one fails, the current
-	// client goes on and the next request tries again.
+	// NewClient, set instead of Client, builds a new client at each call
+	// (with confidential.New, which does no I/O; a client built once and
+	// returned again defeats it): once in UserFunc, and again after every
+	// 1000 on-behalf-of requests, so that MSAL's cache, which never forgets
+	// a user (see UserFunc), is let go with the client it belongs to. A new
+	// client costs one more request to the authority (its metadata). The
+	// request that finds a new client due builds it, one at a time, while
+	// the others go on with the current one. If building fails (an error or
+	// a panic), the current client goes on and the next attempt comes 1000
+	// requests later; MSAL's cache grows until one succeeds.
 	NewClient func() (confidential.Client, error)
 	// Scopes to get tokens for, e.g. "api://downstream/.default".
 	Scopes []string
@@ -93,10 +97,11 @@ func (o OnBehalfOf) UserFunc() (tokensource.UserFunc, error) {
 // clients hands out the confidential client of an OnBehalfOf, built anew
 // after renewEvery requests if it came from NewClient.
 type clients struct {
-	build func() (confidential.Client, error) // nil: the one client, for good
-	mu    sync.Mutex
-	cur   confidential.Client
-	used  int
+	build    func() (confidential.Client, error) // nil: the one client, for good
+	mu       sync.Mutex
+	cur      confidential.Client
+	used     int
+	building bool
 }
 
 func (o OnBehalfOf) clients() (*clients, error) {
@@ -118,22 +123,36 @@ func (o OnBehalfOf) clients() (*clients, error) {
 	return c, nil
 }
 
-// next returns the client for one request.
+// next returns the client for one request, after building its successor if
+// one is due and no other request is building it.
 func (c *clients) next() confidential.Client {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.build != nil && c.used >= renewEvery {
-		if cur, err := c.make(); err == nil {
-			c.cur, c.used = cur, 0
-		}
-	}
 	c.used++
+	due := c.build != nil && c.used > renewEvery && !c.building
+	if !due {
+		defer c.mu.Unlock()
+		return c.cur
+	}
+	c.building = true
+	c.mu.Unlock()
+	cur, err := c.make()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.building, c.used = false, 1
+	if err == nil {
+		c.cur = cur
+	}
 	return c.cur
 }
 
 // make calls NewClient, which must return a client.
-func (c *clients) make() (confidential.Client, error) {
-	cur, err := c.build()
+func (c *clients) make() (cur confidential.Client, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = invalid("OnBehalfOf.NewClient panicked: %v", p)
+		}
+	}()
+	cur, err = c.build()
 	if err != nil {
 		return confidential.Client{}, invalid("OnBehalfOf.NewClient: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -283,9 +284,15 @@ func TestOnBehalfOfReplacesARejectedToken(t *testing.T) {
 // warns. If this test fails, MSAL has fixed it: update that documentation.
 func TestOnBehalfOfWithACacheAccessorFails(t *testing.T) {
 	o := newOBO(t, confidential.WithCache(msalcache.Persistent(memStore{}, slog.New(slog.DiscardHandler))))
-	_, err := o.user(context.Background(), o.incoming(t, azuretest.User(), grpccredstest.Claims{}))
-	if status.Code(err) != codes.Unavailable {
-		t.Fatalf("%v, want Unavailable (MSAL's cache could not be loaded)", err)
+	in := o.incoming(t, azuretest.User(), grpccredstest.Claims{})
+	_, err := o.user(context.Background(), in)
+	// MSAL asks the authority, then fails to store the answer.
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "MSAL could not get a token") || o.s.OnBehalfOfRequests() != 1 {
+		t.Fatalf("%v after %d requests, want Unavailable from MSAL after 1", err, o.s.OnBehalfOfRequests())
+	}
+	plain := newOBO(t)
+	if _, err := plain.user(context.Background(), plain.incoming(t, azuretest.User(), grpccredstest.Claims{})); err != nil {
+		t.Fatalf("the same request without the cache accessor: %v", err)
 	}
 }
 
@@ -345,13 +352,72 @@ func TestOnBehalfOfNewClientIsReplaced(t *testing.T) {
 	if n := o.s.OnBehalfOfRequests() - before; n != 1 {
 		t.Fatalf("users 6 and 0 again made %d on-behalf-of requests, want 1 (user 0's)", n)
 	}
-	// This client has served 3 requests: each request from now on tries to
-	// build its successor, and goes on with it while that fails.
+	// This client has served 3 requests: the next builds its successor,
+	// which fails; the client goes on, and the next attempt comes 3
+	// requests later.
 	failFrom = builds + 1
-	fetch(users[1])
-	fetch(users[2])
+	for i := range 4 {
+		fetch(users[i])
+	}
 	if builds != failFrom+1 {
-		t.Fatalf("%d builds, want %d (two failed attempts)", builds, failFrom+1)
+		t.Fatalf("%d builds, want %d (two failed attempts, 3 requests apart)", builds, failFrom+1)
+	}
+	failFrom = 0
+	panics := true
+	user, err = azure.OnBehalfOf{NewClient: func() (confidential.Client, error) {
+		if panics = !panics; panics {
+			panic("no client today")
+		}
+		return newClient()
+	}, Scopes: []string{downstream + "/.default"}}.UserFunc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 { // the 4th request's build panics
+		fetch(users[i])
+	}
+	if !panics {
+		t.Fatal("NewClient was not called again")
+	}
+}
+
+// Concurrent requests: one builds the next client at a time, while the
+// others go on with the current one.
+func TestOnBehalfOfNewClientConcurrently(t *testing.T) {
+	defer azure.SetRenewEvery(3)()
+	o := newOBO(t)
+	hc := o.s.HTTPClient()
+	t.Cleanup(hc.CloseIdleConnections)
+	var building, most, builds atomic.Int32
+	user, err := azure.OnBehalfOf{NewClient: func() (confidential.Client, error) {
+		n := building.Add(1)
+		defer building.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		builds.Add(1)
+		time.Sleep(20 * time.Millisecond)
+		return confidential.New(o.s.AuthorityURL, middleTier, mustSecret(t), confidential.WithHTTPClient(hc), confidential.WithInstanceDiscovery(false))
+	}, Scopes: []string{downstream + "/.default"}}.UserFunc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := o.incoming(t, azuretest.User(), grpccredstest.Claims{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for range 40 {
+		wg.Go(func() {
+			if _, err := user(context.Background(), in); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if most.Load() != 1 || builds.Load() < 2 {
+		t.Fatalf("%d builds, at most %d at once; want more than the first, one at a time", builds.Load(), most.Load())
 	}
 }
 

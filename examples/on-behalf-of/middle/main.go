@@ -16,8 +16,8 @@
 // For Azure AD, whose answer to this is its on-behalf-of flow, make the users
 // with azure.OnBehalfOf{NewClient: ..., Scopes: ...}.UserFunc() instead of
 // tokensource.OnBehalfOf (NewClient rather than Client, so that MSAL's
-// cache, which keeps every caller's tokens, is let go now and then). It prints "listening on HOST:PORT" when ready and
-// stops on SIGINT or SIGTERM.
+// cache, which keeps every caller's tokens, is let go now and then). It
+// prints "listening on HOST:PORT" when ready and stops on SIGINT or SIGTERM.
 package main
 
 import (

@@ -4,6 +4,10 @@
 // the hook to pass to public.WithCache (or confidential.WithCache), over a
 // [Store] such as [FileStore] or one of your own over an OS keyring.
 //
+// Not for a confidential client that gets tokens on behalf of users
+// (azure.OnBehalfOf): MSAL Go cannot load its on-behalf-of cache through a
+// cache hook, so every such request fails.
+//
 // It is called msalcache, not cache, because it is used beside MSAL's own
 // package cache, whose cache.ExportReplace [Persistent] returns.
 //
