@@ -1,11 +1,14 @@
 package onbehalfof_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/grpccreds/grpccreds/connection"
 	"github.com/grpccreds/grpccreds/grpccredstest"
 	"github.com/grpccreds/grpccreds/internal/exampletest"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 func TestMain(m *testing.M) { exampletest.Main(m) }
@@ -32,10 +35,11 @@ func TestOnBehalfOf(t *testing.T) {
 	dCert, dKey := leaf("downstream")
 	down := downstream.Start(t, "-addr", "127.0.0.1:0", "-cert", dCert, "-key", dKey, "-jwks-ca", idpCA,
 		"-jwks-url", idp.JWKSURL, "-issuer", idp.Issuer, "-audience", "api://energy-trading", "-check-role", "Trader")
+	downAddr := down.Addr(t)
 	mCert, mKey := leaf("middle")
 	mid := middle.Start(t, "-addr", "127.0.0.1:0", "-cert", mCert, "-key", mKey,
 		"-issuer", idp.Issuer, "-audience", "api://middle", "-idp-ca", idpCA,
-		"-downstream", down.Addr(t), "-downstream-ca", caFile, "-downstream-audience", "api://energy-trading",
+		"-downstream", downAddr, "-downstream-ca", caFile, "-downstream-audience", "api://energy-trading",
 		"-token-url", idp.TokenURL, "-client-id", "middle-tier",
 		"-client-secret-file", exampletest.WriteFile(t, "secret", []byte("middle-s3cret\n")))
 
@@ -81,9 +85,41 @@ func TestOnBehalfOf(t *testing.T) {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
 		}
 	})
-	for _, p := range []*exampletest.Proc{mid, down} {
-		if r := p.Stop(t); r.Code != 0 {
+	// A client still watching does not keep a server from stopping: calls
+	// in progress get 5 seconds, then open streams are cut.
+	forDown, err := idp.Signer.Mint(grpccredstest.Claims{Identity: grpccredstest.Identity{Name: "Ada", OID: "oid-ada", Roles: []string{"Trader"}},
+		Audience: "api://energy-trading", Expiry: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		proc  *exampletest.Proc
+		addr  string
+		token string
+	}{{mid, midAddr, ada}, {down, downAddr, forDown}} {
+		watch(t, p.addr, ca.PEM, p.token)
+		began := time.Now()
+		if r := p.proc.Stop(t); r.Code != 0 {
 			t.Fatalf("exit %d:\n%s", r.Code, r.Output())
 		}
+		exampletest.Say(t, "stopped %v after SIGTERM with a Watch open", time.Since(began).Round(100*time.Millisecond))
+	}
+}
+
+// watch opens a health Watch on addr and leaves it open until the test ends.
+func watch(t *testing.T, addr string, caPEM []byte, token string) {
+	t.Helper()
+	conn, err := connection.WithExternalAccessToken(addr, caPEM, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); conn.Close() })
+	w, err := healthpb.NewHealthClient(conn).Watch(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := w.Recv(); err != nil || m.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("watch %s: %v %v", addr, m, err)
 	}
 }

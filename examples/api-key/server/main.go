@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/grpccreds/grpccreds/serverauth"
 	"google.golang.org/grpc"
@@ -73,6 +74,10 @@ func run(addr, cert, key, header string, quota int, keys string) error {
 	defer stop()
 	go func() {
 		<-ctx.Done()
+		// Calls in progress get 5 seconds to finish; streams still open then
+		// (a health Watch never ends by itself) are cut.
+		cut := time.AfterFunc(5*time.Second, srv.Stop)
+		defer cut.Stop()
 		srv.GracefulStop()
 	}()
 	fmt.Println("listening on", lis.Addr())

@@ -63,6 +63,10 @@ func run(addr, cert, key, clientCA string, reload, maxAge time.Duration) error {
 	defer stop()
 	go func() {
 		<-ctx.Done()
+		// Calls in progress get 5 seconds to finish; streams still open then
+		// (a health Watch never ends by itself) are cut.
+		cut := time.AfterFunc(5*time.Second, srv.Stop)
+		defer cut.Stop()
 		srv.GracefulStop()
 	}()
 	fmt.Println("listening on", lis.Addr())

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/grpccreds/grpccreds/serverauth"
 	"google.golang.org/grpc"
@@ -63,6 +64,10 @@ func run(addr, cert, key, signingKey string) error {
 	defer stop()
 	go func() {
 		<-ctx.Done()
+		// Calls in progress get 5 seconds to finish; streams still open then
+		// (a health Watch never ends by itself) are cut.
+		cut := time.AfterFunc(5*time.Second, srv.Stop)
+		defer cut.Stop()
 		srv.GracefulStop()
 	}()
 	fmt.Println("listening on", lis.Addr())

@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/grpccreds/grpccreds/serverauth"
 	"google.golang.org/grpc"
@@ -83,6 +84,10 @@ func run(addr, cert, key, jwksURL, jwksCA, issuer, audience string) error {
 	defer stop()
 	go func() {
 		<-ctx.Done()
+		// Calls in progress get 5 seconds to finish; streams still open then
+		// (a health Watch never ends by itself) are cut.
+		cut := time.AfterFunc(5*time.Second, srv.Stop)
+		defer cut.Stop()
 		srv.GracefulStop()
 	}()
 	fmt.Println("listening on", lis.Addr())

@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/grpccreds/grpccreds/serverauth"
 	"google.golang.org/grpc"
@@ -95,6 +96,10 @@ func run(addr, cert, key, jwksURL, jwksCA, issuer, audience, role, scope string)
 	defer stop()
 	go func() {
 		<-ctx.Done()
+		// Calls in progress get 5 seconds to finish; streams still open then
+		// (a health Watch never ends by itself) are cut.
+		cut := time.AfterFunc(5*time.Second, srv.Stop)
+		defer cut.Stop()
 		srv.GracefulStop()
 	}()
 	fmt.Println("listening on", lis.Addr())

@@ -33,6 +33,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/grpccreds/grpccreds/composite"
 	"github.com/grpccreds/grpccreds/connection"
@@ -114,6 +115,10 @@ func run(addr, cert, key, issuer, audience, idpCA, down, downCA, downAud, tokenU
 	defer stop()
 	go func() {
 		<-sig.Done()
+		// Calls in progress get 5 seconds to finish; streams still open then
+		// (a health Watch never ends by itself) are cut.
+		cut := time.AfterFunc(5*time.Second, srv.Stop)
+		defer cut.Stop()
 		srv.GracefulStop()
 	}()
 	fmt.Println("listening on", lis.Addr())
