@@ -218,11 +218,12 @@ func (c *Connection) dial(rootPEM []byte, o options, ts oauth2.TokenSource, retr
 // resent on Unauthenticated; those made with OnBehalfOf are unless the
 // options turn the resend off.
 func (c *Connection) finish(transport credentials.TransportCredentials, o options, retry bool) (*Connection, error) {
+	var eng engine.Generational // the engine whose token is resent, if any
+	if retry {
+		eng = c.gen
+	}
 	var extra []grpc.DialOption
-	if eng := c.gen; (retry && eng != nil) || (o.users != nil && o.retryOn(true)) {
-		if !retry {
-			eng = nil
-		}
+	if eng != nil || (o.users != nil && o.retryOn(true)) {
 		extra = append(extra, grpc.WithChainUnaryInterceptor(retryUnauthenticated(eng, c.bearer)))
 	}
 	calls := credentials.PerRPCCredentials(c.bearer)

@@ -101,9 +101,9 @@ func (s *State) Sent() uint64 { return s.sent.Load() }
 // made (a connection's on-behalf-of token), rather than one the caller set.
 // If past is not nil and names the engine that serves the token, the token
 // must be a later one than past.Gen (the call is being resent because past
-// was rejected). It
-// returns the token and which one it is (the zero Fetched if nothing could
-// act on its rejection). Its errors follow tokensource.Func's rules.
+// was rejected). It returns the token and which one it is (the zero Fetched
+// if nothing could act on its rejection). Its errors follow
+// tokensource.Func's rules.
 type Fetch func(ctx context.Context, past *Fetched) (token string, sent Fetched, err error)
 
 // Fetched identifies a token a Fetch returned: its generation in the engine

@@ -126,9 +126,12 @@ func (o OnBehalfOf) clients() (*clients, error) {
 // next returns the client for one request, after building its successor if
 // one is due and no other request is building it.
 func (c *clients) next() confidential.Client {
+	if c.build == nil {
+		return c.cur
+	}
 	c.mu.Lock()
 	c.used++
-	due := c.build != nil && c.used > renewEvery && !c.building
+	due := c.used > renewEvery && !c.building
 	if !due {
 		defer c.mu.Unlock()
 		return c.cur
@@ -148,8 +151,8 @@ func (c *clients) next() confidential.Client {
 // make calls NewClient, which must return a client.
 func (c *clients) make() (cur confidential.Client, err error) {
 	defer func() {
-		if p := recover(); p != nil {
-			err = invalid("OnBehalfOf.NewClient panicked: %v", p)
+		if recover() != nil { // its value is not quoted: it may hold anything
+			err = invalid("OnBehalfOf.NewClient panicked")
 		}
 	}()
 	cur, err = c.build()

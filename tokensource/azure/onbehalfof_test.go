@@ -381,43 +381,45 @@ func TestOnBehalfOfNewClientIsReplaced(t *testing.T) {
 	}
 }
 
-// Concurrent requests: one builds the next client at a time, while the
-// others go on with the current one.
+// Concurrent requests: the one that finds a new client due builds it,
+// while the others go on with the current one and build none of their own.
 func TestOnBehalfOfNewClientConcurrently(t *testing.T) {
 	defer azure.SetRenewEvery(3)()
 	o := newOBO(t)
 	hc := o.s.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
-	var building, most, builds atomic.Int32
+	var builds atomic.Int32
+	started, release := make(chan struct{}), make(chan struct{})
 	user, err := azure.OnBehalfOf{NewClient: func() (confidential.Client, error) {
-		n := building.Add(1)
-		defer building.Add(-1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		if builds.Add(1) == 2 { // the first renewal waits until released
+			close(started)
+			<-release
 		}
-		builds.Add(1)
-		time.Sleep(20 * time.Millisecond)
 		return confidential.New(o.s.AuthorityURL, middleTier, mustSecret(t), confidential.WithHTTPClient(hc), confidential.WithInstanceDiscovery(false))
 	}, Scopes: []string{downstream + "/.default"}}.UserFunc()
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := o.incoming(t, azuretest.User(), grpccredstest.Claims{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 40)
-	for range 40 {
-		wg.Go(func() {
-			if _, err := user(context.Background(), in); err != nil {
-				errs <- err
-			}
-		})
+	for range 3 {
+		if _, err := user(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	builder := make(chan error, 1)
+	go func() { _, err := user(context.Background(), in); builder <- err }() // the 4th request: a new client is due
+	<-started
+	for i := range 10 { // with the first client, while the build waits
+		if _, err := user(context.Background(), in); err != nil {
+			t.Fatalf("request %d during the build: %v", i, err)
+		}
+	}
+	if n := builds.Load(); n != 2 {
+		t.Fatalf("%d builds while one was in progress, want 2 (the first and the one in progress)", n)
+	}
+	close(release)
+	if err := <-builder; err != nil {
 		t.Fatal(err)
-	}
-	if most.Load() != 1 || builds.Load() < 2 {
-		t.Fatalf("%d builds, at most %d at once; want more than the first, one at a time", builds.Load(), most.Load())
 	}
 }
 
